@@ -1,0 +1,55 @@
+//! The schema, as an ordered list of forward-only migrations. `PRAGMA user_version` records
+//! how many have been applied.
+//!
+//! Rules (checked by a test): migrations only add — tables, columns, indexes — and never drop,
+//! rename or delete. Append new migrations; never edit a released one.
+
+/// Each entry takes the schema from version `index` to `index + 1`.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // v1: preferences and the workspace registry (filled by the workspaces feature).
+    r#"
+    CREATE TABLE settings (
+        key         TEXT PRIMARY KEY NOT NULL,
+        value       TEXT NOT NULL,
+        updated_at  INTEGER NOT NULL
+    ) STRICT;
+    CREATE TABLE workspaces (
+        id          TEXT PRIMARY KEY NOT NULL,
+        name        TEXT NOT NULL,
+        kind        TEXT NOT NULL CHECK (kind IN ('local', 'remote')),
+        state       TEXT NOT NULL,
+        created_at  INTEGER NOT NULL
+    ) STRICT;
+    "#,
+];
+
+/// The schema version this build writes.
+pub const LATEST_SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_only_add() {
+        let forbidden = ["DROP ", "DELETE ", "RENAME ", "UPDATE ", "REPLACE "];
+        for (index, sql) in MIGRATIONS.iter().enumerate() {
+            let upper = sql.to_uppercase();
+            for word in forbidden {
+                assert!(
+                    !upper.contains(word),
+                    "migration {} contains `{word}`: migrations must be additive",
+                    index + 1
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_migration_applies_on_top_of_the_previous_ones() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        for sql in MIGRATIONS {
+            conn.execute_batch(sql).unwrap();
+        }
+    }
+}

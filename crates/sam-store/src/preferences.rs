@@ -1,0 +1,40 @@
+//! Preferences, stored as rows of the `settings` table.
+
+use sam_core::{Preferences, ThemePreference};
+
+use crate::{Store, StoreError};
+
+const THEME_KEY: &str = "theme";
+
+impl Store {
+    /// The saved preferences; defaults for anything not saved or not understood.
+    pub fn preferences(&self) -> Result<Preferences, StoreError> {
+        let conn = self.conn()?;
+        let stored: Option<String> = conn
+            .query_row("SELECT value FROM settings WHERE key = ?1", [THEME_KEY], |row| row.get(0))
+            .map(Some)
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                other => Err(other),
+            })?;
+        let theme = match stored.as_deref() {
+            None => ThemePreference::default(),
+            Some(value) => ThemePreference::parse(value).unwrap_or_else(|| {
+                tracing::warn!(value, "unknown theme in the database; using the default");
+                ThemePreference::default()
+            }),
+        };
+        Ok(Preferences { theme })
+    }
+
+    /// Saves all preferences at once.
+    pub fn set_preferences(&self, preferences: &Preferences) -> Result<(), StoreError> {
+        let conn = self.conn()?;
+        conn.execute(
+            "INSERT INTO settings (key, value, updated_at) VALUES (?1, ?2, unixepoch())
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            [THEME_KEY, preferences.theme.as_str()],
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,220 @@
+//! The store against real SQLite files: create, reopen, migrate, corruption, newer schemas.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+use sam_core::{Preferences, ThemePreference};
+use sam_store::{LATEST_SCHEMA_VERSION, OpenOutcome, Store, StoreError, WorkspaceKind};
+
+fn db_path(dir: &tempfile::TempDir) -> std::path::PathBuf {
+    dir.path().join("nested").join("sam.sqlite3")
+}
+
+fn backups(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "bak"))
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn creates_a_fresh_database_then_reopens_it_up_to_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let (store, outcome) = Store::open(&path).unwrap();
+    assert_eq!(outcome, OpenOutcome::Created);
+    assert_eq!(store.preferences().unwrap(), Preferences::default());
+    drop(store);
+
+    let (_store, outcome) = Store::open(&path).unwrap();
+    assert_eq!(outcome, OpenOutcome::UpToDate);
+    assert!(backups(path.parent().unwrap()).is_empty(), "no backup without a change");
+}
+
+#[test]
+fn preferences_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let (store, _) = Store::open(&path).unwrap();
+    store
+        .set_preferences(&Preferences {
+            theme: ThemePreference::Dark,
+        })
+        .unwrap();
+    store
+        .set_preferences(&Preferences {
+            theme: ThemePreference::Light,
+        })
+        .unwrap();
+    drop(store);
+    let (store, _) = Store::open(&path).unwrap();
+    assert_eq!(store.preferences().unwrap().theme, ThemePreference::Light);
+}
+
+#[test]
+fn an_unknown_stored_theme_falls_back_to_the_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let (store, _) = Store::open(&path).unwrap();
+    Connection::open(&path)
+        .unwrap()
+        .execute(
+            "INSERT INTO settings (key, value, updated_at) VALUES ('theme', 'neon', 0)",
+            [],
+        )
+        .unwrap();
+    assert_eq!(store.preferences().unwrap().theme, ThemePreference::System);
+}
+
+#[test]
+fn lists_workspaces_newest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let (store, _) = Store::open(&path).unwrap();
+    assert!(store.workspaces().unwrap().is_empty());
+    let raw = Connection::open(&path).unwrap();
+    raw.execute_batch(
+        "INSERT INTO workspaces VALUES ('w1', 'api', 'local', 'ready', 1);
+         INSERT INTO workspaces VALUES ('w2', 'web', 'remote', 'provisioning', 2);",
+    )
+    .unwrap();
+    let listed = store.workspaces().unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed[0].id, "w2");
+    assert_eq!(listed[0].kind, WorkspaceKind::Remote);
+    assert_eq!(listed[1].name, "api");
+    assert_eq!(listed[1].kind, WorkspaceKind::Local);
+}
+
+#[test]
+fn a_corrupt_file_is_kept_aside_byte_for_byte_and_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let garbage = b"this is not a database, it is a shopping list\n".repeat(200);
+    std::fs::write(&path, &garbage).unwrap();
+
+    let (store, outcome) = Store::open(&path).unwrap();
+    let OpenOutcome::RecoveredFromCorruption { backup, reason } = outcome else {
+        panic!("expected a recovery, got {outcome:?}");
+    };
+    assert!(std::fs::read(&backup).unwrap() == garbage, "the backup keeps the original bytes");
+    assert!(!reason.is_empty());
+    assert!(backup.file_name().unwrap().to_string_lossy().contains(".corrupt-"));
+    // The new database works.
+    store
+        .set_preferences(&Preferences {
+            theme: ThemePreference::Dark,
+        })
+        .unwrap();
+    assert_eq!(store.preferences().unwrap().theme, ThemePreference::Dark);
+}
+
+#[test]
+fn a_damaged_page_is_detected_as_corruption() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    {
+        let (store, _) = Store::open(&path).unwrap();
+        drop(store);
+        let raw = Connection::open(&path).unwrap();
+        raw.pragma_update(None, "journal_mode", "DELETE").unwrap();
+        raw.execute_batch("CREATE TABLE filler (x TEXT); INSERT INTO filler SELECT hex(randomblob(500)) FROM (WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM c WHERE n < 200) SELECT n FROM c);")
+            .unwrap();
+    }
+    // Scribble over the middle of the file, past the header.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let middle = bytes.len() / 2;
+    for b in &mut bytes[middle..middle + 4096] {
+        *b = 0xA5;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+
+    let (_store, outcome) = Store::open(&path).unwrap();
+    assert!(
+        matches!(outcome, OpenOutcome::RecoveredFromCorruption { .. }),
+        "{outcome:?}"
+    );
+}
+
+#[test]
+fn a_newer_schema_is_left_untouched_and_backed_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    {
+        let (store, _) = Store::open(&path).unwrap();
+        store
+            .set_preferences(&Preferences {
+                theme: ThemePreference::Dark,
+            })
+            .unwrap();
+    }
+    let raw = Connection::open(&path).unwrap();
+    raw.pragma_update(None, "journal_mode", "DELETE").unwrap();
+    raw.pragma_update(None, "user_version", LATEST_SCHEMA_VERSION + 3)
+        .unwrap();
+    drop(raw);
+    let before = std::fs::read(&path).unwrap();
+
+    let err = Store::open(&path).unwrap_err();
+    let StoreError::NewerSchema {
+        found,
+        supported,
+        backup,
+        ..
+    } = &err
+    else {
+        panic!("expected NewerSchema, got {err:?}");
+    };
+    assert_eq!(*found, LATEST_SCHEMA_VERSION + 3);
+    assert_eq!(*supported, LATEST_SCHEMA_VERSION);
+    assert!(std::fs::read(&path).unwrap() == before, "the file must not change");
+    assert!(std::fs::read(backup).unwrap() == before, "the backup is a true copy");
+    assert!(err.to_string().contains("Update SAM Desktop"));
+}
+
+#[test]
+fn migrating_an_older_database_keeps_every_row_and_a_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    // A "version 0" database that some earlier tool left: a table of its own with rows.
+    {
+        let raw = Connection::open(&path).unwrap();
+        raw.execute_batch(
+            "CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('a'), ('b'), ('c');",
+        )
+        .unwrap();
+    }
+    let (_store, outcome) = Store::open(&path).unwrap();
+    let OpenOutcome::Migrated { from, to, backup } = outcome else {
+        panic!("expected a migration, got {outcome:?}");
+    };
+    assert_eq!((from, to), (0, LATEST_SCHEMA_VERSION));
+    let count = |p: &Path| -> i64 {
+        Connection::open(p)
+            .unwrap()
+            .query_row("SELECT count(*) FROM notes", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(count(&path), 3);
+    assert_eq!(count(&backup), 3, "the backup holds the data as it was");
+    let backup_version: u32 = Connection::open(&backup)
+        .unwrap()
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(backup_version, 0);
+}
+
+#[test]
+fn an_unwritable_data_folder_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("file-not-folder");
+    std::fs::write(&blocker, b"x").unwrap();
+    let err = Store::open(&blocker.join("sam.sqlite3")).unwrap_err();
+    assert!(matches!(err, StoreError::CreateDir { .. }), "{err:?}");
+    assert!(err.to_string().contains("SAM_DATA_DIR"));
+}

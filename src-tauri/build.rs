@@ -1,0 +1,20 @@
+//! Declares our IPC commands to Tauri's ACL, so the webview may call exactly the ones the
+//! capability files grant (and nothing by default).
+
+fn main() {
+    let commands = &[
+        "app_info",
+        "doctor",
+        "get_preferences",
+        "set_preferences",
+        "list_workspaces",
+        "send_test_notification",
+        "ui_ready",
+    ];
+    let attributes = tauri_build::Attributes::new()
+        .app_manifest(tauri_build::AppManifest::new().commands(commands));
+    if let Err(error) = tauri_build::try_build(attributes) {
+        // Build scripts report failure by panicking; there is no caller to return to.
+        panic!("tauri-build failed: {error:#}");
+    }
+}

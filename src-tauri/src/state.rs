@@ -1,0 +1,141 @@
+//! The one managed state: services the commands call, each with its own synchronisation.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use sam_core::{ApiError, AppPaths, ErrorCode};
+use sam_store::{OpenOutcome, Store, StoreError};
+use serde::Serialize;
+
+/// Environment variable naming a file that `ui_ready` creates once the shell has rendered;
+/// the start-up benchmark waits for it.
+pub const READY_FILE_ENV: &str = "SAM_BENCH_READY_FILE";
+
+/// The state of the local database, for the banner in the UI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(tag = "state", rename_all = "camelCase")]
+pub enum DatabaseStatus {
+    Ok,
+    /// The old file was unreadable; it was kept at `backup_path` and a new one started.
+    #[serde(rename_all = "camelCase")]
+    Recovered { message: String, backup_path: String },
+    /// The app runs without a database (a newer schema, or an unwritable folder).
+    #[serde(rename_all = "camelCase")]
+    Unavailable {
+        message: String,
+        backup_path: Option<String>,
+    },
+}
+
+/// What the about view and the diagnostics show.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct AppInfo {
+    pub name: String,
+    pub version: String,
+    pub data_dir: String,
+    pub log_dir: String,
+    pub tray_available: bool,
+    pub platform: String,
+    pub database: DatabaseStatus,
+}
+
+#[derive(Debug)]
+pub struct AppState {
+    pub paths: AppPaths,
+    store: Option<Arc<Store>>,
+    database: DatabaseStatus,
+    tray_available: AtomicBool,
+    started_at: Instant,
+    ready_reported: AtomicBool,
+}
+
+impl AppState {
+    /// Opens the database; the app starts even when that fails, and says why.
+    pub fn open(paths: AppPaths) -> Self {
+        let (store, database) = match Store::open(&paths.database_file()) {
+            Ok((store, outcome)) => (Some(Arc::new(store)), database_status(outcome)),
+            Err(error) => {
+                tracing::error!(%error, "running without a database");
+                let backup_path = match &error {
+                    StoreError::NewerSchema { backup, .. } => Some(backup.display().to_string()),
+                    _ => None,
+                };
+                (
+                    None,
+                    DatabaseStatus::Unavailable {
+                        message: error.to_string(),
+                        backup_path,
+                    },
+                )
+            }
+        };
+        Self {
+            paths,
+            store,
+            database,
+            tray_available: AtomicBool::new(false),
+            started_at: Instant::now(),
+            ready_reported: AtomicBool::new(false),
+        }
+    }
+
+    /// The database, or the error that explains why there is none.
+    pub fn store(&self) -> Result<Arc<Store>, ApiError> {
+        match (&self.store, &self.database) {
+            (Some(store), _) => Ok(Arc::clone(store)),
+            (None, DatabaseStatus::Unavailable { message, .. }) => {
+                Err(ApiError::new(ErrorCode::Database, message.clone()))
+            }
+            (None, _) => Err(ApiError::new(ErrorCode::Database, "The database is not open.")),
+        }
+    }
+
+    pub fn info(&self) -> AppInfo {
+        AppInfo {
+            name: sam_core::APP_NAME.to_owned(),
+            version: sam_core::VERSION.to_owned(),
+            data_dir: self.paths.data_dir.display().to_string(),
+            log_dir: self.paths.log_dir.display().to_string(),
+            tray_available: self.tray_available(),
+            platform: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
+            database: self.database.clone(),
+        }
+    }
+
+    pub fn tray_available(&self) -> bool {
+        self.tray_available.load(Ordering::Relaxed)
+    }
+
+    pub fn set_tray_available(&self, available: bool) {
+        self.tray_available.store(available, Ordering::Relaxed);
+    }
+
+    /// Records that the UI rendered its shell. Only the first call counts.
+    pub fn mark_ui_ready(&self) -> std::io::Result<()> {
+        if self.ready_reported.swap(true, Ordering::Relaxed) {
+            return Ok(());
+        }
+        let elapsed_ms = self.started_at.elapsed().as_millis();
+        tracing::info!(elapsed_ms, "shell rendered");
+        if let Some(file) = std::env::var_os(READY_FILE_ENV).map(PathBuf::from) {
+            std::fs::write(file, elapsed_ms.to_string())?;
+        }
+        Ok(())
+    }
+}
+
+fn database_status(outcome: OpenOutcome) -> DatabaseStatus {
+    match outcome {
+        OpenOutcome::Created | OpenOutcome::UpToDate | OpenOutcome::Migrated { .. } => DatabaseStatus::Ok,
+        OpenOutcome::RecoveredFromCorruption { backup, reason } => DatabaseStatus::Recovered {
+            message: format!(
+                "SAM's database could not be read ({reason}). It was kept aside and a new one was started; \
+                 settings and workspace records start empty. Credentials live in the OS keyring and are not affected."
+            ),
+            backup_path: backup.display().to_string(),
+        },
+    }
+}
