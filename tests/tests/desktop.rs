@@ -1,1 +1,225 @@
+//! The desktop end-to-end suite: the real app binary, real WebKit over WebDriver, under Xvfb,
+//! with a real notification server and tray watcher on the session bus.
+//!
+//! Run with one test at a time (`--test-threads 1`): each test owns the bus names and starts
+//! its own app instance, and the app is single-instance per session bus.
 
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use sam_e2e::bus::DesktopServices;
+use sam_e2e::driver::{Launch, Session};
+
+const SUITE_TIMEOUT: Duration = Duration::from_secs(240);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shell_renders_talks_ipc_notifies_and_registers_a_tray() {
+    tokio::time::timeout(SUITE_TIMEOUT, shell_flow())
+        .await
+        .expect("the end-to-end flow timed out")
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_tray_library_the_app_runs_and_says_so() {
+    tokio::time::timeout(SUITE_TIMEOUT, no_tray_flow())
+        .await
+        .expect("the end-to-end flow timed out")
+        .unwrap();
+}
+
+async fn shell_flow() -> anyhow::Result<()> {
+    let services = DesktopServices::start().await?;
+    let data = tempfile::tempdir()?;
+    let app = sam_e2e::app_binary()?;
+    let session = Session::start(&Launch::new(app.clone(), data.path())).await?;
+
+    // The shell renders with its empty states.
+    session.wait_testid("app-shell").await?;
+    session.wait_testid("sidebar").await?;
+    session.wait_testid("workspaces-empty").await?;
+    session.wait_testid("main-empty").await?;
+    let shot = session.screenshot("shell").await?;
+    println!("screenshot: {}", shot.display());
+
+    // The tray icon registered with the StatusNotifierWatcher, from the app's connection, and
+    // answers property reads over the bus.
+    let item = services.wait_for_tray_item(Duration::from_secs(15)).await?;
+    assert_ne!(
+        item.sender,
+        services.connection().unique_name().map(|n| n.to_string()).unwrap_or_default(),
+        "the item must come from the app, not from the test"
+    );
+    let status: String = services.tray_item_property(&item, "Status").await?.try_into()?;
+    assert_eq!(status, "Active");
+    let title: String = services.tray_item_property(&item, "Title").await?.try_into()?;
+    assert_eq!(title, "SAM Desktop");
+
+    // A command round-trips through IPC: the about view shows the version from Rust.
+    session.wait_testid("nav-about").await?.click().await?;
+    let version = session
+        .wait_text("about-version", |t| t == env!("CARGO_PKG_VERSION"))
+        .await?;
+    assert_eq!(version, env!("CARGO_PKG_VERSION"));
+    session.screenshot("about").await?;
+
+    // Preferences go through IPC into SQLite and come back after a reload.
+    session.wait_testid("nav-settings").await?.click().await?;
+    session.wait_testid("settings-view").await?;
+    session.wait_testid("theme-select").await?.select_by_value("dark").await?;
+    wait_for_theme(&session, "dark").await?;
+    session.screenshot("settings-dark").await?;
+    assert_eq!(stored_theme(data.path())?, Some("dark".to_owned()));
+    session.client.refresh().await?;
+    session.wait_testid("nav-settings").await?.click().await?;
+    let select = session.wait_testid("theme-select").await?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while select.prop("value").await?.as_deref() != Some("dark") {
+        anyhow::ensure!(tokio::time::Instant::now() < deadline, "the theme did not come back after a reload");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    wait_for_theme(&session, "dark").await?;
+
+    // A notification sent by the app reaches the notification server on the bus.
+    session.wait_testid("send-test-notification").await?.click().await?;
+    let received = services
+        .wait_for_notification(Duration::from_secs(15), |n| {
+            n.summary == "SAM Desktop notifications work"
+        })
+        .await?;
+    assert!(received.body.contains("agent finishes"), "{received:?}");
+    session
+        .wait_text("test-notification-result", |t| t.starts_with("Sent"))
+        .await?;
+
+    // The webview cannot reach plugin commands it was not granted, and the CSP blocks
+    // inline script.
+    for (command, args) in [
+        ("plugin:shell|spawn", r#"{"program":"sh","args":["-c","true"],"options":{}}"#),
+        ("plugin:shell|execute", r#"{"program":"sh","args":["-c","true"],"options":{}}"#),
+        ("plugin:opener|open_url", r#"{"url":"https://example.com"}"#),
+        ("plugin:notification|notify", r#"{"options":{"title":"x"}}"#),
+    ] {
+        let script = format!(
+            r#"const done = arguments[arguments.length - 1];
+               window.__TAURI_INTERNALS__.invoke({command:?}, {args})
+                 .then(() => done("allowed"), (e) => done("denied: " + String(e)));"#
+        );
+        let verdict = session.client.execute_async(&script, vec![]).await?;
+        let verdict = verdict.as_str().unwrap_or_default().to_owned();
+        assert!(verdict.starts_with("denied"), "{command} must be denied, got {verdict}");
+        assert!(verdict.contains("not allowed"), "{command}: {verdict}");
+    }
+    let inline_ran = session
+        .client
+        .execute(
+            r#"const s = document.createElement("script");
+               s.textContent = "window.__samInline = 1";
+               document.body.appendChild(s);
+               return window.__samInline === 1;"#,
+            vec![],
+        )
+        .await?;
+    assert_eq!(inline_ran, serde_json::json!(false), "the CSP must block inline script");
+
+    // A second launch hands over to the first instance and exits.
+    let second = tokio::process::Command::new(&app)
+        .env("SAM_DATA_DIR", data.path())
+        .stdin(std::process::Stdio::null())
+        .output();
+    let second = tokio::time::timeout(Duration::from_secs(20), second)
+        .await
+        .context("the second instance did not exit")??;
+    assert!(second.status.success(), "second launch: {second:?}");
+    session.wait_testid("app-shell").await?;
+    wait_for_log(data.path(), "second launch; focusing the first instance").await?;
+
+    session.close().await?;
+    Ok(())
+}
+
+async fn no_tray_flow() -> anyhow::Result<()> {
+    let services = DesktopServices::start().await?;
+    let data = tempfile::tempdir()?;
+    let mut launch = Launch::new(sam_e2e::app_binary()?, data.path());
+    // In a private mount namespace, the appindicator libraries are replaced by empty files:
+    // exactly what a machine without libayatana-appindicator3-1 looks like to dlopen.
+    launch.wrapper = [
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "--",
+        "sh",
+        "-ec",
+        r#"for lib in $(/sbin/ldconfig -p | awk '/appindicator3\.so\.1 / {print $NF}'); do
+             mount --bind /dev/null "$(readlink -f "$lib")"
+           done
+           exec "$@""#,
+        "sh",
+    ]
+    .map(String::from)
+    .to_vec();
+    let session = Session::start(&launch)
+        .await
+        .context("starting the app in a mount namespace needs root (CI runs as root)")?;
+    session.wait_testid("app-shell").await?;
+    session.wait_testid("nav-about").await?.click().await?;
+    let about = session
+        .wait_text("about-view", |t| t.contains("libayatana-appindicator3-1"))
+        .await?;
+    assert!(about.contains("libayatana-appindicator3-1"), "{about}");
+    session.screenshot("about-no-tray").await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(services.tray_items().is_empty(), "no tray item may register without the library");
+    wait_for_log(data.path(), "no tray: libayatana-appindicator3-1 is not installed").await?;
+    session.close().await?;
+    Ok(())
+}
+
+async fn wait_for_theme(session: &Session, theme: &str) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let current = session
+            .client
+            .execute("return document.documentElement.dataset.theme || null;", vec![])
+            .await?;
+        if current.as_str() == Some(theme) {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "data-theme stayed {current} instead of {theme}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn stored_theme(data_dir: &Path) -> anyhow::Result<Option<String>> {
+    let conn = rusqlite::Connection::open(data_dir.join("sam.sqlite3"))?;
+    let value = conn
+        .query_row("SELECT value FROM settings WHERE key = 'theme'", [], |r| r.get(0))
+        .ok();
+    Ok(value)
+}
+
+async fn wait_for_log(data_dir: &Path, needle: &str) -> anyhow::Result<()> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut text = String::new();
+        if let Ok(entries) = std::fs::read_dir(data_dir.join("logs")) {
+            for entry in entries.flatten() {
+                text.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+            }
+        }
+        if text.contains(needle) {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "the app log never said {needle:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

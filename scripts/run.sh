@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Sets up what is missing, builds the UI and the app (release), and starts SAM Desktop on its
+# local default: no cloud account and no keys needed. Arguments go to the app.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+echo "building the UI"
+(cd ui && npm run build --silent)
+echo "building SAM Desktop (the first build takes a few minutes)"
+cargo build --locked --release -p sam-desktop -p sam-cli
+exec "${CARGO_TARGET_DIR:-target}/release/sam-desktop" "$@"

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Installs what SAM Desktop needs to build and run (and, with --test, to run every test tier).
+# Idempotent: a second run checks and skips what is already there.
+#   scripts/setup.sh          # build + run the app
+#   scripts/setup.sh --test   # also the test tools (tauri-driver, Xvfb, D-Bus, keyring daemon)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=false
+[[ "${1:-}" == "--test" ]] && want_test=true
+
+say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
+die() { printf '\033[1;31msetup: %s\033[0m\n' "$*" >&2; exit 1; }
+
+# --- system packages -------------------------------------------------------------------------
+# Build: WebKitGTK 4.1 (brings GTK3, libsoup3, JavaScriptCore), the tray library, pkg-config.
+APT_BUILD=(build-essential pkg-config curl file libwebkit2gtk-4.1-dev libayatana-appindicator3-dev
+           librsvg2-dev libssl-dev libdbus-1-dev git openssh-client)
+# Tests: a virtual display, a private session bus, a real keyring daemon, the WebKit driver.
+APT_TEST=(xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools webkit2gtk-driver util-linux)
+
+packages=("${APT_BUILD[@]}")
+$want_test && packages+=("${APT_TEST[@]}")
+
+if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    say "installing system packages: ${missing[*]}"
+    sudo_cmd=()
+    if [[ $(id -u) -ne 0 ]]; then
+      command -v sudo >/dev/null || die "need root to install ${missing[*]} (no sudo found)"
+      sudo_cmd=(sudo)
+    fi
+    "${sudo_cmd[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+      || die "apt-get could not install: ${missing[*]}"
+  else
+    say "system packages present"
+  fi
+else
+  say "not a Debian/Ubuntu system: make sure these (or your distribution's equivalents) are installed:"
+  say "  ${packages[*]}"
+  say "  (Fedora: webkit2gtk4.1-devel libayatana-appindicator-gtk3-devel openssl-devel; see https://v2.tauri.app/start/prerequisites/)"
+fi
+
+# --- Rust --------------------------------------------------------------------------------------
+command -v cargo >/dev/null 2>&1 || die "Rust is not installed: install it with rustup (https://rustup.rs), then rerun."
+if command -v rustup >/dev/null 2>&1; then
+  # The targets the build needs beyond the host (none yet; the wasm fluid background adds one).
+  RUST_TARGETS=()
+  for t in "${RUST_TARGETS[@]}"; do
+    rustup target list --installed | grep -qx "$t" || { say "adding Rust target $t"; rustup target add "$t" || die "rustup could not add $t"; }
+  done
+  if $want_test; then
+    for c in rustfmt clippy; do
+      rustup component list --installed 2>/dev/null | grep -q "^$c" || { say "adding $c"; rustup component add "$c"; }
+    done
+  fi
+fi
+
+# --- Node and the UI's packages ----------------------------------------------------------------
+command -v node >/dev/null 2>&1 || die "Node.js 20.19+ is not installed (Debian's nodejs is too old): install it from nodejs.org or with nvm, then rerun."
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' \
+  || die "Node.js $(node --version) is too old: SAM's UI build needs 20.19 or newer."
+stamp=ui/node_modules/.package-lock.json
+if [[ ! -f "$stamp" || ui/package-lock.json -nt "$stamp" ]]; then
+  say "installing UI packages (npm ci)"
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+else
+  say "UI packages present"
+fi
+
+# --- test tools --------------------------------------------------------------------------------
+if $want_test; then
+  TAURI_DRIVER_VERSION=2.1.0
+  if ! { command -v tauri-driver >/dev/null 2>&1 || [[ -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ]]; }; then
+    say "installing tauri-driver $TAURI_DRIVER_VERSION"
+    cargo install tauri-driver --locked --version "$TAURI_DRIVER_VERSION" || die "cargo could not install tauri-driver"
+  fi
+fi
+say "done"

@@ -1,0 +1,230 @@
+//! Real D-Bus services on the session bus that record what the app sends: the freedesktop
+//! notification server and the StatusNotifierWatcher a tray host provides.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use zbus::zvariant::OwnedValue;
+
+/// One `Notify` call as the server received it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedNotification {
+    pub app_name: String,
+    pub summary: String,
+    pub body: String,
+    pub actions: Vec<String>,
+}
+
+/// One `RegisterStatusNotifierItem` call: the caller's unique bus name and its argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisteredItem {
+    pub sender: String,
+    pub service: String,
+}
+
+impl RegisteredItem {
+    /// The (bus name, object path) where the item lives, per the StatusNotifierItem spec: the
+    /// argument is either an object path on the caller's connection or a bus name.
+    pub fn address(&self) -> (String, String) {
+        if self.service.starts_with('/') {
+            (self.sender.clone(), self.service.clone())
+        } else {
+            (self.service.clone(), "/StatusNotifierItem".to_owned())
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Recorded {
+    notifications: Vec<ReceivedNotification>,
+    items: Vec<RegisteredItem>,
+}
+
+struct NotificationServer {
+    recorded: Arc<Mutex<Recorded>>,
+}
+
+#[zbus::interface(name = "org.freedesktop.Notifications")]
+impl NotificationServer {
+    fn get_capabilities(&self) -> Vec<String> {
+        vec!["body".into(), "actions".into(), "persistence".into()]
+    }
+
+    #[allow(clippy::too_many_arguments, reason = "the D-Bus method's signature")]
+    fn notify(
+        &self,
+        app_name: String,
+        _replaces_id: u32,
+        _app_icon: String,
+        summary: String,
+        body: String,
+        actions: Vec<String>,
+        _hints: HashMap<String, OwnedValue>,
+        _expire_timeout: i32,
+    ) -> u32 {
+        let mut recorded = self.recorded.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        recorded.notifications.push(ReceivedNotification {
+            app_name,
+            summary,
+            body,
+            actions,
+        });
+        u32::try_from(recorded.notifications.len()).unwrap_or(u32::MAX)
+    }
+
+    fn close_notification(&self, _id: u32) {}
+
+    fn get_server_information(&self) -> (String, String, String, String) {
+        ("sam-e2e".into(), "sam".into(), "1.0".into(), "1.2".into())
+    }
+}
+
+struct StatusNotifierWatcher {
+    recorded: Arc<Mutex<Recorded>>,
+}
+
+#[zbus::interface(name = "org.kde.StatusNotifierWatcher")]
+impl StatusNotifierWatcher {
+    fn register_status_notifier_item(
+        &self,
+        service: String,
+        #[zbus(header)] header: zbus::message::Header<'_>,
+    ) {
+        let sender = header.sender().map(|s| s.to_string()).unwrap_or_default();
+        self.recorded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .items
+            .push(RegisteredItem { sender, service });
+    }
+
+    fn register_status_notifier_host(&self, _service: String) {}
+
+    #[zbus(property)]
+    fn registered_status_notifier_items(&self) -> Vec<String> {
+        self.recorded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .items
+            .iter()
+            .map(|i| i.service.clone())
+            .collect()
+    }
+
+    #[zbus(property)]
+    fn is_status_notifier_host_registered(&self) -> bool {
+        true
+    }
+
+    #[zbus(property)]
+    fn protocol_version(&self) -> i32 {
+        0
+    }
+}
+
+/// The desktop's services, live on the session bus while this value lives.
+pub struct DesktopServices {
+    connection: zbus::Connection,
+    recorded: Arc<Mutex<Recorded>>,
+}
+
+impl std::fmt::Debug for DesktopServices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DesktopServices").finish_non_exhaustive()
+    }
+}
+
+impl DesktopServices {
+    /// Claims `org.freedesktop.Notifications` and `org.kde.StatusNotifierWatcher`.
+    pub async fn start() -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+            "no session bus: run the end-to-end suite under dbus-run-session (scripts/test.sh e2e does)"
+        );
+        let recorded = Arc::new(Mutex::new(Recorded::default()));
+        let connection = zbus::connection::Builder::session()?
+            .name("org.freedesktop.Notifications")?
+            .name("org.kde.StatusNotifierWatcher")?
+            .serve_at(
+                "/org/freedesktop/Notifications",
+                NotificationServer {
+                    recorded: Arc::clone(&recorded),
+                },
+            )?
+            .serve_at(
+                "/StatusNotifierWatcher",
+                StatusNotifierWatcher {
+                    recorded: Arc::clone(&recorded),
+                },
+            )?
+            .build()
+            .await
+            .context("claiming the notification and tray-watcher names on the session bus")?;
+        Ok(Self {
+            connection,
+            recorded,
+        })
+    }
+
+    pub fn connection(&self) -> &zbus::Connection {
+        &self.connection
+    }
+
+    fn snapshot<T>(&self, read: impl FnOnce(&Recorded) -> T) -> T {
+        read(&self.recorded.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    /// Waits until a notification matching `wanted` arrives.
+    pub async fn wait_for_notification(
+        &self,
+        timeout: Duration,
+        wanted: impl Fn(&ReceivedNotification) -> bool,
+    ) -> anyhow::Result<ReceivedNotification> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if let Some(found) = self.snapshot(|r| r.notifications.iter().find(|n| wanted(n)).cloned()) {
+                return Ok(found);
+            }
+            if tokio::time::Instant::now() > deadline {
+                let seen = self.snapshot(|r| r.notifications.clone());
+                anyhow::bail!("no matching notification within {timeout:?}; received: {seen:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until a tray item registers with the watcher.
+    pub async fn wait_for_tray_item(&self, timeout: Duration) -> anyhow::Result<RegisteredItem> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if let Some(item) = self.snapshot(|r| r.items.last().cloned()) {
+                return Ok(item);
+            }
+            anyhow::ensure!(
+                tokio::time::Instant::now() < deadline,
+                "no StatusNotifierItem registered within {timeout:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Tray items registered so far.
+    pub fn tray_items(&self) -> Vec<RegisteredItem> {
+        self.snapshot(|r| r.items.clone())
+    }
+
+    /// Reads a string property of a registered tray item, over the bus.
+    pub async fn tray_item_property(&self, item: &RegisteredItem, name: &str) -> anyhow::Result<OwnedValue> {
+        let (destination, path) = item.address();
+        let proxy = zbus::Proxy::new(
+            &self.connection,
+            destination,
+            path,
+            "org.kde.StatusNotifierItem",
+        )
+        .await?;
+        Ok(proxy.get_property::<OwnedValue>(name).await?)
+    }
+}

@@ -1,0 +1,361 @@
+import { QueryClientProvider } from "@tanstack/react-query";
+import { render, screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { App } from "./App";
+import * as ipc from "./shared/ipc";
+import type { AppInfo, DoctorReport, Preferences } from "./shared/ipc";
+import { createQueryClient } from "./shared/queries";
+import { useUiStore } from "./shared/store";
+
+vi.mock("./shared/ipc", async (importOriginal) => {
+  const actual = await importOriginal<typeof import("./shared/ipc")>();
+  return {
+    ...actual,
+    getAppInfo: vi.fn(),
+    runDoctor: vi.fn(),
+    getPreferences: vi.fn(),
+    setPreferences: vi.fn(),
+    listWorkspaces: vi.fn(),
+    sendTestNotification: vi.fn(),
+    notifyUiReady: vi.fn(),
+  };
+});
+
+const mocked = vi.mocked(ipc);
+const { IpcError } = ipc;
+
+const APP_INFO: AppInfo = {
+  name: "SAM Desktop",
+  version: "0.3.1-test",
+  dataDir: "/home/ada/.local/share/sam",
+  logDir: "/home/ada/.local/state/sam/logs",
+  trayAvailable: true,
+  platform: "linux",
+  database: { state: "ok" },
+};
+
+const DOCTOR: DoctorReport = {
+  checks: [
+    { id: "database", label: "Database", status: "ok", detail: "Opened sam.db (schema 3)", fix: null },
+    {
+      id: "tray",
+      label: "System tray",
+      status: "warning",
+      detail: "libayatana-appindicator3-1 not found",
+      fix: "sudo apt install libayatana-appindicator3-1",
+    },
+    {
+      id: "notifications",
+      label: "Notifications",
+      status: "error",
+      detail: "No notification daemon on the session bus",
+      fix: "Start a notification daemon such as dunst",
+    },
+  ],
+};
+
+function renderApp() {
+  const client = createQueryClient();
+  const user = userEvent.setup();
+  const utils = render(
+    <QueryClientProvider client={client}>
+      <App />
+    </QueryClientProvider>,
+  );
+  return { ...utils, user, client };
+}
+
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+beforeEach(() => {
+  mocked.getAppInfo.mockResolvedValue(APP_INFO);
+  mocked.getPreferences.mockResolvedValue({ theme: "system" });
+  mocked.setPreferences.mockImplementation(async (preferences: Preferences) => preferences);
+  mocked.listWorkspaces.mockResolvedValue([]);
+  mocked.runDoctor.mockResolvedValue(DOCTOR);
+  mocked.sendTestNotification.mockResolvedValue(undefined);
+  mocked.notifyUiReady.mockResolvedValue(undefined);
+  useUiStore.setState({ view: "chat" });
+  document.documentElement.removeAttribute("data-theme");
+  localStorage.clear();
+});
+
+describe("shell", () => {
+  it("shows the sidebar and chat empty states when there are no workspaces", async () => {
+    renderApp();
+    expect(screen.getByTestId("app-shell")).toBeInTheDocument();
+
+    const empty = await screen.findByTestId("workspaces-empty");
+    expect(within(screen.getByTestId("sidebar")).getByTestId("workspaces-empty")).toBe(empty);
+    expect(empty).toHaveTextContent(/folder on this computer/i);
+    expect(empty).toHaveTextContent(/Hetzner or Scaleway/);
+    expect(empty).toHaveTextContent(/next release/i);
+    const create = within(empty).getByRole("button", { name: /new workspace/i });
+    expect(create).toHaveAttribute("aria-disabled", "true");
+
+    const main = screen.getByTestId("main-empty");
+    expect(main).toHaveTextContent("Pick or create a workspace to start a chat with an agent");
+    for (const agent of ["Claude Code", "Codex", "Gemini CLI", "Mistral Vibe", "OpenCode"]) {
+      expect(main).toHaveTextContent(agent);
+    }
+    expect(screen.getByRole("textbox", { name: "Message" })).toBeDisabled();
+    expect(screen.getByRole("main")).toBeInTheDocument();
+    expect(screen.getByRole("navigation", { name: "Main" })).toBeInTheDocument();
+    expect(screen.getByRole("complementary", { name: "Sidebar" })).toBeInTheDocument();
+  });
+
+  it("lists workspaces when there are some", async () => {
+    mocked.listWorkspaces.mockResolvedValue([
+      { id: "1", name: "billing-api", kind: "local", state: "ready" },
+      { id: "2", name: "gpu-box", kind: "remote", state: "stopped" },
+    ]);
+    renderApp();
+    const sidebar = screen.getByTestId("sidebar");
+    expect(await within(sidebar).findByText("billing-api")).toBeInTheDocument();
+    expect(within(sidebar).getByText("gpu-box")).toBeInTheDocument();
+    expect(screen.queryByTestId("workspaces-empty")).not.toBeInTheDocument();
+  });
+
+  it("shows an inline alert worded by error code when workspaces fail to load", async () => {
+    mocked.listWorkspaces.mockRejectedValue(new IpcError("database", "database is locked"));
+    renderApp();
+    const alert = await within(screen.getByTestId("sidebar")).findByRole("alert");
+    expect(alert).toHaveTextContent("database is locked");
+    expect(alert).toHaveTextContent(/database error/i);
+  });
+
+  it("calls uiReady once after the first render", async () => {
+    renderApp();
+    await waitFor(() => expect(mocked.notifyUiReady).toHaveBeenCalledTimes(1));
+  });
+});
+
+describe("navigation", () => {
+  it("switches views by clicking the nav buttons", async () => {
+    const { user } = renderApp();
+    expect(screen.getByTestId("nav-chat")).toHaveAttribute("aria-current", "page");
+
+    await user.click(screen.getByTestId("nav-settings"));
+    expect(screen.getByTestId("settings-view")).toBeInTheDocument();
+    expect(screen.getByTestId("nav-settings")).toHaveAttribute("aria-current", "page");
+    expect(screen.getByTestId("nav-chat")).not.toHaveAttribute("aria-current");
+
+    await user.click(screen.getByTestId("nav-about"));
+    expect(screen.getByTestId("about-view")).toBeInTheDocument();
+    expect(screen.queryByTestId("settings-view")).not.toBeInTheDocument();
+
+    await user.click(screen.getByTestId("nav-chat"));
+    expect(screen.getByTestId("main-empty")).toBeInTheDocument();
+  });
+
+  it("switches views with keyboard shortcuts and Escape", async () => {
+    const { user } = renderApp();
+
+    await user.keyboard("{Control>},{/Control}");
+    expect(screen.getByTestId("settings-view")).toBeInTheDocument();
+
+    await user.keyboard("{Control>}1{/Control}");
+    expect(screen.getByTestId("main-empty")).toBeInTheDocument();
+
+    await user.keyboard("{Meta>},{/Meta}");
+    expect(screen.getByTestId("settings-view")).toBeInTheDocument();
+
+    await user.keyboard("{Escape}");
+    expect(screen.getByTestId("main-empty")).toBeInTheDocument();
+
+    await user.click(screen.getByTestId("nav-about"));
+    await user.keyboard("{Escape}");
+    expect(screen.queryByTestId("about-view")).not.toBeInTheDocument();
+    expect(screen.getByTestId("main-empty")).toBeInTheDocument();
+  });
+
+  it("moves focus between nav items with the arrow keys", async () => {
+    const { user } = renderApp();
+    screen.getByTestId("nav-chat").focus();
+
+    await user.keyboard("{ArrowDown}");
+    expect(screen.getByTestId("nav-settings")).toHaveFocus();
+    await user.keyboard("{ArrowDown}");
+    expect(screen.getByTestId("nav-about")).toHaveFocus();
+    await user.keyboard("{ArrowDown}");
+    expect(screen.getByTestId("nav-chat")).toHaveFocus();
+    await user.keyboard("{ArrowUp}");
+    expect(screen.getByTestId("nav-about")).toHaveFocus();
+
+    await user.keyboard("{Enter}");
+    expect(screen.getByTestId("about-view")).toBeInTheDocument();
+  });
+
+  it("starts the tab order with a skip link that focuses the main area", async () => {
+    const { user } = renderApp();
+    await user.tab();
+    const skip = screen.getByRole("link", { name: "Skip to main content" });
+    expect(skip).toHaveFocus();
+    await user.keyboard("{Enter}");
+    expect(screen.getByRole("main")).toHaveFocus();
+  });
+});
+
+describe("about", () => {
+  it("shows the version and paths from appInfo", async () => {
+    const { user } = renderApp();
+    await user.click(screen.getByTestId("nav-about"));
+    const version = await screen.findByTestId("about-version");
+    expect(version.textContent).toBe("0.3.1-test");
+    const about = screen.getByTestId("about-view");
+    expect(about).toHaveTextContent(APP_INFO.dataDir);
+    expect(about).toHaveTextContent(APP_INFO.logDir);
+    expect(about).toHaveTextContent("linux");
+    expect(about).not.toHaveTextContent("libayatana-appindicator3-1");
+  });
+
+  it("explains a missing tray", async () => {
+    mocked.getAppInfo.mockResolvedValue({ ...APP_INFO, trayAvailable: false });
+    const { user } = renderApp();
+    await user.click(screen.getByTestId("nav-about"));
+    expect(await screen.findByText(/runs without a tray/)).toHaveTextContent("libayatana-appindicator3-1");
+  });
+});
+
+describe("settings", () => {
+  it("saves the theme optimistically and applies data-theme on <html>", async () => {
+    const save = deferred<Preferences>();
+    mocked.setPreferences.mockReturnValueOnce(save.promise);
+    const { user } = renderApp();
+    await user.click(screen.getByTestId("nav-settings"));
+
+    const select = screen.getByTestId<HTMLSelectElement>("theme-select");
+    await waitFor(() => expect(select).toBeEnabled());
+    expect(select).toHaveAccessibleName("Theme");
+    expect(select.value).toBe("system");
+
+    await user.selectOptions(select, "dark");
+    expect(mocked.setPreferences).toHaveBeenCalledWith({ theme: "dark" });
+    // Applied before the core answered.
+    await waitFor(() => expect(document.documentElement).toHaveAttribute("data-theme", "dark"));
+    expect(select.value).toBe("dark");
+    save.resolve({ theme: "dark" });
+
+    await user.selectOptions(select, "light");
+    await waitFor(() => expect(document.documentElement).toHaveAttribute("data-theme", "light"));
+
+    await user.selectOptions(select, "system");
+    await waitFor(() => expect(document.documentElement).not.toHaveAttribute("data-theme"));
+    expect(mocked.setPreferences).toHaveBeenLastCalledWith({ theme: "system" });
+  });
+
+  it("rolls the theme back and shows the error when saving fails", async () => {
+    mocked.setPreferences.mockRejectedValue(new IpcError("io", "read-only file system"));
+    const { user } = renderApp();
+    await user.click(screen.getByTestId("nav-settings"));
+    const select = screen.getByTestId<HTMLSelectElement>("theme-select");
+    await waitFor(() => expect(select).toBeEnabled());
+
+    await user.selectOptions(select, "dark");
+    const alert = await within(screen.getByTestId("settings-view")).findByRole("alert");
+    expect(alert).toHaveTextContent("read-only file system");
+    expect(alert).toHaveTextContent(/file system error/i);
+    await waitFor(() => expect(select.value).toBe("system"));
+    expect(document.documentElement).not.toHaveAttribute("data-theme");
+  });
+
+  it("applies the stored theme preference on load", async () => {
+    mocked.getPreferences.mockResolvedValue({ theme: "light" });
+    renderApp();
+    await waitFor(() => expect(document.documentElement).toHaveAttribute("data-theme", "light"));
+  });
+
+  it("sends a test notification and reports success", async () => {
+    const { user } = renderApp();
+    await user.click(screen.getByTestId("nav-settings"));
+    expect(screen.queryByTestId("test-notification-result")).not.toBeInTheDocument();
+
+    await user.click(screen.getByTestId("send-test-notification"));
+    const result = await screen.findByTestId("test-notification-result");
+    expect(result.textContent).toMatch(/^Sent/);
+    expect(mocked.sendTestNotification).toHaveBeenCalledTimes(1);
+  });
+
+  it("shows the error message when the test notification fails", async () => {
+    mocked.sendTestNotification.mockRejectedValue(new IpcError("unavailable", "No notification daemon is running"));
+    const { user } = renderApp();
+    await user.click(screen.getByTestId("nav-settings"));
+    await user.click(screen.getByTestId("send-test-notification"));
+    const result = await screen.findByTestId("test-notification-result");
+    expect(result.textContent).toBe("No notification daemon is running");
+  });
+
+  it("renders the doctor report with status and fixes", async () => {
+    const { user } = renderApp();
+    await user.click(screen.getByTestId("nav-settings"));
+    const report = await screen.findByTestId("doctor-report");
+    const items = within(report).getAllByRole("listitem");
+    expect(items).toHaveLength(3);
+
+    expect(items[0]).toHaveTextContent("Database");
+    expect(items[0]).toHaveTextContent("OK");
+    expect(items[0]).toHaveTextContent("Opened sam.db (schema 3)");
+    expect(items[0]).not.toHaveTextContent("Fix:");
+
+    expect(items[1]).toHaveTextContent("Warning");
+    expect(items[1]).toHaveTextContent("Fix: sudo apt install libayatana-appindicator3-1");
+
+    expect(items[2]).toHaveTextContent("Error");
+    expect(items[2]).toHaveTextContent("No notification daemon on the session bus");
+    expect(items[2]).toHaveTextContent("Fix: Start a notification daemon such as dunst");
+
+    expect(screen.getByText("1 error, 1 warning found.")).toBeInTheDocument();
+  });
+
+  it("shows an alert when the doctor cannot run", async () => {
+    mocked.runDoctor.mockRejectedValue(new IpcError("internal", "doctor crashed"));
+    const { user } = renderApp();
+    await user.click(screen.getByTestId("nav-settings"));
+    expect(await screen.findByText("doctor crashed")).toBeInTheDocument();
+    expect(screen.queryByTestId("doctor-report")).not.toBeInTheDocument();
+  });
+});
+
+describe("database banner", () => {
+  it("is absent when the database is ok", async () => {
+    renderApp();
+    await waitFor(() => expect(mocked.getAppInfo).toHaveBeenCalled());
+    await screen.findByTestId("workspaces-empty");
+    expect(screen.queryByTestId("db-banner")).not.toBeInTheDocument();
+  });
+
+  it("shows the message and backup path after a recovery", async () => {
+    mocked.getAppInfo.mockResolvedValue({
+      ...APP_INFO,
+      database: {
+        state: "recovered",
+        message: "The database was corrupt and has been recreated.",
+        backupPath: "/home/ada/.local/share/sam/sam.db.corrupt-2025",
+      },
+    });
+    renderApp();
+    const banner = await screen.findByTestId("db-banner");
+    expect(banner).toHaveTextContent("The database was corrupt and has been recreated.");
+    expect(banner).toHaveTextContent("/home/ada/.local/share/sam/sam.db.corrupt-2025");
+    expect(within(screen.getByRole("main")).getByTestId("db-banner")).toBe(banner);
+  });
+
+  it("shows the message when the database is unavailable", async () => {
+    mocked.getAppInfo.mockResolvedValue({
+      ...APP_INFO,
+      database: { state: "unavailable", message: "Could not open sam.db: permission denied", backupPath: null },
+    });
+    renderApp();
+    const banner = await screen.findByTestId("db-banner");
+    expect(banner).toHaveRole("alert");
+    expect(banner).toHaveTextContent("Could not open sam.db: permission denied");
+    expect(banner).not.toHaveTextContent("backup");
+  });
+});

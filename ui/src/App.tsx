@@ -1,0 +1,75 @@
+import { useEffect, useRef, type MouseEvent } from "react";
+import { AboutView } from "./about/AboutView";
+import { ChatView } from "./chat/ChatView";
+import { SettingsView } from "./settings/SettingsView";
+import { notifyUiReady } from "./shared/ipc";
+import { usePreferences } from "./shared/queries";
+import { useUiStore, type View } from "./shared/store";
+import { useApplyTheme } from "./shared/theme";
+import { LogoMark } from "./shared/ui";
+import { DatabaseBanner } from "./shell/DatabaseBanner";
+import { Navigation } from "./shell/Navigation";
+import { useShortcuts } from "./shell/useShortcuts";
+import { WorkspaceList } from "./workspaces/WorkspaceList";
+
+function CurrentView({ view }: { view: View }) {
+  switch (view) {
+    case "chat":
+      return <ChatView />;
+    case "settings":
+      return <SettingsView />;
+    case "about":
+      return <AboutView />;
+  }
+}
+
+export function App() {
+  const view = useUiStore((state) => state.view);
+  const preferences = usePreferences();
+  const mainRef = useRef<HTMLElement>(null);
+
+  useApplyTheme(preferences.data?.theme);
+  useShortcuts();
+
+  // Start-up benchmark marker: once, after the shell first rendered.
+  const readySent = useRef(false);
+  useEffect(() => {
+    if (readySent.current) return;
+    readySent.current = true;
+    void notifyUiReady();
+  }, []);
+
+  // When a view change removed the focused element (e.g. Escape from a
+  // settings control), put focus at the start of the main area.
+  const previousView = useRef(view);
+  useEffect(() => {
+    if (previousView.current === view) return;
+    previousView.current = view;
+    if (document.activeElement === document.body) mainRef.current?.focus();
+  }, [view]);
+
+  function skipToMain(event: MouseEvent<HTMLAnchorElement>) {
+    event.preventDefault();
+    mainRef.current?.focus();
+  }
+
+  return (
+    <div className="app-shell" data-testid="app-shell">
+      <a className="skip-link" href="#main-content" onClick={skipToMain}>
+        Skip to main content
+      </a>
+      <aside className="sidebar" data-testid="sidebar" aria-label="Sidebar">
+        <div className="brand">
+          <LogoMark className="logo-mark" />
+          <span className="brand__name">SAM</span>
+        </div>
+        <WorkspaceList />
+        <Navigation />
+      </aside>
+      <main id="main-content" className="main" ref={mainRef} tabIndex={-1}>
+        <DatabaseBanner />
+        <CurrentView view={view} />
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,34 @@
+import { AppearanceSection } from "./AppearanceSection";
+import { DiagnosticsSection } from "./DiagnosticsSection";
+import { NotificationsSection } from "./NotificationsSection";
+import { SettingsSection } from "./SettingsSection";
+
+export function SettingsView() {
+  return (
+    <section className="view" aria-labelledby="settings-heading" data-testid="settings-view">
+      <header className="view__header">
+        <h1 id="settings-heading" className="view__title">
+          Settings
+        </h1>
+        <p className="view__hint muted small">Press Escape to go back to the chat.</p>
+      </header>
+      <div className="view__body settings">
+        <AppearanceSection />
+        <SettingsSection id="credentials" title="Credentials">
+          <p className="muted">
+            API keys and tokens for agents and cloud providers will be stored in your operating system's keyring, never
+            in plain files. Managing them arrives in a later release.
+          </p>
+        </SettingsSection>
+        <SettingsSection id="editor" title="Editor">
+          <p className="muted">Choosing the editor SAM opens files and diffs in arrives in a later release.</p>
+        </SettingsSection>
+        <SettingsSection id="voice" title="Voice">
+          <p className="muted">Dictating prompts to agents by voice arrives in a later release.</p>
+        </SettingsSection>
+        <NotificationsSection />
+        <DiagnosticsSection />
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,107 @@
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { commands } from "../bindings";
+import type { AppInfo } from "./ipc";
+import {
+  getAppInfo,
+  IpcError,
+  listWorkspaces,
+  notifyUiReady,
+  sendTestNotification,
+  setPreferences,
+  toIpcError,
+} from "./ipc";
+
+vi.mock("../bindings", () => ({
+  commands: {
+    appInfo: vi.fn(),
+    doctor: vi.fn(),
+    getPreferences: vi.fn(),
+    setPreferences: vi.fn(),
+    listWorkspaces: vi.fn(),
+    sendTestNotification: vi.fn(),
+    uiReady: vi.fn(),
+  },
+}));
+
+const mocked = vi.mocked(commands);
+
+const appInfo: AppInfo = {
+  name: "SAM",
+  version: "1.2.3",
+  dataDir: "/data",
+  logDir: "/logs",
+  trayAvailable: true,
+  platform: "linux",
+  database: { state: "ok" },
+};
+
+describe("shared/ipc", () => {
+  beforeEach(() => {
+    vi.resetAllMocks();
+  });
+
+  it("passes data through on success", async () => {
+    mocked.appInfo.mockResolvedValue({ status: "ok", data: appInfo });
+    await expect(getAppInfo()).resolves.toEqual(appInfo);
+
+    mocked.listWorkspaces.mockResolvedValue({
+      status: "ok",
+      data: [{ id: "w1", name: "api", kind: "local", state: "ready" }],
+    });
+    await expect(listWorkspaces()).resolves.toEqual([{ id: "w1", name: "api", kind: "local", state: "ready" }]);
+  });
+
+  it("forwards arguments to the command", async () => {
+    mocked.setPreferences.mockResolvedValue({ status: "ok", data: { theme: "dark" } });
+    await expect(setPreferences({ theme: "dark" })).resolves.toEqual({ theme: "dark" });
+    expect(mocked.setPreferences).toHaveBeenCalledWith({ theme: "dark" });
+  });
+
+  it("maps an error result to a thrown IpcError with the same code and message", async () => {
+    mocked.appInfo.mockResolvedValue({ status: "error", error: { code: "database", message: "database is locked" } });
+    const error = await getAppInfo().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(IpcError);
+    expect(error).toMatchObject({ code: "database", message: "database is locked", name: "IpcError" });
+  });
+
+  it.each(["internal", "invalid_input", "not_found", "database", "unavailable", "io"] as const)(
+    "keeps the %s code",
+    async (code) => {
+      mocked.sendTestNotification.mockResolvedValue({ status: "error", error: { code, message: `failed: ${code}` } });
+      await expect(sendTestNotification()).rejects.toMatchObject({ code, message: `failed: ${code}` });
+    },
+  );
+
+  it("maps a bare string rejection (unknown command) to an internal IpcError", async () => {
+    mocked.listWorkspaces.mockResolvedValue({ status: "error", error: "command list_workspaces not found" as never });
+    await expect(listWorkspaces()).rejects.toMatchObject({
+      code: "internal",
+      message: "command list_workspaces not found",
+    });
+  });
+
+  it("maps a thrown Error outside the desktop app to an unavailable IpcError", async () => {
+    mocked.appInfo.mockRejectedValue(new TypeError("window.__TAURI_INTERNALS__ is undefined"));
+    const error = await getAppInfo().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(IpcError);
+    expect((error as IpcError).code).toBe("unavailable");
+  });
+
+  it("maps a thrown Error inside the desktop app to an internal IpcError with its message", async () => {
+    vi.stubGlobal("isTauri", true);
+    mocked.appInfo.mockRejectedValue(new Error("boom"));
+    await expect(getAppInfo()).rejects.toMatchObject({ code: "internal", message: "boom" });
+  });
+
+  it("toIpcError leaves IpcErrors alone and rejects unknown codes", () => {
+    const original = new IpcError("io", "disk full");
+    expect(toIpcError(original)).toBe(original);
+    expect(toIpcError({ code: "nope", message: "x" })).toMatchObject({ code: "internal" });
+  });
+
+  it("notifyUiReady swallows failures", async () => {
+    mocked.uiReady.mockRejectedValue("no such command");
+    await expect(notifyUiReady()).resolves.toBeUndefined();
+    expect(mocked.uiReady).toHaveBeenCalledTimes(1);
+  });
+});

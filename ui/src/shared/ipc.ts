@@ -1,0 +1,123 @@
+// The only module that talks to the Rust core. Everything else in the UI
+// calls these plain async functions: they resolve with the data or throw an
+// IpcError. No other module imports bindings.ts or @tauri-apps/api.
+import { isTauri } from "@tauri-apps/api/core";
+import { commands, type ApiError, type ErrorCode } from "../bindings";
+import type {
+  AppInfo_Serialize,
+  DatabaseStatus_Serialize,
+  DoctorCheck_Serialize,
+  DoctorReport_Serialize,
+  Preferences,
+  WorkspaceSummary,
+} from "../bindings";
+
+// tauri-specta emits a `_Serialize` and a `_Deserialize` shape for types that could travel
+// both ways; the UI only ever receives these, so it sees what Rust serialises.
+export type AppInfo = AppInfo_Serialize;
+export type DatabaseStatus = DatabaseStatus_Serialize;
+export type DoctorCheck = DoctorCheck_Serialize;
+export type DoctorReport = DoctorReport_Serialize;
+export type {
+  ApiError,
+  CheckStatus,
+  ErrorCode,
+  Preferences,
+  ThemePreference,
+  WorkspaceKind,
+  WorkspaceSummary,
+} from "../bindings";
+
+type Result<T, E> = { status: "ok"; data: T } | { status: "error"; error: E };
+
+// A Record (not an array) so that a code added on the Rust side fails the
+// type check here until the UI knows about it.
+const ERROR_CODES: Record<ErrorCode, true> = {
+  internal: true,
+  invalid_input: true,
+  not_found: true,
+  database: true,
+  unavailable: true,
+  io: true,
+};
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && Object.hasOwn(ERROR_CODES, value);
+}
+
+export class IpcError extends Error {
+  override name = "IpcError";
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+function isApiError(value: unknown): value is ApiError {
+  if (typeof value !== "object" || value === null) return false;
+  const candidate = value as { code?: unknown; message?: unknown };
+  return isErrorCode(candidate.code) && typeof candidate.message === "string";
+}
+
+/** Turns anything a command can reject with into an IpcError. */
+export function toIpcError(value: unknown): IpcError {
+  if (value instanceof IpcError) return value;
+  if (isApiError(value)) return new IpcError(value.code, value.message);
+  if (value instanceof Error) {
+    // invoke() itself throws (rather than rejecting with an ApiError) when the
+    // page is not running inside the desktop app, e.g. `vite dev` in a browser.
+    if (!isTauri()) {
+      return new IpcError("unavailable", "SAM's core is not reachable: this page is not running inside SAM Desktop.");
+    }
+    return new IpcError("internal", value.message);
+  }
+  // Tauri rejects with a bare string for unknown commands or bad arguments.
+  if (typeof value === "string" && value.length > 0) return new IpcError("internal", value);
+  return new IpcError("internal", "Unexpected response from SAM's core.");
+}
+
+async function call<T>(command: () => Promise<Result<T, ApiError>>): Promise<T> {
+  let result: Result<T, ApiError>;
+  try {
+    result = await command();
+  } catch (error) {
+    throw toIpcError(error);
+  }
+  if (result.status === "error") throw toIpcError(result.error);
+  return result.data;
+}
+
+export function getAppInfo(): Promise<AppInfo> {
+  return call(() => commands.appInfo());
+}
+
+export function runDoctor(): Promise<DoctorReport> {
+  return call(() => commands.doctor());
+}
+
+export function getPreferences(): Promise<Preferences> {
+  return call(() => commands.getPreferences());
+}
+
+export function setPreferences(preferences: Preferences): Promise<Preferences> {
+  return call(() => commands.setPreferences(preferences));
+}
+
+export function listWorkspaces(): Promise<WorkspaceSummary[]> {
+  return call(() => commands.listWorkspaces());
+}
+
+export async function sendTestNotification(): Promise<void> {
+  await call(() => commands.sendTestNotification());
+}
+
+/** Tells the core the shell has rendered (start-up benchmarks). Never throws. */
+export async function notifyUiReady(): Promise<void> {
+  try {
+    await commands.uiReady();
+  } catch {
+    // Deliberately ignored: only used for timing.
+  }
+}

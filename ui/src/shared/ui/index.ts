@@ -1,0 +1,5 @@
+export { Banner, type BannerTone } from "./Banner";
+export { Button } from "./Button";
+export { EmptyState } from "./EmptyState";
+export { ErrorAlert } from "./ErrorAlert";
+export * from "./icons";

@@ -1,0 +1,32 @@
+import { useEffect } from "react";
+import { useUiStore } from "../shared/store";
+
+/**
+ * Global shortcuts: Ctrl/Cmd+1 → chat, Ctrl/Cmd+, → settings,
+ * Escape in settings or about → back to chat.
+ */
+export function useShortcuts(): void {
+  useEffect(() => {
+    function onKeyDown(event: KeyboardEvent) {
+      if (event.defaultPrevented || event.isComposing) return;
+      const { view, setView } = useUiStore.getState();
+      const mod = event.ctrlKey || event.metaKey;
+      if (mod && !event.altKey && !event.shiftKey) {
+        if (event.key === "1") {
+          event.preventDefault();
+          setView("chat");
+        } else if (event.key === ",") {
+          event.preventDefault();
+          setView("settings");
+        }
+        return;
+      }
+      if (event.key === "Escape" && !mod && !event.altKey && view !== "chat") {
+        event.preventDefault();
+        setView("chat");
+      }
+    }
+    window.addEventListener("keydown", onKeyDown);
+    return () => window.removeEventListener("keydown", onKeyDown);
+  }, []);
+}
