@@ -112,6 +112,9 @@ impl Session {
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
+            // Its own process group, so the app and WebKit's processes can be stopped together
+            // even when a failing test never closes the session.
+            .process_group(0)
             .kill_on_drop(true);
         let driver = command.spawn().context("starting tauri-driver")?;
         let url = format!("http://127.0.0.1:{port}");
@@ -170,11 +173,24 @@ impl Session {
     }
 
     /// Ends the session (the driver closes the app) and stops the driver.
-    pub async fn close(mut self) -> anyhow::Result<()> {
-        let closed = self.client.close().await;
-        let _ = self.driver.kill().await;
+    pub async fn close(self) -> anyhow::Result<()> {
+        let closed = self.client.clone().close().await;
+        drop(self);
         closed?;
         Ok(())
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // The app is a grandchild of the driver; a leftover instance would take the next
+        // test's launch over (the app is single-instance), so stop the whole group.
+        if let Some(pid) = self.driver.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", &format!("-{pid}")])
+                .stderr(Stdio::null())
+                .status();
+        }
     }
 }
 
