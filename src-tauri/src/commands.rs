@@ -52,7 +52,10 @@ pub async fn get_preferences(state: Shared<'_>) -> Result<Preferences, ApiError>
 /// Saves and returns the preferences.
 #[tauri::command]
 #[specta::specta]
-pub async fn set_preferences(state: Shared<'_>, preferences: Preferences) -> Result<Preferences, ApiError> {
+pub async fn set_preferences(
+    state: Shared<'_>,
+    preferences: Preferences,
+) -> Result<Preferences, ApiError> {
     let store = state.store()?;
     blocking(move || {
         store.set_preferences(&preferences).map_err(store_error)?;
@@ -92,9 +95,12 @@ pub async fn send_test_notification(app: tauri::AppHandle) -> Result<(), ApiErro
 #[tauri::command]
 #[specta::specta]
 pub async fn ui_ready(state: Shared<'_>) -> Result<(), ApiError> {
-    state
-        .mark_ui_ready()
-        .map_err(|e| ApiError::new(ErrorCode::Io, format!("Could not record start-up time: {e}")))
+    state.mark_ui_ready().map_err(|e| {
+        ApiError::new(
+            ErrorCode::Io,
+            format!("Could not record start-up time: {e}"),
+        )
+    })
 }
 
 /// Runs blocking work (SQLite, D-Bus, process probes) off the async runtime.

@@ -41,7 +41,10 @@ pub fn run() -> ExitCode {
         Ok(guard) => Some(guard),
         Err(error) => {
             // The app still works without a log file; say so once.
-            let _ = writeln!(std::io::stderr(), "sam-desktop: logging to a file is off: {error}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "sam-desktop: logging to a file is off: {error}"
+            );
             None
         }
     };
@@ -104,7 +107,10 @@ fn launch(state: Arc<AppState>) -> tauri::Result<()> {
             // With a tray, closing the window keeps SAM running there (agents keep working);
             // without one, closing quits, so the app is never unreachable.
             if let tauri::WindowEvent::CloseRequested { api, .. } = event {
-                let has_tray = window.app_handle().state::<Arc<AppState>>().tray_available();
+                let has_tray = window
+                    .app_handle()
+                    .state::<Arc<AppState>>()
+                    .tray_available();
                 if has_tray && window.label() == MAIN_WINDOW {
                     api.prevent_close();
                     let _ = window.hide();
@@ -115,12 +121,16 @@ fn launch(state: Arc<AppState>) -> tauri::Result<()> {
 }
 
 fn create_main_window(app: &tauri::AppHandle, state: &AppState) -> tauri::Result<()> {
-    tauri::WebviewWindowBuilder::new(app, MAIN_WINDOW, tauri::WebviewUrl::App("index.html".into()))
-        .title(sam_core::APP_NAME)
-        .inner_size(1200.0, 780.0)
-        .min_inner_size(760.0, 520.0)
-        .data_directory(state.paths.data_dir.join("webview"))
-        .build()?;
+    tauri::WebviewWindowBuilder::new(
+        app,
+        MAIN_WINDOW,
+        tauri::WebviewUrl::App("index.html".into()),
+    )
+    .title(sam_core::APP_NAME)
+    .inner_size(1200.0, 780.0)
+    .min_inner_size(760.0, 520.0)
+    .data_directory(state.paths.data_dir.join("webview"))
+    .build()?;
     Ok(())
 }
 

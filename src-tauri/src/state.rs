@@ -20,7 +20,10 @@ pub enum DatabaseStatus {
     Ok,
     /// The old file was unreadable; it was kept at `backup_path` and a new one started.
     #[serde(rename_all = "camelCase")]
-    Recovered { message: String, backup_path: String },
+    Recovered {
+        message: String,
+        backup_path: String,
+    },
     /// The app runs without a database (a newer schema, or an unwritable folder).
     #[serde(rename_all = "camelCase")]
     Unavailable {
@@ -89,7 +92,10 @@ impl AppState {
             (None, DatabaseStatus::Unavailable { message, .. }) => {
                 Err(ApiError::new(ErrorCode::Database, message.clone()))
             }
-            (None, _) => Err(ApiError::new(ErrorCode::Database, "The database is not open.")),
+            (None, _) => Err(ApiError::new(
+                ErrorCode::Database,
+                "The database is not open.",
+            )),
         }
     }
 
@@ -129,7 +135,9 @@ impl AppState {
 
 fn database_status(outcome: OpenOutcome) -> DatabaseStatus {
     match outcome {
-        OpenOutcome::Created | OpenOutcome::UpToDate | OpenOutcome::Migrated { .. } => DatabaseStatus::Ok,
+        OpenOutcome::Created | OpenOutcome::UpToDate | OpenOutcome::Migrated { .. } => {
+            DatabaseStatus::Ok
+        }
         OpenOutcome::RecoveredFromCorruption { backup, reason } => DatabaseStatus::Recovered {
             message: format!(
                 "SAM's database could not be read ({reason}). It was kept aside and a new one was started; \

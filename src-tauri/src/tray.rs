@@ -32,7 +32,13 @@ pub fn install(app: &AppHandle) -> bool {
 }
 
 fn build(app: &AppHandle) -> tauri::Result<()> {
-    let toggle = MenuItem::with_id(app, MENU_TOGGLE, "Show/Hide SAM Desktop", true, None::<&str>)?;
+    let toggle = MenuItem::with_id(
+        app,
+        MENU_TOGGLE,
+        "Show/Hide SAM Desktop",
+        true,
+        None::<&str>,
+    )?;
     let quit = MenuItem::with_id(app, MENU_QUIT, "Quit SAM Desktop", true, None::<&str>)?;
     let separator = PredefinedMenuItem::separator(app)?;
     let menu = Menu::with_items(app, &[&toggle, &separator, &quit])?;

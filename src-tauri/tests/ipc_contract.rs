@@ -3,20 +3,32 @@
 //!
 //! After changing a command or an IPC type: `SAM_UPDATE_BINDINGS=1 cargo test -p sam-desktop --test ipc_contract`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers fail loudly by design"
+)]
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 const HEADER: &str = "// Generated from the Rust types by tauri-specta (src-tauri/tests/ipc_contract.rs). Do not edit.\n// Regenerate: SAM_UPDATE_BINDINGS=1 cargo test -p sam-desktop --test ipc_contract\n";
 
 fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn generated_bindings() -> String {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("bindings.ts");
     sam_desktop::ipc_builder()
-        .export(specta_typescript::Typescript::default().header(HEADER), &out)
+        .export(
+            specta_typescript::Typescript::default().header(HEADER),
+            &out,
+        )
         .unwrap();
     std::fs::read_to_string(out).unwrap()
 }
@@ -60,13 +72,20 @@ fn the_capability_grants_exactly_the_commands_the_ui_calls() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| p.as_str().expect("permissions are plain identifiers").to_owned())
+        .map(|p| {
+            p.as_str()
+                .expect("permissions are plain identifiers")
+                .to_owned()
+        })
         .collect();
     let expected: BTreeSet<String> = commands
         .iter()
         .map(|c| format!("allow-{}", c.replace('_', "-")))
         .collect();
-    assert_eq!(granted, expected, "grant exactly the commands in the bindings");
+    assert_eq!(
+        granted, expected,
+        "grant exactly the commands in the bindings"
+    );
     assert!(
         granted.iter().all(|p| !p.contains(':')),
         "no plugin or core permission may be granted to the webview: {granted:?}"
@@ -89,7 +108,14 @@ fn the_csp_is_strict() {
         .values()
         .flat_map(|v| v.as_str().unwrap().split_whitespace())
         .collect();
-    for loose in ["'unsafe-inline'", "'unsafe-eval'", "*", "http:", "https:", "data:"] {
+    for loose in [
+        "'unsafe-inline'",
+        "'unsafe-eval'",
+        "*",
+        "http:",
+        "https:",
+        "data:",
+    ] {
         let allowed_here = loose == "data:"; // data: only for images, checked below
         assert!(
             allowed_here || !sources.contains(&loose),

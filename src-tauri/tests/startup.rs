@@ -1,5 +1,11 @@
 //! Start-up in bad environments: clear messages and exit codes, never a GTK panic.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers fail loudly by design"
+)]
+
 use std::process::Command;
 
 fn app() -> Command {
@@ -35,5 +41,8 @@ fn a_relative_data_dir_is_refused_before_anything_starts() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("SAM_DATA_DIR must be an absolute path"), "{stderr}");
+    assert!(
+        stderr.contains("SAM_DATA_DIR must be an absolute path"),
+        "{stderr}"
+    );
 }

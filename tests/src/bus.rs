@@ -64,7 +64,10 @@ impl NotificationServer {
         _hints: HashMap<String, OwnedValue>,
         _expire_timeout: i32,
     ) -> u32 {
-        let mut recorded = self.recorded.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut recorded = self
+            .recorded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         recorded.notifications.push(ReceivedNotification {
             app_name,
             summary,
@@ -173,7 +176,12 @@ impl DesktopServices {
     }
 
     fn snapshot<T>(&self, read: impl FnOnce(&Recorded) -> T) -> T {
-        read(&self.recorded.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+        read(
+            &self
+                .recorded
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
     }
 
     /// Waits until a notification matching `wanted` arrives.
@@ -184,7 +192,9 @@ impl DesktopServices {
     ) -> anyhow::Result<ReceivedNotification> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            if let Some(found) = self.snapshot(|r| r.notifications.iter().find(|n| wanted(n)).cloned()) {
+            if let Some(found) =
+                self.snapshot(|r| r.notifications.iter().find(|n| wanted(n)).cloned())
+            {
                 return Ok(found);
             }
             if tokio::time::Instant::now() > deadline {
@@ -216,7 +226,11 @@ impl DesktopServices {
     }
 
     /// Reads a string property of a registered tray item, over the bus.
-    pub async fn tray_item_property(&self, item: &RegisteredItem, name: &str) -> anyhow::Result<OwnedValue> {
+    pub async fn tray_item_property(
+        &self,
+        item: &RegisteredItem,
+        name: &str,
+    ) -> anyhow::Result<OwnedValue> {
         let (destination, path) = item.address();
         let proxy = zbus::Proxy::new(
             &self.connection,

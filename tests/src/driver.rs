@@ -22,7 +22,9 @@ pub fn tauri_driver() -> anyhow::Result<PathBuf> {
         .map(|d| d.join("bin").join("tauri-driver"));
     match cargo_bin {
         Some(path) if path.is_file() => Ok(path),
-        _ => anyhow::bail!("tauri-driver is not installed: cargo install tauri-driver --locked (scripts/setup.sh does)"),
+        _ => anyhow::bail!(
+            "tauri-driver is not installed: cargo install tauri-driver --locked (scripts/setup.sh does)"
+        ),
     }
 }
 
@@ -35,7 +37,9 @@ fn which_in_path(name: &str) -> anyhow::Result<PathBuf> {
 }
 
 fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 /// How to start the app for one session.
@@ -132,7 +136,12 @@ impl Session {
         )
         .await
         .context("the WebDriver session did not start in time")?
-        .with_context(|| format!("starting a WebDriver session (driver log: {})", log_path.display()))?;
+        .with_context(|| {
+            format!(
+                "starting a WebDriver session (driver log: {})",
+                log_path.display()
+            )
+        })?;
         Ok(Self { client, driver })
     }
 
@@ -148,7 +157,11 @@ impl Session {
     }
 
     /// Waits until the element's text satisfies `wanted`, returning the text.
-    pub async fn wait_text(&self, testid: &str, wanted: impl Fn(&str) -> bool) -> anyhow::Result<String> {
+    pub async fn wait_text(
+        &self,
+        testid: &str,
+        wanted: impl Fn(&str) -> bool,
+    ) -> anyhow::Result<String> {
         let deadline = tokio::time::Instant::now() + UI_TIMEOUT;
         loop {
             let text = self.wait_testid(testid).await?.text().await?;

@@ -40,21 +40,33 @@ async fn shell_flow() -> anyhow::Result<()> {
     session.wait_testid("sidebar").await?;
     session.wait_testid("workspaces-empty").await?;
     session.wait_testid("main-empty").await?;
-    let shot = session.screenshot("shell").await?;
-    println!("screenshot: {}", shot.display());
+    session.screenshot("shell").await?;
 
     // The tray icon registered with the StatusNotifierWatcher, from the app's connection, and
     // answers property reads over the bus.
     let item = services.wait_for_tray_item(Duration::from_secs(15)).await?;
     assert_ne!(
         item.sender,
-        services.connection().unique_name().map(|n| n.to_string()).unwrap_or_default(),
+        services
+            .connection()
+            .unique_name()
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
         "the item must come from the app, not from the test"
     );
-    let status: String = services.tray_item_property(&item, "Status").await?.try_into()?;
+    let status: String = services
+        .tray_item_property(&item, "Status")
+        .await?
+        .try_into()?;
     assert_eq!(status, "Active");
-    let menu: zbus::zvariant::OwnedObjectPath = services.tray_item_property(&item, "Menu").await?.try_into()?;
-    assert!(menu.as_str().len() > 1, "the tray item exports its menu: {menu}");
+    let menu: zbus::zvariant::OwnedObjectPath = services
+        .tray_item_property(&item, "Menu")
+        .await?
+        .try_into()?;
+    assert!(
+        menu.as_str().len() > 1,
+        "the tray item exports its menu: {menu}"
+    );
 
     // A command round-trips through IPC: the about view shows the version from Rust.
     session.wait_testid("nav-about").await?.click().await?;
@@ -67,7 +79,11 @@ async fn shell_flow() -> anyhow::Result<()> {
     // Preferences go through IPC into SQLite and come back after a reload.
     session.wait_testid("nav-settings").await?.click().await?;
     session.wait_testid("settings-view").await?;
-    session.wait_testid("theme-select").await?.select_by_value("dark").await?;
+    session
+        .wait_testid("theme-select")
+        .await?
+        .select_by_value("dark")
+        .await?;
     wait_for_theme(&session, "dark").await?;
     session.screenshot("settings-dark").await?;
     assert_eq!(stored_theme(data.path())?, Some("dark".to_owned()));
@@ -76,13 +92,20 @@ async fn shell_flow() -> anyhow::Result<()> {
     let select = session.wait_testid("theme-select").await?;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while select.prop("value").await?.as_deref() != Some("dark") {
-        anyhow::ensure!(tokio::time::Instant::now() < deadline, "the theme did not come back after a reload");
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "the theme did not come back after a reload"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     wait_for_theme(&session, "dark").await?;
 
     // A notification sent by the app reaches the notification server on the bus.
-    session.wait_testid("send-test-notification").await?.click().await?;
+    session
+        .wait_testid("send-test-notification")
+        .await?
+        .click()
+        .await?;
     let received = services
         .wait_for_notification(Duration::from_secs(15), |n| {
             n.summary == "SAM Desktop notifications work"
@@ -96,8 +119,14 @@ async fn shell_flow() -> anyhow::Result<()> {
     // The webview cannot reach plugin commands it was not granted, and the CSP blocks
     // inline script.
     for (command, args) in [
-        ("plugin:shell|spawn", r#"{"program":"sh","args":["-c","true"],"options":{}}"#),
-        ("plugin:shell|execute", r#"{"program":"sh","args":["-c","true"],"options":{}}"#),
+        (
+            "plugin:shell|spawn",
+            r#"{"program":"sh","args":["-c","true"],"options":{}}"#,
+        ),
+        (
+            "plugin:shell|execute",
+            r#"{"program":"sh","args":["-c","true"],"options":{}}"#,
+        ),
         ("plugin:opener|open_url", r#"{"url":"https://example.com"}"#),
         ("plugin:notification|notify", r#"{"options":{"title":"x"}}"#),
     ] {
@@ -108,7 +137,10 @@ async fn shell_flow() -> anyhow::Result<()> {
         );
         let verdict = session.client.execute_async(&script, vec![]).await?;
         let verdict = verdict.as_str().unwrap_or_default().to_owned();
-        assert!(verdict.starts_with("denied"), "{command} must be denied, got {verdict}");
+        assert!(
+            verdict.starts_with("denied"),
+            "{command} must be denied, got {verdict}"
+        );
         assert!(verdict.contains("not allowed"), "{command}: {verdict}");
     }
     let inline_ran = session
@@ -121,7 +153,11 @@ async fn shell_flow() -> anyhow::Result<()> {
             vec![],
         )
         .await?;
-    assert_eq!(inline_ran, serde_json::json!(false), "the CSP must block inline script");
+    assert_eq!(
+        inline_ran,
+        serde_json::json!(false),
+        "the CSP must block inline script"
+    );
 
     // A second launch hands over to the first instance and exits.
     let second = tokio::process::Command::new(&app)
@@ -172,8 +208,15 @@ async fn no_tray_flow() -> anyhow::Result<()> {
     assert!(about.contains("libayatana-appindicator3-1"), "{about}");
     session.screenshot("about-no-tray").await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert!(services.tray_items().is_empty(), "no tray item may register without the library");
-    wait_for_log(data.path(), "no tray: libayatana-appindicator3-1 is not installed").await?;
+    assert!(
+        services.tray_items().is_empty(),
+        "no tray item may register without the library"
+    );
+    wait_for_log(
+        data.path(),
+        "no tray: libayatana-appindicator3-1 is not installed",
+    )
+    .await?;
     session.close().await?;
     Ok(())
 }
@@ -183,7 +226,10 @@ async fn wait_for_theme(session: &Session, theme: &str) -> anyhow::Result<()> {
     loop {
         let current = session
             .client
-            .execute("return document.documentElement.dataset.theme || null;", vec![])
+            .execute(
+                "return document.documentElement.dataset.theme || null;",
+                vec![],
+            )
             .await?;
         if current.as_str() == Some(theme) {
             return Ok(());
@@ -199,7 +245,9 @@ async fn wait_for_theme(session: &Session, theme: &str) -> anyhow::Result<()> {
 fn stored_theme(data_dir: &Path) -> anyhow::Result<Option<String>> {
     let conn = rusqlite::Connection::open(data_dir.join("sam.sqlite3"))?;
     let value = conn
-        .query_row("SELECT value FROM settings WHERE key = 'theme'", [], |r| r.get(0))
+        .query_row("SELECT value FROM settings WHERE key = 'theme'", [], |r| {
+            r.get(0)
+        })
         .ok();
     Ok(value)
 }

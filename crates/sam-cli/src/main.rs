@@ -11,7 +11,12 @@ use sam_core::ApiError;
 use serde::Serialize;
 
 #[derive(Debug, Parser)]
-#[command(name = "sam", version, about = "SAM Desktop from the command line", propagate_version = true)]
+#[command(
+    name = "sam",
+    version,
+    about = "SAM Desktop from the command line",
+    propagate_version = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -36,7 +41,11 @@ fn main() -> ExitCode {
 
 fn doctor(json: bool) -> ExitCode {
     let report = sam_doctor::run_checks(&sam_doctor::LiveSystem);
-    let status = if report.healthy() { ExitCode::SUCCESS } else { ExitCode::from(1) };
+    let status = if report.healthy() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    };
     let written = if json {
         print_json(&report)
     } else {
@@ -72,7 +81,10 @@ fn print_report(report: &sam_doctor::DoctorReport) -> std::io::Result<()> {
     if problems == 0 {
         writeln!(out, "\nSAM Desktop can run on this machine.")?;
     } else {
-        writeln!(out, "\n{problems} problem(s) stop SAM Desktop from working; see the fixes above.")?;
+        writeln!(
+            out,
+            "\n{problems} problem(s) stop SAM Desktop from working; see the fixes above."
+        )?;
     }
     Ok(())
 }
@@ -84,7 +96,10 @@ fn print_json<T: Serialize>(value: &T) -> std::io::Result<()> {
 }
 
 /// Prints an error the way `--json` promises. Used by subcommands that can fail.
-#[allow(dead_code, reason = "the first fallible subcommands arrive with credentials")]
+#[allow(
+    dead_code,
+    reason = "the first fallible subcommands arrive with credentials"
+)]
 fn print_json_error(error: &ApiError) -> std::io::Result<()> {
     #[derive(Serialize)]
     struct Envelope<'a> {

@@ -1,5 +1,11 @@
 //! The `sam` binary as a user runs it.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers fail loudly by design"
+)]
+
 use std::process::Command;
 
 fn sam() -> Command {
@@ -23,7 +29,15 @@ fn doctor_json_is_one_document_with_every_check() {
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
     let checks = report["checks"].as_array().unwrap();
     let ids: Vec<&str> = checks.iter().map(|c| c["id"].as_str().unwrap()).collect();
-    for id in ["keyring", "ssh", "git", "docker", "devcontainer", "editors", "gpu"] {
+    for id in [
+        "keyring",
+        "ssh",
+        "git",
+        "docker",
+        "devcontainer",
+        "editors",
+        "gpu",
+    ] {
         assert!(ids.contains(&id), "missing {id} in {ids:?}");
     }
     #[cfg(target_os = "linux")]
@@ -44,7 +58,10 @@ fn doctor_without_a_session_bus_reports_the_keyring_with_a_fix() {
     let out = sam()
         .args(["doctor", "--json"])
         .env_remove("DBUS_SESSION_BUS_ADDRESS")
-        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/sam-test-bus")
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/sam-test-bus",
+        )
         .output()
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -62,11 +79,19 @@ fn doctor_without_a_session_bus_reports_the_keyring_with_a_fix() {
 
 #[test]
 fn doctor_prints_a_readable_report() {
-    let out = sam().arg("doctor").env("DISPLAY", "").env("WAYLAND_DISPLAY", "").output().unwrap();
+    let out = sam()
+        .arg("doctor")
+        .env("DISPLAY", "")
+        .env("WAYLAND_DISPLAY", "")
+        .output()
+        .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("Git: git version"), "{text}");
     #[cfg(target_os = "linux")]
-    assert!(text.contains("Fix: Run SAM Desktop inside a desktop session"), "{text}");
+    assert!(
+        text.contains("Fix: Run SAM Desktop inside a desktop session"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -60,7 +60,10 @@ mod tests {
 
     #[test]
     fn serialises_as_code_and_message() {
-        let error = ApiError::new(ErrorCode::InvalidInput, "Pick a theme: system, light or dark.");
+        let error = ApiError::new(
+            ErrorCode::InvalidInput,
+            "Pick a theme: system, light or dark.",
+        );
         let json = serde_json::to_value(&error).unwrap();
         assert_eq!(
             json,

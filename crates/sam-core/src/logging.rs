@@ -18,7 +18,9 @@ pub const KEPT_LOG_FILES: usize = 7;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoggingError {
-    #[error("Could not create the log folder {path}: {source}. Check its permissions or set SAM_DATA_DIR.")]
+    #[error(
+        "Could not create the log folder {path}: {source}. Check its permissions or set SAM_DATA_DIR."
+    )]
     CreateDir {
         path: String,
         source: std::io::Error,
@@ -43,7 +45,11 @@ pub struct LogGuard {
 
 /// Installs the global subscriber: everything to a rotating file named `<file_prefix>.<date>.log`
 /// in `log_dir`, and warnings and errors also to stderr when `echo_to_stderr` is set.
-pub fn init(log_dir: &Path, file_prefix: &str, echo_to_stderr: bool) -> Result<LogGuard, LoggingError> {
+pub fn init(
+    log_dir: &Path,
+    file_prefix: &str,
+    echo_to_stderr: bool,
+) -> Result<LogGuard, LoggingError> {
     std::fs::create_dir_all(log_dir).map_err(|source| LoggingError::CreateDir {
         path: log_dir.display().to_string(),
         source,
@@ -63,7 +69,9 @@ pub fn init(log_dir: &Path, file_prefix: &str, echo_to_stderr: bool) -> Result<L
         Ok(spec) => EnvFilter::try_new(&spec).map_err(|e| LoggingError::Filter(e.to_string()))?,
         Err(_) => EnvFilter::new("info"),
     };
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false);
     let result = if echo_to_stderr {
         builder
             .with_writer(file_writer.and(std::io::stderr.with_max_level(tracing::Level::WARN)))

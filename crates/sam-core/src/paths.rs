@@ -13,11 +13,17 @@ pub const DATABASE_FILE: &str = "sam.sqlite3";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PathsError {
-    #[error("SAM_DATA_DIR must be an absolute path, but it is {0:?}. Set it to a full path such as /home/you/sam-data, or unset it.")]
+    #[error(
+        "SAM_DATA_DIR must be an absolute path, but it is {0:?}. Set it to a full path such as /home/you/sam-data, or unset it."
+    )]
     RelativeOverride(String),
-    #[error("SAM_DATA_DIR is set but empty. Set it to a full path, or unset it to use the default location.")]
+    #[error(
+        "SAM_DATA_DIR is set but empty. Set it to a full path, or unset it to use the default location."
+    )]
     EmptyOverride,
-    #[error("Could not find a home directory to keep SAM's data in. Set SAM_DATA_DIR to a writable folder.")]
+    #[error(
+        "Could not find a home directory to keep SAM's data in. Set SAM_DATA_DIR to a writable folder."
+    )]
     NoHome,
 }
 
@@ -48,7 +54,8 @@ impl AppPaths {
             }
             return Ok(Self::portable(&dir));
         }
-        let dirs = directories::ProjectDirs::from("dev", "sam", "sam-desktop").ok_or(PathsError::NoHome)?;
+        let dirs = directories::ProjectDirs::from("dev", "sam", "sam-desktop")
+            .ok_or(PathsError::NoHome)?;
         let log_dir = dirs
             .state_dir()
             .unwrap_or_else(|| dirs.data_local_dir())
@@ -90,7 +97,10 @@ mod tests {
         let err = AppPaths::resolve(Some(PathBuf::from("data"))).unwrap_err();
         assert_eq!(err, PathsError::RelativeOverride("data".into()));
         assert!(err.to_string().contains("absolute path"));
-        assert_eq!(AppPaths::resolve(Some(PathBuf::new())).unwrap_err(), PathsError::EmptyOverride);
+        assert_eq!(
+            AppPaths::resolve(Some(PathBuf::new())).unwrap_err(),
+            PathsError::EmptyOverride
+        );
     }
 
     #[test]

@@ -46,7 +46,11 @@ mod tests {
 
     #[test]
     fn theme_round_trips_through_its_stored_form() {
-        for theme in [ThemePreference::System, ThemePreference::Light, ThemePreference::Dark] {
+        for theme in [
+            ThemePreference::System,
+            ThemePreference::Light,
+            ThemePreference::Dark,
+        ] {
             assert_eq!(ThemePreference::parse(theme.as_str()), Some(theme));
         }
         assert_eq!(ThemePreference::parse("Dark"), None);

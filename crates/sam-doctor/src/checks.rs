@@ -79,7 +79,13 @@ pub fn run_checks(system: &dyn System) -> DoctorReport {
     DoctorReport { checks }
 }
 
-fn check(id: &str, label: &str, status: CheckStatus, detail: String, fix: Option<&str>) -> DoctorCheck {
+fn check(
+    id: &str,
+    label: &str,
+    status: CheckStatus,
+    detail: String,
+    fix: Option<&str>,
+) -> DoctorCheck {
     DoctorCheck {
         id: id.to_owned(),
         label: label.to_owned(),
@@ -115,20 +121,30 @@ fn library(
 ) -> DoctorCheck {
     match sonames.iter().find(|soname| system.library_loads(soname)) {
         Some(soname) => check(id, label, CheckStatus::Ok, format!("{soname} loads"), None),
-        None => check(id, label, missing, format!("{} not found", sonames.join(" or ")), Some(fix)),
+        None => check(
+            id,
+            label,
+            missing,
+            format!("{} not found", sonames.join(" or ")),
+            Some(fix),
+        ),
     }
 }
 
 fn keyring(system: &dyn System) -> DoctorCheck {
     let label = "OS keyring";
     match system.keyring() {
-        KeyringState::Reachable => check("keyring", label, CheckStatus::Ok, "reachable".into(), None),
+        KeyringState::Reachable => {
+            check("keyring", label, CheckStatus::Ok, "reachable".into(), None)
+        }
         KeyringState::Locked(reason) => check(
             "keyring",
             label,
             CheckStatus::Warning,
             format!("the keyring is locked or refused access: {reason}"),
-            Some("Unlock your login keyring (on GNOME: Passwords and Keys → Login → Unlock). SAM stores credentials nowhere else."),
+            Some(
+                "Unlock your login keyring (on GNOME: Passwords and Keys → Login → Unlock). SAM stores credentials nowhere else.",
+            ),
         ),
         KeyringState::Unreachable(reason) => check(
             "keyring",
@@ -157,9 +173,21 @@ fn tool(
             let version = system
                 .program_version(&path, version_args)
                 .unwrap_or_else(|| "version unknown".into());
-            check(program, label, CheckStatus::Ok, format!("{version} ({})", path.display()), None)
+            check(
+                program,
+                label,
+                CheckStatus::Ok,
+                format!("{version} ({})", path.display()),
+                None,
+            )
         }
-        None => check(program, label, missing, format!("`{program}` is not on PATH"), Some(fix)),
+        None => check(
+            program,
+            label,
+            missing,
+            format!("`{program}` is not on PATH"),
+            Some(fix),
+        ),
     }
 }
 
@@ -179,10 +207,16 @@ fn editors(system: &dyn System) -> DoctorCheck {
             "Editors",
             CheckStatus::Warning,
             "no editor command-line launcher found".into(),
-            Some("File paths in chat open with the system's default app until an editor CLI is on PATH (VS Code: \"Shell Command: Install 'code' command in PATH\")."),
+            Some(
+                "File paths in chat open with the system's default app until an editor CLI is on PATH (VS Code: \"Shell Command: Install 'code' command in PATH\").",
+            ),
         )
     } else {
-        let detail = found.into_iter().chain(from_env).collect::<Vec<_>>().join(", ");
+        let detail = found
+            .into_iter()
+            .chain(from_env)
+            .collect::<Vec<_>>()
+            .join(", ");
         check("editors", "Editors", CheckStatus::Ok, detail, None)
     }
 }
@@ -205,7 +239,9 @@ fn gpu(system: &dyn System) -> DoctorCheck {
             "GPU",
             CheckStatus::Warning,
             detail,
-            Some("The fluid background falls back to a still gradient without a GPU. Install your GPU's Mesa or vendor driver to get it moving."),
+            Some(
+                "The fluid background falls back to a still gradient without a GPU. Install your GPU's Mesa or vendor driver to get it moving.",
+            ),
         )
     }
 }
@@ -232,7 +268,9 @@ mod tests {
             self.env.get(name).map(|v| (*v).to_owned())
         }
         fn find_program(&self, name: &str) -> Option<PathBuf> {
-            self.programs.contains(&name).then(|| PathBuf::from(format!("/usr/bin/{name}")))
+            self.programs
+                .contains(&name)
+                .then(|| PathBuf::from(format!("/usr/bin/{name}")))
         }
         fn program_version(&self, program: &Path, _args: &[&str]) -> Option<String> {
             Some(format!("{} 1.0", program.file_name()?.to_string_lossy()))
@@ -284,7 +322,13 @@ mod tests {
         }
         assert_eq!(report.check("git").unwrap().status, CheckStatus::Error);
         assert_eq!(report.check("keyring").unwrap().status, CheckStatus::Error);
-        assert!(report.check("keyring").unwrap().detail.contains("no session bus"));
+        assert!(
+            report
+                .check("keyring")
+                .unwrap()
+                .detail
+                .contains("no session bus")
+        );
         assert_eq!(report.check("docker").unwrap().status, CheckStatus::Warning);
     }
 
@@ -296,7 +340,12 @@ mod tests {
         let report = run_checks(&machine);
         let tray = report.check("appindicator").unwrap();
         assert_eq!(tray.status, CheckStatus::Warning);
-        assert!(tray.fix.as_deref().unwrap().contains("libayatana-appindicator3-1"));
+        assert!(
+            tray.fix
+                .as_deref()
+                .unwrap()
+                .contains("libayatana-appindicator3-1")
+        );
         assert!(report.healthy(), "the app runs without a tray");
     }
 
@@ -305,7 +354,10 @@ mod tests {
     fn legacy_appindicator_counts() {
         let mut machine = healthy_machine();
         machine.libraries = vec!["libwebkit2gtk-4.1.so.0", "libappindicator3.so.1"];
-        assert_eq!(run_checks(&machine).check("appindicator").unwrap().status, CheckStatus::Ok);
+        assert_eq!(
+            run_checks(&machine).check("appindicator").unwrap().status,
+            CheckStatus::Ok
+        );
     }
 
     #[cfg(target_os = "linux")]
@@ -325,7 +377,10 @@ mod tests {
         machine.programs.retain(|p| *p != "code");
         machine.env.insert("EDITOR", "nvim");
         let report = run_checks(&machine);
-        assert_eq!(report.check("keyring").unwrap().status, CheckStatus::Warning);
+        assert_eq!(
+            report.check("keyring").unwrap().status,
+            CheckStatus::Warning
+        );
         assert_eq!(report.check("editors").unwrap().detail, "$EDITOR=nvim");
     }
 

@@ -60,5 +60,7 @@ impl DoctorReport {
 
 /// Whether this process can load the tray library (Linux); creating a tray without it aborts.
 pub fn tray_runtime_available() -> bool {
-    TRAY_LIBRARIES.iter().any(|soname| LiveSystem.library_loads(soname))
+    TRAY_LIBRARIES
+        .iter()
+        .any(|soname| LiveSystem.library_loads(soname))
 }

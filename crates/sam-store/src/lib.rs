@@ -47,6 +47,9 @@ impl Store {
     fn conn(&self) -> Result<MutexGuard<'_, rusqlite::Connection>, StoreError> {
         // A poisoned lock means a panic mid-query on another thread; the connection itself is
         // still consistent (SQLite rolled back), so carry on with it.
-        Ok(self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+        Ok(self
+            .conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 }

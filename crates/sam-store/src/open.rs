@@ -24,19 +24,37 @@ pub enum OpenOutcome {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("Could not create the data folder {path}: {source}. Check its permissions or set SAM_DATA_DIR to a writable folder.")]
-    CreateDir { path: PathBuf, source: std::io::Error },
-    #[error("The database {path} was written by a newer SAM Desktop (schema {found}; this version knows up to {supported}). It was left untouched and copied to {backup}. Update SAM Desktop to use it.")]
+    #[error(
+        "Could not create the data folder {path}: {source}. Check its permissions or set SAM_DATA_DIR to a writable folder."
+    )]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "The database {path} was written by a newer SAM Desktop (schema {found}; this version knows up to {supported}). It was left untouched and copied to {backup}. Update SAM Desktop to use it."
+    )]
     NewerSchema {
         path: PathBuf,
         found: u32,
         supported: u32,
         backup: PathBuf,
     },
-    #[error("Could not copy the database to {path} before changing it: {source}. Nothing was changed.")]
-    Backup { path: PathBuf, source: std::io::Error },
-    #[error("Migrating the database would have lost rows in table {table} ({before} before, {after} after). Nothing was changed.")]
-    RowsLost { table: String, before: i64, after: i64 },
+    #[error(
+        "Could not copy the database to {path} before changing it: {source}. Nothing was changed."
+    )]
+    Backup {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "Migrating the database would have lost rows in table {table} ({before} before, {after} after). Nothing was changed."
+    )]
+    RowsLost {
+        table: String,
+        before: i64,
+        after: i64,
+    },
     #[error("The database reported an error: {0}")]
     Sqlite(#[from] rusqlite::Error),
 }
@@ -48,7 +66,9 @@ pub(crate) fn open(path: &Path) -> Result<(Connection, OpenOutcome), StoreError>
             source,
         })?;
     }
-    let existed = std::fs::metadata(path).map(|m| m.len() > 0).unwrap_or(false);
+    let existed = std::fs::metadata(path)
+        .map(|m| m.len() > 0)
+        .unwrap_or(false);
     if !existed {
         let conn = connect(path)?;
         migrate(&conn, 0)?;
@@ -62,7 +82,10 @@ pub(crate) fn open(path: &Path) -> Result<(Connection, OpenOutcome), StoreError>
             tracing::warn!(backup = %backup.display(), %reason, "database was unreadable; moved aside and recreated");
             let conn = connect(path)?;
             migrate(&conn, 0)?;
-            return Ok((conn, OpenOutcome::RecoveredFromCorruption { backup, reason }));
+            return Ok((
+                conn,
+                OpenOutcome::RecoveredFromCorruption { backup, reason },
+            ));
         }
     };
 
@@ -87,11 +110,15 @@ pub(crate) fn open(path: &Path) -> Result<(Connection, OpenOutcome), StoreError>
     }
 
     let backup = unique_sibling(path, &format!("pre-v{LATEST_SCHEMA_VERSION}"));
-    conn.backup(rusqlite::MAIN_DB, &backup, None::<fn(rusqlite::backup::Progress)>)
-        .map_err(|e| StoreError::Backup {
-            path: backup.clone(),
-            source: std::io::Error::other(e),
-        })?;
+    conn.backup(
+        rusqlite::MAIN_DB,
+        &backup,
+        None::<fn(rusqlite::backup::Progress)>,
+    )
+    .map_err(|e| StoreError::Backup {
+        path: backup.clone(),
+        source: std::io::Error::other(e),
+    })?;
     migrate(&conn, found)?;
     tracing::info!(from = found, to = LATEST_SCHEMA_VERSION, backup = %backup.display(), "database migrated");
     Ok((
@@ -171,7 +198,10 @@ fn row_counts(conn: &Connection) -> Result<Vec<(String, i64)>, rusqlite::Error> 
         .map(|table| {
             // Table names come from sqlite_schema, not from input; quoting guards odd names.
             let quoted = table.replace('"', "\"\"");
-            let count = conn.query_row(&format!("SELECT count(*) FROM \"{quoted}\""), [], |row| row.get(0))?;
+            let count =
+                conn.query_row(&format!("SELECT count(*) FROM \"{quoted}\""), [], |row| {
+                    row.get(0)
+                })?;
             Ok((table, count))
         })
         .collect()

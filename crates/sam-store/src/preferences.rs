@@ -11,7 +11,11 @@ impl Store {
     pub fn preferences(&self) -> Result<Preferences, StoreError> {
         let conn = self.conn()?;
         let stored: Option<String> = conn
-            .query_row("SELECT value FROM settings WHERE key = ?1", [THEME_KEY], |row| row.get(0))
+            .query_row(
+                "SELECT value FROM settings WHERE key = ?1",
+                [THEME_KEY],
+                |row| row.get(0),
+            )
             .map(Some)
             .or_else(|e| match e {
                 rusqlite::Error::QueryReturnedNoRows => Ok(None),

@@ -28,8 +28,8 @@ impl Store {
     /// All workspaces, newest first.
     pub fn workspaces(&self) -> Result<Vec<WorkspaceSummary>, StoreError> {
         let conn = self.conn()?;
-        let mut stmt =
-            conn.prepare("SELECT id, name, kind, state FROM workspaces ORDER BY created_at DESC, id")?;
+        let mut stmt = conn
+            .prepare("SELECT id, name, kind, state FROM workspaces ORDER BY created_at DESC, id")?;
         let rows = stmt.query_map([], |row| {
             let kind: String = row.get(2)?;
             Ok(WorkspaceSummary {

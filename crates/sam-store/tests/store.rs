@@ -1,5 +1,11 @@
 //! The store against real SQLite files: create, reopen, migrate, corruption, newer schemas.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers fail loudly by design"
+)]
+
 use std::path::Path;
 
 use rusqlite::Connection;
@@ -31,7 +37,10 @@ fn creates_a_fresh_database_then_reopens_it_up_to_date() {
 
     let (_store, outcome) = Store::open(&path).unwrap();
     assert_eq!(outcome, OpenOutcome::UpToDate);
-    assert!(backups(path.parent().unwrap()).is_empty(), "no backup without a change");
+    assert!(
+        backups(path.parent().unwrap()).is_empty(),
+        "no backup without a change"
+    );
 }
 
 #[test]
@@ -101,9 +110,18 @@ fn a_corrupt_file_is_kept_aside_byte_for_byte_and_replaced() {
     let OpenOutcome::RecoveredFromCorruption { backup, reason } = outcome else {
         panic!("expected a recovery, got {outcome:?}");
     };
-    assert!(std::fs::read(&backup).unwrap() == garbage, "the backup keeps the original bytes");
+    assert!(
+        std::fs::read(&backup).unwrap() == garbage,
+        "the backup keeps the original bytes"
+    );
     assert!(!reason.is_empty());
-    assert!(backup.file_name().unwrap().to_string_lossy().contains(".corrupt-"));
+    assert!(
+        backup
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .contains(".corrupt-")
+    );
     // The new database works.
     store
         .set_preferences(&Preferences {
@@ -171,8 +189,14 @@ fn a_newer_schema_is_left_untouched_and_backed_up() {
     };
     assert_eq!(*found, LATEST_SCHEMA_VERSION + 3);
     assert_eq!(*supported, LATEST_SCHEMA_VERSION);
-    assert!(std::fs::read(&path).unwrap() == before, "the file must not change");
-    assert!(std::fs::read(backup).unwrap() == before, "the backup is a true copy");
+    assert!(
+        std::fs::read(&path).unwrap() == before,
+        "the file must not change"
+    );
+    assert!(
+        std::fs::read(backup).unwrap() == before,
+        "the backup is a true copy"
+    );
     assert!(err.to_string().contains("Update SAM Desktop"));
 }
 

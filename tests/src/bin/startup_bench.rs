@@ -56,34 +56,65 @@ struct Samples {
 
 fn main() -> anyhow::Result<()> {
     let options = parse_args()?;
-    anyhow::ensure!(std::env::var_os("DISPLAY").is_some(), "run under xvfb-run (scripts/bench.sh does)");
+    anyhow::ensure!(
+        std::env::var_os("DISPLAY").is_some(),
+        "run under xvfb-run (scripts/bench.sh does)"
+    );
     let mut sam = Samples::default();
     let mut floor = Samples::default();
     let mut out = std::io::stderr();
     for run in 0..options.runs {
         // Alternate which app goes first, so drift in machine load hits both alike.
         let order: [(&Path, &mut Samples, &str); 2] = if run % 2 == 0 {
-            [(&options.floor, &mut floor, "floor"), (&options.sam, &mut sam, "sam")]
+            [
+                (&options.floor, &mut floor, "floor"),
+                (&options.sam, &mut sam, "sam"),
+            ]
         } else {
-            [(&options.sam, &mut sam, "sam"), (&options.floor, &mut floor, "floor")]
+            [
+                (&options.sam, &mut sam, "sam"),
+                (&options.floor, &mut floor, "floor"),
+            ]
         };
         for (binary, samples, name) in order {
             let (startup, rss) = measure(binary, options.idle_secs)?;
-            writeln!(out, "run {run} {name}: start {startup:.0} ms, idle RSS {rss:.1} MiB")?;
+            writeln!(
+                out,
+                "run {run} {name}: start {startup:.0} ms, idle RSS {rss:.1} MiB"
+            )?;
             samples.startup_ms.push(startup);
             samples.idle_rss_mib.push(rss);
         }
     }
     let report = [
-        ("cold start to rendered shell (ms)", median(&sam.startup_ms), median(&floor.startup_ms)),
-        ("idle memory, app + WebKit processes (MiB)", median(&sam.idle_rss_mib), median(&floor.idle_rss_mib)),
+        (
+            "cold start to rendered shell (ms)",
+            median(&sam.startup_ms),
+            median(&floor.startup_ms),
+        ),
+        (
+            "idle memory, app + WebKit processes (MiB)",
+            median(&sam.idle_rss_mib),
+            median(&floor.idle_rss_mib),
+        ),
     ];
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "\nmedians over {} runs each (target: ratio <= 1.30)", options.runs)?;
-    writeln!(stdout, "| measure | SAM Desktop | bare Tauri window | ratio |")?;
+    writeln!(
+        stdout,
+        "\nmedians over {} runs each (target: ratio <= 1.30)",
+        options.runs
+    )?;
+    writeln!(
+        stdout,
+        "| measure | SAM Desktop | bare Tauri window | ratio |"
+    )?;
     writeln!(stdout, "|---|---|---|---|")?;
     for (label, sam, floor) in report {
-        writeln!(stdout, "| {label} | {sam:.1} | {floor:.1} | {:.2} |", sam / floor)?;
+        writeln!(
+            stdout,
+            "| {label} | {sam:.1} | {floor:.1} | {:.2} |",
+            sam / floor
+        )?;
     }
     Ok(())
 }
@@ -105,7 +136,11 @@ fn measure(binary: &Path, idle_secs: u64) -> anyhow::Result<(f64, f64)> {
             if let Some(status) = child.try_wait()? {
                 anyhow::bail!("{} exited ({status}) before rendering", binary.display());
             }
-            anyhow::ensure!(started.elapsed() < READY_TIMEOUT, "{} never rendered", binary.display());
+            anyhow::ensure!(
+                started.elapsed() < READY_TIMEOUT,
+                "{} never rendered",
+                binary.display()
+            );
             std::thread::sleep(Duration::from_millis(2));
         }
         let startup_ms = started.elapsed().as_secs_f64() * 1000.0;
