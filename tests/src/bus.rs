@@ -225,6 +225,32 @@ impl DesktopServices {
         self.snapshot(|r| r.items.clone())
     }
 
+    /// Clicks the tray menu item with this label, through the item's exported
+    /// `com.canonical.dbusmenu` interface (what a panel does when the user clicks it).
+    pub async fn click_tray_menu(&self, item: &RegisteredItem, label: &str) -> anyhow::Result<()> {
+        let (destination, _) = item.address();
+        let menu_path: zbus::zvariant::OwnedObjectPath =
+            self.tray_item_property(item, "Menu").await?.try_into()?;
+        let menu = zbus::Proxy::new(
+            &self.connection,
+            destination,
+            menu_path,
+            "com.canonical.dbusmenu",
+        )
+        .await?;
+        let (_revision, layout): (u32, MenuNode) = menu
+            .call("GetLayout", &(0i32, -1i32, Vec::<String>::new()))
+            .await
+            .context("reading the tray menu layout")?;
+        let id = find_menu_item(&layout, label)?
+            .with_context(|| format!("no tray menu item labelled {label:?}"))?;
+        let data = zbus::zvariant::Value::from("");
+        menu.call::<_, _, ()>("Event", &(id, "clicked", data, 0u32))
+            .await
+            .context("clicking the tray menu item")?;
+        Ok(())
+    }
+
     /// Reads a string property of a registered tray item, over the bus.
     pub async fn tray_item_property(
         &self,
@@ -241,4 +267,25 @@ impl DesktopServices {
         .await?;
         Ok(proxy.get_property::<OwnedValue>(name).await?)
     }
+}
+
+/// One node of a dbusmenu layout: `(id, properties, children)`, children as variants.
+type MenuNode = (i32, HashMap<String, OwnedValue>, Vec<OwnedValue>);
+
+fn find_menu_item(node: &MenuNode, label: &str) -> anyhow::Result<Option<i32>> {
+    let (id, properties, children) = node;
+    if let Some(value) = properties.get("label") {
+        let text: String = value.try_clone()?.try_into()?;
+        // Labels may carry a mnemonic underscore.
+        if text.replace('_', "") == label {
+            return Ok(Some(*id));
+        }
+    }
+    for child in children {
+        let child: MenuNode = child.try_clone()?.try_into()?;
+        if let Some(found) = find_menu_item(&child, label)? {
+            return Ok(Some(found));
+        }
+    }
+    Ok(None)
 }

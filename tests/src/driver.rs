@@ -178,6 +178,15 @@ impl Session {
 
     /// Saves a PNG of the webview to the artifacts folder and returns its path.
     pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
+        // WebKit snapshots the last composited frame, which under software GL can trail the
+        // DOM by a moment: wait for two animation frames (a paint after the latest change).
+        self.client
+            .execute_async(
+                "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                vec![],
+            )
+            .await?;
+        tokio::time::sleep(Duration::from_millis(250)).await;
         let png = self.client.screenshot().await?;
         anyhow::ensure!(png.starts_with(b"\x89PNG"), "the screenshot is not a PNG");
         let path = crate::artifacts_dir().join(format!("{name}.png"));
@@ -198,9 +207,11 @@ impl Drop for Session {
     fn drop(&mut self) {
         // The app is a grandchild of the driver; a leftover instance would take the next
         // test's launch over (the app is single-instance), so stop the whole group.
-        if let Some(pid) = self.driver.id() {
+        if let Some(pid) = self.driver.id().filter(|pid| *pid > 1) {
+            // `--` matters: procps' kill reads `-KILL -1234` as options and, as root, may
+            // signal every process (seen here: it took the whole machine down).
             let _ = std::process::Command::new("kill")
-                .args(["-KILL", &format!("-{pid}")])
+                .args(["-s", "KILL", "--", &format!("-{pid}")])
                 .stderr(Stdio::null())
                 .status();
         }

@@ -29,6 +29,22 @@ async fn without_the_tray_library_the_app_runs_and_says_so() {
         .unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_window_comes_back_as_it_was_after_quitting_from_the_tray() {
+    tokio::time::timeout(SUITE_TIMEOUT, window_state_flow())
+        .await
+        .expect("the end-to-end flow timed out")
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_or_newer_database_is_kept_and_the_user_is_told() {
+    tokio::time::timeout(SUITE_TIMEOUT, database_flow())
+        .await
+        .expect("the end-to-end flow timed out")
+        .unwrap();
+}
+
 async fn shell_flow() -> anyhow::Result<()> {
     let services = DesktopServices::start().await?;
     let data = tempfile::tempdir()?;
@@ -218,6 +234,107 @@ async fn no_tray_flow() -> anyhow::Result<()> {
     )
     .await?;
     session.close().await?;
+    Ok(())
+}
+
+async fn window_state_flow() -> anyhow::Result<()> {
+    let services = DesktopServices::start().await?;
+    let data = tempfile::tempdir()?;
+    let launch = Launch::new(sam_e2e::app_binary()?, data.path());
+    let first = Session::start(&launch).await?;
+    first.wait_testid("app-shell").await?;
+    first.client.set_window_rect(40, 30, 900, 640).await?;
+    let (_, _, width, height) = first.client.get_window_rect().await?;
+    anyhow::ensure!(
+        (width, height) == (900, 640),
+        "the window did not resize: {width}x{height}"
+    );
+
+    // Quit the way a user does: the tray menu's Quit item.
+    let item = services.wait_for_tray_item(Duration::from_secs(15)).await?;
+    services.click_tray_menu(&item, "Quit SAM Desktop").await?;
+    let state_file = data.path().join("window-state.json");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while !state_file.exists() {
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "quitting did not save the window state"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(first);
+
+    let second = Session::start(&launch).await?;
+    second.wait_testid("app-shell").await?;
+    let (_, _, width, height) = second.client.get_window_rect().await?;
+    assert_eq!(
+        (width, height),
+        (900, 640),
+        "the window size must be restored"
+    );
+    second.close().await?;
+    Ok(())
+}
+
+async fn database_flow() -> anyhow::Result<()> {
+    let _services = DesktopServices::start().await?;
+    let app = sam_e2e::app_binary()?;
+
+    // A corrupt file: kept aside byte for byte, a new database started, the user told.
+    let data = tempfile::tempdir()?;
+    let garbage = b"not a database at all\n".repeat(300);
+    std::fs::write(data.path().join("sam.sqlite3"), &garbage)?;
+    let session = Session::start(&Launch::new(app.clone(), data.path())).await?;
+    let banner = session
+        .wait_text("db-banner", |t| t.contains("could not be read"))
+        .await?;
+    let backup = std::fs::read_dir(data.path())?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().contains(".corrupt-"))
+        .context("no backup of the corrupt database")?;
+    assert!(
+        std::fs::read(&backup)? == garbage,
+        "the backup must hold the original bytes"
+    );
+    assert!(
+        banner.contains(&*backup.to_string_lossy()),
+        "the banner names the backup: {banner}"
+    );
+    session.wait_testid("workspaces-empty").await?;
+    session.screenshot("database-recovered").await?;
+    // The new database works: a preference saves.
+    session.wait_testid("nav-settings").await?.click().await?;
+    session
+        .wait_testid("theme-select")
+        .await?
+        .select_by_value("light")
+        .await?;
+    wait_for_theme(&session, "light").await?;
+    assert_eq!(stored_theme(data.path())?, Some("light".to_owned()));
+    session.close().await?;
+
+    // A database from a newer SAM: never touched, backed up, the user told to update.
+    let data = tempfile::tempdir()?;
+    let path = data.path().join("sam.sqlite3");
+    {
+        let conn = rusqlite::Connection::open(&path)?;
+        conn.execute_batch(
+            "CREATE TABLE future_things (x TEXT); INSERT INTO future_things VALUES ('keep me');",
+        )?;
+        conn.pragma_update(None, "user_version", 999)?;
+    }
+    let before = std::fs::read(&path)?;
+    let session = Session::start(&Launch::new(app, data.path())).await?;
+    let banner = session
+        .wait_text("db-banner", |t| t.contains("newer SAM Desktop"))
+        .await?;
+    assert!(banner.contains("Update SAM Desktop"), "{banner}");
+    session.close().await?;
+    assert!(
+        std::fs::read(&path)? == before,
+        "a newer database must not change"
+    );
     Ok(())
 }
 
