@@ -2,6 +2,7 @@
 //! notification server and the StatusNotifierWatcher a tray host provides.
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -190,34 +191,26 @@ impl DesktopServices {
         timeout: Duration,
         wanted: impl Fn(&ReceivedNotification) -> bool,
     ) -> anyhow::Result<ReceivedNotification> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            if let Some(found) =
-                self.snapshot(|r| r.notifications.iter().find(|n| wanted(n)).cloned())
-            {
-                return Ok(found);
-            }
-            if tokio::time::Instant::now() > deadline {
-                let seen = self.snapshot(|r| r.notifications.clone());
-                anyhow::bail!("no matching notification within {timeout:?}; received: {seen:?}");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        crate::eventually(timeout, "a matching notification", || async {
+            Ok(
+                self.snapshot(|r| match r.notifications.iter().find(|n| wanted(n)) {
+                    Some(found) => ControlFlow::Break(found.clone()),
+                    None => ControlFlow::Continue(format!("{:?}", r.notifications)),
+                }),
+            )
+        })
+        .await
     }
 
     /// Waits until a tray item registers with the watcher.
     pub async fn wait_for_tray_item(&self, timeout: Duration) -> anyhow::Result<RegisteredItem> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            if let Some(item) = self.snapshot(|r| r.items.last().cloned()) {
-                return Ok(item);
-            }
-            anyhow::ensure!(
-                tokio::time::Instant::now() < deadline,
-                "no StatusNotifierItem registered within {timeout:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        crate::eventually(timeout, "a StatusNotifierItem registration", || async {
+            Ok(self.snapshot(|r| match r.items.last() {
+                Some(item) => ControlFlow::Break(item.clone()),
+                None => ControlFlow::Continue("no registration".into()),
+            }))
+        })
+        .await
     }
 
     /// Tray items registered so far.

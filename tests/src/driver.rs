@@ -1,5 +1,6 @@
 //! Launching the app under `tauri-driver` and talking WebDriver to it.
 
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -162,18 +163,16 @@ impl Session {
         testid: &str,
         wanted: impl Fn(&str) -> bool,
     ) -> anyhow::Result<String> {
-        let deadline = tokio::time::Instant::now() + UI_TIMEOUT;
-        loop {
+        let what = format!("the expected text in [data-testid={testid}]");
+        crate::eventually(UI_TIMEOUT, &what, || async {
             let text = self.wait_testid(testid).await?.text().await?;
-            if wanted(&text) {
-                return Ok(text);
-            }
-            anyhow::ensure!(
-                tokio::time::Instant::now() < deadline,
-                "[data-testid={testid}] never showed the expected text; last: {text:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+            Ok(if wanted(&text) {
+                ControlFlow::Break(text)
+            } else {
+                ControlFlow::Continue(text)
+            })
+        })
+        .await
     }
 
     /// Saves a PNG of the webview to the artifacts folder and returns its path.
@@ -219,26 +218,32 @@ impl Drop for Session {
 }
 
 async fn wait_for_driver(url: &str) -> anyhow::Result<()> {
-    let status = format!("{url}/status");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let authority = url.trim_start_matches("http://").to_owned();
-    loop {
+    let what = format!("tauri-driver to answer {url}/status");
+    crate::eventually(Duration::from_secs(20), &what, || async {
         // A plain HTTP/1.0 GET: the driver answers /status as soon as it listens.
-        if let Ok(mut stream) = tokio::net::TcpStream::connect(&authority).await {
-            use tokio::io::{AsyncReadExt, AsyncWriteExt};
-            let request = format!("GET /status HTTP/1.0\r\nHost: {authority}\r\n\r\n");
-            if stream.write_all(request.as_bytes()).await.is_ok() {
-                let mut reply = Vec::new();
-                let _ = stream.read_to_end(&mut reply).await;
-                if reply.starts_with(b"HTTP/1.1 200") || reply.starts_with(b"HTTP/1.0 200") {
-                    return Ok(());
-                }
-            }
+        let Ok(mut stream) = tokio::net::TcpStream::connect(&authority).await else {
+            return Ok(ControlFlow::Continue("connection refused".into()));
+        };
+        let request = format!("GET /status HTTP/1.0\r\nHost: {authority}\r\n\r\n");
+        let mut reply = Vec::new();
+        if stream.write_all(request.as_bytes()).await.is_ok() {
+            let _ = stream.read_to_end(&mut reply).await;
         }
-        anyhow::ensure!(
-            tokio::time::Instant::now() < deadline,
-            "tauri-driver did not answer {status} within 20 s"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        Ok(
+            if reply.starts_with(b"HTTP/1.1 200") || reply.starts_with(b"HTTP/1.0 200") {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(
+                    String::from_utf8_lossy(&reply)
+                        .lines()
+                        .next()
+                        .unwrap_or("no reply")
+                        .to_owned(),
+                )
+            },
+        )
+    })
+    .await
 }

@@ -9,7 +9,10 @@
 pub mod bus;
 pub mod driver;
 
+use std::future::Future;
+use std::ops::ControlFlow;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// The repository root (this crate lives in `tests/`).
 pub fn repo_root() -> PathBuf {
@@ -49,4 +52,25 @@ pub fn app_binary() -> anyhow::Result<PathBuf> {
         path.display()
     );
     Ok(path)
+}
+
+/// Polls `probe` every 50 ms until it breaks with a value, or fails after `timeout` with
+/// `what` and the last thing the probe reported (its `Continue` value).
+pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut probe: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<ControlFlow<T, String>>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let last_seen = match probe().await? {
+            ControlFlow::Break(value) => return Ok(value),
+            ControlFlow::Continue(seen) => seen,
+        };
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}; last seen: {last_seen}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

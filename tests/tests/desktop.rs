@@ -4,42 +4,46 @@
 //! Run with one test at a time (`--test-threads 1`): each test owns the bus names and starts
 //! its own app instance, and the app is single-instance per session bus.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a failed flow fails the test loudly"
+)]
+
+use std::future::Future;
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
 use sam_e2e::bus::DesktopServices;
 use sam_e2e::driver::{Launch, Session};
+use sam_e2e::eventually;
 
 const SUITE_TIMEOUT: Duration = Duration::from_secs(240);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_shell_renders_talks_ipc_notifies_and_registers_a_tray() {
-    tokio::time::timeout(SUITE_TIMEOUT, shell_flow())
-        .await
-        .expect("the end-to-end flow timed out")
-        .unwrap();
+    within_suite_timeout(shell_flow()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_the_tray_library_the_app_runs_and_says_so() {
-    tokio::time::timeout(SUITE_TIMEOUT, no_tray_flow())
-        .await
-        .expect("the end-to-end flow timed out")
-        .unwrap();
+    within_suite_timeout(no_tray_flow()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_window_comes_back_as_it_was_after_quitting_from_the_tray() {
-    tokio::time::timeout(SUITE_TIMEOUT, window_state_flow())
-        .await
-        .expect("the end-to-end flow timed out")
-        .unwrap();
+    within_suite_timeout(window_state_flow()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broken_or_newer_database_is_kept_and_the_user_is_told() {
-    tokio::time::timeout(SUITE_TIMEOUT, database_flow())
+    within_suite_timeout(database_flow()).await;
+}
+
+async fn within_suite_timeout(flow: impl Future<Output = anyhow::Result<()>>) {
+    tokio::time::timeout(SUITE_TIMEOUT, flow)
         .await
         .expect("the end-to-end flow timed out")
         .unwrap();
@@ -106,14 +110,19 @@ async fn shell_flow() -> anyhow::Result<()> {
     session.client.refresh().await?;
     session.wait_testid("nav-settings").await?.click().await?;
     let select = session.wait_testid("theme-select").await?;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while select.prop("value").await?.as_deref() != Some("dark") {
-        anyhow::ensure!(
-            tokio::time::Instant::now() < deadline,
-            "the theme did not come back after a reload"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(
+        Duration::from_secs(10),
+        "the saved theme after a reload",
+        || async {
+            let value = select.prop("value").await?.unwrap_or_default();
+            Ok(if value == "dark" {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(value)
+            })
+        },
+    )
+    .await?;
     wait_for_theme(&session, "dark").await?;
 
     // A notification sent by the app reaches the notification server on the bus.
@@ -254,14 +263,18 @@ async fn window_state_flow() -> anyhow::Result<()> {
     let item = services.wait_for_tray_item(Duration::from_secs(15)).await?;
     services.click_tray_menu(&item, "Quit SAM Desktop").await?;
     let state_file = data.path().join("window-state.json");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    while !state_file.exists() {
-        anyhow::ensure!(
-            tokio::time::Instant::now() < deadline,
-            "quitting did not save the window state"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(
+        Duration::from_secs(15),
+        "the window state saved on quit",
+        || async {
+            Ok(if state_file.exists() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue("no window-state.json".into())
+            })
+        },
+    )
+    .await?;
     drop(first);
 
     let second = Session::start(&launch).await?;
@@ -339,24 +352,25 @@ async fn database_flow() -> anyhow::Result<()> {
 }
 
 async fn wait_for_theme(session: &Session, theme: &str) -> anyhow::Result<()> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let current = session
-            .client
-            .execute(
-                "return document.documentElement.dataset.theme || null;",
-                vec![],
-            )
-            .await?;
-        if current.as_str() == Some(theme) {
-            return Ok(());
-        }
-        anyhow::ensure!(
-            tokio::time::Instant::now() < deadline,
-            "data-theme stayed {current} instead of {theme}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    eventually(
+        Duration::from_secs(10),
+        &format!("data-theme={theme}"),
+        || async {
+            let current = session
+                .client
+                .execute(
+                    "return document.documentElement.dataset.theme || null;",
+                    vec![],
+                )
+                .await?;
+            Ok(if current.as_str() == Some(theme) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(current.to_string())
+            })
+        },
+    )
+    .await
 }
 
 fn stored_theme(data_dir: &Path) -> anyhow::Result<Option<String>> {
@@ -370,21 +384,22 @@ fn stored_theme(data_dir: &Path) -> anyhow::Result<Option<String>> {
 }
 
 async fn wait_for_log(data_dir: &Path, needle: &str) -> anyhow::Result<()> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let mut text = String::new();
-        if let Ok(entries) = std::fs::read_dir(data_dir.join("logs")) {
-            for entry in entries.flatten() {
-                text.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+    eventually(
+        Duration::from_secs(10),
+        &format!("{needle:?} in the app log"),
+        || async {
+            let mut text = String::new();
+            if let Ok(entries) = std::fs::read_dir(data_dir.join("logs")) {
+                for entry in entries.flatten() {
+                    text.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+                }
             }
-        }
-        if text.contains(needle) {
-            return Ok(());
-        }
-        anyhow::ensure!(
-            tokio::time::Instant::now() < deadline,
-            "the app log never said {needle:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+            Ok(if text.contains(needle) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(format!("{} bytes of log", text.len()))
+            })
+        },
+    )
+    .await
 }
