@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
 (cd ui && npm run build --silent)
-cargo build --locked --release -p sam-desktop -p bare-window -p sam-e2e --bin startup-bench
+cargo build --locked --release -p sam-desktop -p bare-window
+cargo build --locked --release -p sam-e2e --bin startup-bench
 target="${CARGO_TARGET_DIR:-target}/release"
 exec xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
   "$target/startup-bench" --sam "$target/sam-desktop" --floor "$target/bare-window" "$@"

@@ -10,6 +10,14 @@ fn main() {
         "list_workspaces",
         "send_test_notification",
         "ui_ready",
+        "credential_kinds",
+        "list_credentials",
+        "add_credential",
+        "check_credential",
+        "rename_credential",
+        "set_credential_active",
+        "remove_credential",
+        "open_console",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

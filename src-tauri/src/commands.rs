@@ -10,6 +10,7 @@ use sam_store::{StoreError, WorkspaceSummary};
 use tauri::State;
 use tauri_plugin_notification::NotificationExt;
 
+use crate::credentials;
 use crate::state::{AppInfo, AppState};
 
 type Shared<'a> = State<'a, Arc<AppState>>;
@@ -25,6 +26,14 @@ pub fn ipc_builder() -> tauri_specta::Builder<tauri::Wry> {
         list_workspaces,
         send_test_notification,
         ui_ready,
+        credentials::credential_kinds,
+        credentials::list_credentials,
+        credentials::add_credential,
+        credentials::check_credential,
+        credentials::rename_credential,
+        credentials::set_credential_active,
+        credentials::remove_credential,
+        credentials::open_console,
     ])
 }
 
@@ -103,8 +112,8 @@ pub async fn ui_ready(state: Shared<'_>) -> Result<(), ApiError> {
     })
 }
 
-/// Runs blocking work (SQLite, D-Bus, process probes) off the async runtime.
-async fn blocking<T: Send + 'static>(
+/// Runs blocking work (SQLite, D-Bus, keyring, process probes) off the async runtime.
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tauri::async_runtime::spawn_blocking(work)

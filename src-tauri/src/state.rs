@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
+use sam_checks::{Checker, Endpoints};
 use sam_core::{ApiError, AppPaths, ErrorCode};
+use sam_secrets::{KeyringStore, Vault};
 use sam_store::{OpenOutcome, Store, StoreError};
 use serde::Serialize;
 
@@ -50,6 +52,9 @@ pub struct AppState {
     pub paths: AppPaths,
     store: Option<Arc<Store>>,
     database: DatabaseStatus,
+    vault: Option<Arc<Vault>>,
+    /// The provider checker, or why there is none (a bad `SAM_*_URL` override).
+    checker: Result<Arc<Checker>, String>,
     tray_available: AtomicBool,
     started_at: Instant,
     ready_reported: AtomicBool,
@@ -75,10 +80,25 @@ impl AppState {
                 )
             }
         };
+        let vault = store.as_ref().map(|store| {
+            Arc::new(Vault::new(
+                Arc::clone(store),
+                Arc::new(KeyringStore::for_this_build()),
+            ))
+        });
+        let checker = Endpoints::from_env()
+            .map_err(|e| e.to_string())
+            .and_then(|endpoints| Checker::new(endpoints).map_err(|e| e.to_string()))
+            .map(Arc::new);
+        if let Err(error) = &checker {
+            tracing::error!(%error, "credential checks are off");
+        }
         Self {
             paths,
             store,
             database,
+            vault,
+            checker,
             tray_available: AtomicBool::new(false),
             started_at: Instant::now(),
             ready_reported: AtomicBool::new(false),
@@ -97,6 +117,23 @@ impl AppState {
                 "The database is not open.",
             )),
         }
+    }
+
+    /// The credential vault (it needs the database).
+    pub fn vault(&self) -> Result<Arc<Vault>, ApiError> {
+        match &self.vault {
+            Some(vault) => Ok(Arc::clone(vault)),
+            None => Err(self
+                .store()
+                .err()
+                .unwrap_or_else(|| ApiError::internal("The vault is not open."))),
+        }
+    }
+
+    pub fn checker(&self) -> Result<Arc<Checker>, ApiError> {
+        self.checker
+            .clone()
+            .map_err(|message| ApiError::new(ErrorCode::InvalidInput, message))
     }
 
     pub fn info(&self) -> AppInfo {

@@ -49,6 +49,11 @@ async fn within_suite_timeout(flow: impl Future<Output = anyhow::Result<()>>) {
         .unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_credential_added_in_the_ui_is_checked_masked_and_never_leaks() {
+    within_suite_timeout(credentials_flow()).await;
+}
+
 async fn shell_flow() -> anyhow::Result<()> {
     let services = DesktopServices::start().await?;
     let data = tempfile::tempdir()?;
@@ -348,6 +353,117 @@ async fn database_flow() -> anyhow::Result<()> {
         std::fs::read(&path)? == before,
         "a newer database must not change"
     );
+    Ok(())
+}
+
+async fn credentials_flow() -> anyhow::Result<()> {
+    const TOKEN: &str = "e2eHetznerTokenQ7w8E9r0T1y2U3i4O5p6A7s8D9f0G1h2J3k4L5z6X7c8V9b0N";
+    let _services = DesktopServices::start().await?;
+    let fake = sam_testkit::FakeProviders::start().await?;
+    fake.accept(sam_testkit::Provider::Hetzner, TOKEN);
+    let data = tempfile::tempdir()?;
+    let channel = format!("e2e-{}", std::process::id());
+    let mut launch = Launch::new(sam_e2e::app_binary()?, data.path());
+    launch.env = fake.endpoints_env();
+    launch.env.push(("SAM_CHANNEL".into(), channel.clone()));
+    let session = Session::start(&launch).await?;
+
+    session
+        .wait_testid("nav-credentials")
+        .await?
+        .click()
+        .await?;
+    session.wait_testid("credentials-view").await?;
+    session.wait_testid("add-credential").await?.click().await?;
+    session
+        .wait_testid("credential-kind")
+        .await?
+        .select_by_value("hetzner_token")
+        .await?;
+    let label = session.wait_testid("credential-label").await?;
+    label.clear().await?;
+    label.send_keys("Hetzner e2e").await?;
+    session
+        .wait_testid("credential-field-secret")
+        .await?
+        .send_keys(TOKEN)
+        .await?;
+    session
+        .wait_testid("credential-save")
+        .await?
+        .click()
+        .await?;
+
+    // The provider (a faithful fake of the Hetzner API) was asked, and said yes.
+    let status = session
+        .wait_text("credential-status", |t| t.contains("Valid"))
+        .await?;
+    assert!(status.contains("Valid"), "{status}");
+    let masked = session
+        .wait_testid("credential-masked")
+        .await?
+        .text()
+        .await?;
+    assert_eq!(masked, format!("••••{}", &TOKEN[TOKEN.len() - 4..]));
+    assert!(
+        fake.requests()
+            .iter()
+            .any(|r| r.path.ends_with("/locations")),
+        "the check must call the provider"
+    );
+    session.screenshot("credentials").await?;
+
+    // The secret is in the OS keyring under this channel, and nowhere the app writes.
+    let id: String = rusqlite::Connection::open(data.path().join("sam.sqlite3"))?.query_row(
+        "SELECT id FROM credentials WHERE label = 'Hetzner e2e'",
+        [],
+        |r| r.get(0),
+    )?;
+    let entry = keyring::Entry::new(&format!("dev.sam.desktop.{channel}"), &id)?;
+    assert_eq!(entry.get_password()?, TOKEN);
+    let page = session.client.source().await?;
+    assert!(
+        !page.contains(TOKEN),
+        "the webview holds the secret after entry"
+    );
+    let storage = session
+        .client
+        .execute(
+            "return JSON.stringify(Object.assign({}, window.localStorage, window.sessionStorage));",
+            vec![],
+        )
+        .await?;
+    assert!(
+        !storage.to_string().contains(TOKEN),
+        "web storage holds the secret"
+    );
+
+    // Remove it, with confirmation: gone from the keyring too.
+    session
+        .wait_testid("credential-remove")
+        .await?
+        .click()
+        .await?;
+    session.wait_testid("confirm-remove").await?.click().await?;
+    eventually(Duration::from_secs(10), "the row to disappear", || async {
+        let rows = session
+            .client
+            .find_all(fantoccini::Locator::Css("[data-testid=credential-row]"))
+            .await?;
+        Ok(if rows.is_empty() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(format!("{} rows", rows.len()))
+        })
+    })
+    .await?;
+    assert!(matches!(entry.get_password(), Err(keyring::Error::NoEntry)));
+    session.close().await?;
+
+    // The leak scan: not one byte of the secret in the data dir (database, WAL, logs,
+    // window state, webview storage and caches).
+    let hits = sam_e2e::files_containing(data.path(), TOKEN.as_bytes())?;
+    assert!(hits.is_empty(), "the secret leaked into {hits:?}");
     Ok(())
 }
 

@@ -7,6 +7,7 @@ import * as ipc from "./shared/ipc";
 import type { AppInfo, DoctorReport, Preferences } from "./shared/ipc";
 import { createQueryClient } from "./shared/queries";
 import { useUiStore } from "./shared/store";
+import { installFakeCredentials } from "./test/fakeCredentials";
 
 vi.mock("./shared/ipc", async (importOriginal) => {
   const actual = await importOriginal<typeof import("./shared/ipc")>();
@@ -19,6 +20,14 @@ vi.mock("./shared/ipc", async (importOriginal) => {
     listWorkspaces: vi.fn(),
     sendTestNotification: vi.fn(),
     notifyUiReady: vi.fn(),
+    getCredentialKinds: vi.fn(),
+    listCredentials: vi.fn(),
+    addCredential: vi.fn(),
+    checkCredential: vi.fn(),
+    renameCredential: vi.fn(),
+    setCredentialActive: vi.fn(),
+    removeCredential: vi.fn(),
+    openConsole: vi.fn(),
   };
 });
 
@@ -82,7 +91,8 @@ beforeEach(() => {
   mocked.runDoctor.mockResolvedValue(DOCTOR);
   mocked.sendTestNotification.mockResolvedValue(undefined);
   mocked.notifyUiReady.mockResolvedValue(undefined);
-  useUiStore.setState({ view: "chat" });
+  installFakeCredentials(mocked);
+  useUiStore.setState({ view: "chat", addCredentialKind: null });
   document.documentElement.removeAttribute("data-theme");
   localStorage.clear();
 });
@@ -97,8 +107,10 @@ describe("shell", () => {
     expect(empty).toHaveTextContent(/folder on this computer/i);
     expect(empty).toHaveTextContent(/Hetzner or Scaleway/);
     expect(empty).toHaveTextContent(/next release/i);
-    const create = within(empty).getByRole("button", { name: /new workspace/i });
-    expect(create).toHaveAttribute("aria-disabled", "true");
+    const local = within(empty).getByRole("button", { name: /use this computer/i });
+    expect(local).toHaveAttribute("aria-disabled", "true");
+    expect(local).toHaveAccessibleDescription(/next release/i);
+    expect(within(empty).getByRole("button", { name: /add a cloud account/i })).not.toHaveAttribute("aria-disabled");
 
     const main = screen.getByTestId("main-empty");
     expect(main).toHaveTextContent("Pick or create a workspace to start a chat with an agent");
@@ -151,8 +163,23 @@ describe("navigation", () => {
     expect(screen.getByTestId("about-view")).toBeInTheDocument();
     expect(screen.queryByTestId("settings-view")).not.toBeInTheDocument();
 
+    await user.click(screen.getByTestId("nav-credentials"));
+    expect(await screen.findByTestId("credentials-view")).toBeInTheDocument();
+    expect(screen.getByTestId("nav-credentials")).toHaveAttribute("aria-current", "page");
+
     await user.click(screen.getByTestId("nav-chat"));
     expect(screen.getByTestId("main-empty")).toBeInTheDocument();
+  });
+
+  it("lists Credentials between Chat and Settings with its shortcut", () => {
+    renderApp();
+    const nav = screen.getByRole("navigation", { name: "Main" });
+    const ids = within(nav)
+      .getAllByRole("button")
+      .map((button) => button.dataset.testid);
+    expect(ids).toEqual(["nav-chat", "nav-credentials", "nav-settings", "nav-about"]);
+    expect(screen.getByTestId("nav-credentials")).toHaveTextContent(/Credentials.*\+2/);
+    expect(screen.getByTestId("nav-credentials")).toHaveAttribute("aria-keyshortcuts", "Control+2");
   });
 
   it("switches views with keyboard shortcuts and Escape", async () => {
@@ -162,6 +189,11 @@ describe("navigation", () => {
     expect(screen.getByTestId("settings-view")).toBeInTheDocument();
 
     await user.keyboard("{Control>}1{/Control}");
+    expect(screen.getByTestId("main-empty")).toBeInTheDocument();
+
+    await user.keyboard("{Control>}2{/Control}");
+    expect(screen.getByTestId("credentials-view")).toBeInTheDocument();
+    await user.keyboard("{Escape}");
     expect(screen.getByTestId("main-empty")).toBeInTheDocument();
 
     await user.keyboard("{Meta>},{/Meta}");
@@ -180,6 +212,8 @@ describe("navigation", () => {
     const { user } = renderApp();
     screen.getByTestId("nav-chat").focus();
 
+    await user.keyboard("{ArrowDown}");
+    expect(screen.getByTestId("nav-credentials")).toHaveFocus();
     await user.keyboard("{ArrowDown}");
     expect(screen.getByTestId("nav-settings")).toHaveFocus();
     await user.keyboard("{ArrowDown}");
@@ -200,6 +234,42 @@ describe("navigation", () => {
     expect(skip).toHaveFocus();
     await user.keyboard("{Enter}");
     expect(screen.getByRole("main")).toHaveFocus();
+  });
+});
+
+describe("credentials onboarding", () => {
+  it("opens the add form for a cloud kind from the sidebar's empty state", async () => {
+    const { user } = renderApp();
+    const empty = await screen.findByTestId("workspaces-empty");
+    await user.click(within(empty).getByTestId("workspaces-add-cloud"));
+
+    expect(screen.getByTestId("credentials-view")).toBeInTheDocument();
+    expect(screen.getByTestId("nav-credentials")).toHaveAttribute("aria-current", "page");
+    const kind = await screen.findByTestId<HTMLSelectElement>("credential-kind");
+    expect(kind.value).toBe("hetzner_token");
+    expect(screen.getByTestId("credential-field-secret")).toHaveAttribute("type", "password");
+  });
+
+  it("closes the form with Escape before Escape leaves the view", async () => {
+    const { user } = renderApp();
+    await user.click(await screen.findByTestId("workspaces-add-cloud"));
+    await screen.findByTestId("credential-form");
+
+    await user.keyboard("{Escape}");
+    expect(screen.queryByTestId("credential-form")).not.toBeInTheDocument();
+    expect(screen.getByTestId("credentials-view")).toBeInTheDocument();
+
+    await user.keyboard("{Escape}");
+    expect(screen.getByTestId("main-empty")).toBeInTheDocument();
+  });
+
+  it("opens the credentials view from settings", async () => {
+    const { user } = renderApp();
+    await user.click(screen.getByTestId("nav-settings"));
+    const section = screen.getByRole("region", { name: "Credentials" });
+    expect(section).toHaveTextContent(/keyring/);
+    await user.click(within(section).getByRole("button", { name: /manage credentials/i }));
+    expect(screen.getByTestId("credentials-view")).toBeInTheDocument();
   });
 });
 

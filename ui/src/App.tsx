@@ -1,6 +1,7 @@
 import { useEffect, useRef, type MouseEvent } from "react";
 import { AboutView } from "./about/AboutView";
 import { ChatView } from "./chat/ChatView";
+import { CredentialsView } from "./credentials/CredentialsView";
 import { SettingsView } from "./settings/SettingsView";
 import { notifyUiReady } from "./shared/ipc";
 import { usePreferences } from "./shared/queries";
@@ -16,6 +17,8 @@ function CurrentView({ view }: { view: View }) {
   switch (view) {
     case "chat":
       return <ChatView />;
+    case "credentials":
+      return <CredentialsView />;
     case "settings":
       return <SettingsView />;
     case "about":

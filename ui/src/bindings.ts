@@ -19,6 +19,20 @@ export const commands = {
 	sendTestNotification: () => typedError<null, ApiError>(__TAURI_INVOKE("send_test_notification")),
 	/**  Called once by the UI after its first render (start-up benchmark and log). */
 	uiReady: () => typedError<null, ApiError>(__TAURI_INVOKE("ui_ready")),
+	/**  The kinds SAM can store, with their forms and hints. */
+	credentialKinds: () => typedError<KindInfo[], ApiError>(__TAURI_INVOKE("credential_kinds")),
+	listCredentials: () => typedError<CredentialSummary_Serialize[], ApiError>(__TAURI_INVOKE("list_credentials")),
+	/**  Stores a new credential, then checks it with the provider. */
+	addCredential: (input: NewCredential) => typedError<CredentialSummary_Serialize, ApiError>(__TAURI_INVOKE("add_credential", { input })),
+	checkCredential: (id: string) => typedError<CredentialSummary_Serialize, ApiError>(__TAURI_INVOKE("check_credential", { id })),
+	renameCredential: (id: string, label: string) => typedError<CredentialSummary_Serialize, ApiError>(__TAURI_INVOKE("rename_credential", { id, label })),
+	setCredentialActive: (id: string, active: boolean) => typedError<CredentialSummary_Serialize, ApiError>(__TAURI_INVOKE("set_credential_active", { id, active })),
+	removeCredential: (id: string) => typedError<null, ApiError>(__TAURI_INVOKE("remove_credential", { id })),
+	/**
+	 *  Opens the provider's console page for this kind in the browser. Only these fixed addresses
+	 *  can be opened: the webview never hands the shell a URL.
+	 */
+	openConsole: (kind: CredentialKind) => typedError<null, ApiError>(__TAURI_INVOKE("open_console", { kind })),
 };
 
 /* Types */
@@ -56,6 +70,14 @@ export type AppInfo_Serialize = {
 	database: DatabaseStatus_Serialize,
 };
 
+/**  The outcome of the last check against the provider. */
+export type CheckState = "unchecked" | "valid" | 
+/**
+ *  Works, but cannot do everything SAM needs (a read-only Hetzner token, a GitHub token
+ *  without the repo scope).
+ */
+"read_only" | "rejected" | "rate_limited" | "unreachable";
+
 /**  How a check came out. */
 export type CheckStatus = 
 /**  Present and working. */
@@ -64,6 +86,70 @@ export type CheckStatus =
 "warning" | 
 /**  SAM cannot do its job without it. */
 "error";
+
+export type CredentialGroup = "cloud" | "agent" | "source_control";
+
+/**
+ *  Every kind of credential SAM stores. The snake_case names are stored in the database and
+ *  cross IPC; never rename one.
+ */
+export type CredentialKind = "hetzner_token" | "scaleway_keys" | "anthropic_api_key" | 
+/**  A Claude Pro/Max subscription token (`CLAUDE_CODE_OAUTH_TOKEN`), not an API key. */
+"claude_oauth_token" | "openai_api_key" | 
+/**  A Codex ChatGPT login: the contents of `auth.json`. */
+"codex_auth_json" | "gemini_api_key" | "mistral_api_key" | 
+/**  Any OpenAI-compatible endpoint (base URL + key), e.g. a local model server. */
+"openai_compatible" | "github_token";
+
+/**  Who a credential is for. */
+export type CredentialScope = 
+/**  Any project may use it. */
+{ scope: "global" } | 
+/**  Only this project (a repository) uses it, and it shadows global ones there. */
+{ scope: "project"; project: string };
+
+/**  A credential as the UI and `sam credentials list` see it: never the secret, only its mask. */
+export type CredentialSummary = CredentialSummary_Serialize | CredentialSummary_Deserialize;
+
+/**  A credential as the UI and `sam credentials list` see it: never the secret, only its mask. */
+export type CredentialSummary_Deserialize = {
+	id: string,
+	kind: CredentialKind,
+	label: string,
+	scope: CredentialScope,
+	active: boolean,
+	masked: string,
+	/**  Unix seconds (a JavaScript number holds them exactly). */
+	createdAt: number | null,
+	lastCheckedAt?: number | null,
+	lastCheck: CheckState,
+	lastMessage?: string | null,
+	/**
+	 *  Names of the workspaces that use this credential (filled once workspaces record
+	 *  which credentials they use; empty until then).
+	 */
+	usedBy: string[],
+};
+
+/**  A credential as the UI and `sam credentials list` see it: never the secret, only its mask. */
+export type CredentialSummary_Serialize = {
+	id: string,
+	kind: CredentialKind,
+	label: string,
+	scope: CredentialScope,
+	active: boolean,
+	masked: string,
+	/**  Unix seconds (a JavaScript number holds them exactly). */
+	createdAt: number | null,
+	lastCheckedAt: number | null,
+	lastCheck: CheckState,
+	lastMessage: string | null,
+	/**
+	 *  Names of the workspaces that use this credential (filled once workspaces record
+	 *  which credentials they use; empty until then).
+	 */
+	usedBy: string[],
+};
 
 /**  The state of the local database, for the banner in the UI. */
 export type DatabaseStatus = DatabaseStatus_Serialize | DatabaseStatus_Deserialize;
@@ -141,6 +227,40 @@ export type ErrorCode =
 "unavailable" | 
 /**  Reading or writing a local file failed. */
 "io";
+
+/**  One input of a kind's form. */
+export type KindField = {
+	id: string,
+	label: string,
+	/**  Secret fields go to the keyring; the others are stored as metadata. */
+	secret: boolean,
+	multiline: boolean,
+	placeholder: string,
+	optional: boolean,
+};
+
+/**  What the UI needs to offer a kind. */
+export type KindInfo = {
+	kind: CredentialKind,
+	group: CredentialGroup,
+	label: string,
+	/**  Where to get one, in a sentence. */
+	hint: string,
+	/**  The provider's console page for getting one (opened by the shell, not the webview). */
+	consoleUrl: string,
+	fields: KindField[],
+};
+
+/**
+ *  What the user entered. The secret field travels in `fields` once, at entry; this type
+ *  redacts itself in `Debug` and wipes its values when dropped.
+ */
+export type NewCredential = {
+	kind: CredentialKind,
+	label: string,
+	scope: CredentialScope,
+	fields: { [key in string]: string },
+};
 
 /**  All preferences, as one value the UI reads and writes. */
 export type Preferences = {

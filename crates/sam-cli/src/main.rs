@@ -3,12 +3,15 @@
 //! Every subcommand takes `--json` and then prints exactly one JSON document on stdout: the
 //! result, or `{"error": {"code", "message"}}` with a non-zero exit status.
 
+mod credentials;
+mod output;
+
 use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use sam_core::ApiError;
-use serde::Serialize;
+
+use crate::output::print_json;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -30,12 +33,25 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Cloud, agent and GitHub credentials, kept in the OS keyring.
+    #[command(subcommand)]
+    Credentials(credentials::CredentialsCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Doctor { json } => doctor(json),
+        Command::Credentials(command) => {
+            let json = command.json();
+            match credentials::run(command) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    error.report(json);
+                    ExitCode::from(1)
+                }
+            }
+        }
     }
 }
 
@@ -47,7 +63,7 @@ fn doctor(json: bool) -> ExitCode {
         ExitCode::from(1)
     };
     let written = if json {
-        print_json(&report)
+        print_json(&report).map_err(|e| std::io::Error::other(e.0.message))
     } else {
         print_report(&report)
     };
@@ -87,23 +103,4 @@ fn print_report(report: &sam_doctor::DoctorReport) -> std::io::Result<()> {
         )?;
     }
     Ok(())
-}
-
-fn print_json<T: Serialize>(value: &T) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value).map_err(std::io::Error::other)?;
-    writeln!(out)
-}
-
-/// Prints an error the way `--json` promises. Used by subcommands that can fail.
-#[allow(
-    dead_code,
-    reason = "the first fallible subcommands arrive with credentials"
-)]
-fn print_json_error(error: &ApiError) -> std::io::Result<()> {
-    #[derive(Serialize)]
-    struct Envelope<'a> {
-        error: &'a ApiError,
-    }
-    print_json(&Envelope { error })
 }

@@ -4,6 +4,7 @@
 //! Every other crate may depend on this one, so it stays small and never imports `tauri`, never
 //! touches the network and never holds a secret.
 
+pub mod clock;
 pub mod error;
 pub mod logging;
 pub mod paths;

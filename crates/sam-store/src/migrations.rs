@@ -21,6 +21,23 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         created_at  INTEGER NOT NULL
     ) STRICT;
     "#,
+    // v2: credential metadata. The secrets themselves live in the OS keyring only, keyed by id.
+    r#"
+    CREATE TABLE credentials (
+        id               TEXT PRIMARY KEY NOT NULL,
+        kind             TEXT NOT NULL,
+        label            TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        project          TEXT,
+        active           INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+        public_fields    TEXT NOT NULL DEFAULT '{}',
+        masked           TEXT NOT NULL,
+        created_at       INTEGER NOT NULL,
+        last_checked_at  INTEGER,
+        last_check       TEXT NOT NULL DEFAULT 'unchecked',
+        last_message     TEXT
+    ) STRICT;
+    CREATE INDEX credentials_by_kind ON credentials (kind, project);
+    "#,
 ];
 
 /// The schema version this build writes.

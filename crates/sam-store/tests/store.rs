@@ -242,3 +242,83 @@ fn an_unwritable_data_folder_is_a_clear_error() {
     assert!(matches!(err, StoreError::CreateDir { .. }), "{err:?}");
     assert!(err.to_string().contains("SAM_DATA_DIR"));
 }
+
+#[test]
+fn a_version_1_database_gains_credentials_and_keeps_its_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    {
+        // The schema as version 1 shipped it.
+        let raw = Connection::open(&path).unwrap();
+        raw.execute_batch(
+            "CREATE TABLE settings (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL, updated_at INTEGER NOT NULL) STRICT;
+             CREATE TABLE workspaces (id TEXT PRIMARY KEY NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('local', 'remote')), state TEXT NOT NULL, created_at INTEGER NOT NULL) STRICT;
+             INSERT INTO settings VALUES ('theme', 'dark', 1);
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let (store, outcome) = Store::open(&path).unwrap();
+    assert!(
+        matches!(outcome, OpenOutcome::Migrated { from: 1, .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(store.preferences().unwrap().theme, ThemePreference::Dark);
+    assert!(store.credentials().unwrap().is_empty());
+}
+
+fn credential(id: &str, label: &str) -> sam_store::CredentialRow {
+    sam_store::CredentialRow {
+        id: id.into(),
+        kind: "hetzner_token".into(),
+        label: label.into(),
+        project: None,
+        active: true,
+        public_fields: "{}".into(),
+        masked: "••••abcd".into(),
+        created_at: 10,
+        last_checked_at: None,
+        last_check: "unchecked".into(),
+        last_message: None,
+    }
+}
+
+#[test]
+fn credential_labels_are_unique_regardless_of_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = Store::open(&db_path(&dir)).unwrap();
+    assert!(
+        store
+            .insert_credential(&credential("c1", "Hetzner prod"))
+            .unwrap()
+    );
+    assert!(
+        !store
+            .insert_credential(&credential("c2", "hetzner PROD"))
+            .unwrap()
+    );
+    assert!(
+        store
+            .insert_credential(&credential("c2", "Hetzner staging"))
+            .unwrap()
+    );
+    assert!(!store.rename_credential("c2", "HETZNER prod").unwrap());
+    assert_eq!(store.credential("hetzner prod").unwrap().unwrap().id, "c1");
+    assert_eq!(
+        store.credential("c2").unwrap().unwrap().label,
+        "Hetzner staging"
+    );
+    store
+        .record_credential_check("c1", 99, "valid", "Hetzner accepted the token.")
+        .unwrap();
+    store.set_credential_active("c1", false).unwrap();
+    let c1 = store.credential("c1").unwrap().unwrap();
+    assert_eq!(
+        (c1.last_checked_at, c1.last_check.as_str(), c1.active),
+        (Some(99), "valid", false)
+    );
+    store.delete_credential("c1").unwrap();
+    assert!(store.credential("c1").unwrap().is_none());
+    assert_eq!(store.credentials().unwrap().len(), 1);
+}

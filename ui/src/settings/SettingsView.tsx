@@ -1,4 +1,5 @@
 import { AppearanceSection } from "./AppearanceSection";
+import { CredentialsSection } from "./CredentialsSection";
 import { DiagnosticsSection } from "./DiagnosticsSection";
 import { NotificationsSection } from "./NotificationsSection";
 import { SettingsSection } from "./SettingsSection";
@@ -14,12 +15,7 @@ export function SettingsView() {
       </header>
       <div className="view__body settings">
         <AppearanceSection />
-        <SettingsSection id="credentials" title="Credentials">
-          <p className="muted">
-            API keys and tokens for agents and cloud providers will be stored in your operating system's keyring, never
-            in plain files. Managing them arrives in a later release.
-          </p>
-        </SettingsSection>
+        <CredentialsSection />
         <SettingsSection id="editor" title="Editor">
           <p className="muted">Choosing the editor SAM opens files and diffs in arrives in a later release.</p>
         </SettingsSection>

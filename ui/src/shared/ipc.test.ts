@@ -2,8 +2,16 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { commands } from "../bindings";
 import type { AppInfo } from "./ipc";
 import {
+  addCredential,
+  checkCredential,
   getAppInfo,
+  getCredentialKinds,
   IpcError,
+  listCredentials,
+  openConsole,
+  removeCredential,
+  renameCredential,
+  setCredentialActive,
   listWorkspaces,
   notifyUiReady,
   sendTestNotification,
@@ -20,6 +28,14 @@ vi.mock("../bindings", () => ({
     listWorkspaces: vi.fn(),
     sendTestNotification: vi.fn(),
     uiReady: vi.fn(),
+    credentialKinds: vi.fn(),
+    listCredentials: vi.fn(),
+    addCredential: vi.fn(),
+    checkCredential: vi.fn(),
+    renameCredential: vi.fn(),
+    setCredentialActive: vi.fn(),
+    removeCredential: vi.fn(),
+    openConsole: vi.fn(),
   },
 }));
 
@@ -97,6 +113,60 @@ describe("shared/ipc", () => {
     const original = new IpcError("io", "disk full");
     expect(toIpcError(original)).toBe(original);
     expect(toIpcError({ code: "nope", message: "x" })).toMatchObject({ code: "internal" });
+  });
+
+  it("forwards the credential commands' arguments and results", async () => {
+    const summary = {
+      id: "c1",
+      kind: "github_token",
+      label: "GitHub",
+      scope: { scope: "global" },
+      active: true,
+      masked: "••••beef",
+      createdAt: 1,
+      lastCheckedAt: null,
+      lastCheck: "unchecked",
+      lastMessage: null,
+      usedBy: [],
+    } as const;
+    const ok = { status: "ok", data: { ...summary, usedBy: [] as string[] } } as const;
+
+    mocked.credentialKinds.mockResolvedValue({ status: "ok", data: [] });
+    await expect(getCredentialKinds()).resolves.toEqual([]);
+    mocked.listCredentials.mockResolvedValue({ status: "ok", data: [ok.data] });
+    await expect(listCredentials()).resolves.toEqual([ok.data]);
+
+    const input = { kind: "github_token", label: "GitHub", scope: { scope: "global" }, fields: { secret: "ghp_x" } } as const;
+    mocked.addCredential.mockResolvedValue(ok);
+    await expect(addCredential({ ...input, fields: { ...input.fields } })).resolves.toEqual(ok.data);
+    expect(mocked.addCredential).toHaveBeenCalledWith(input);
+
+    mocked.checkCredential.mockResolvedValue(ok);
+    await checkCredential("c1");
+    expect(mocked.checkCredential).toHaveBeenCalledWith("c1");
+    mocked.renameCredential.mockResolvedValue(ok);
+    await renameCredential("c1", "Work");
+    expect(mocked.renameCredential).toHaveBeenCalledWith("c1", "Work");
+    mocked.setCredentialActive.mockResolvedValue(ok);
+    await setCredentialActive("c1", false);
+    expect(mocked.setCredentialActive).toHaveBeenCalledWith("c1", false);
+
+    mocked.removeCredential.mockResolvedValue({ status: "ok", data: null });
+    await expect(removeCredential("c1")).resolves.toBeUndefined();
+    expect(mocked.removeCredential).toHaveBeenCalledWith("c1");
+    mocked.openConsole.mockResolvedValue({ status: "ok", data: null });
+    await expect(openConsole("hetzner_token")).resolves.toBeUndefined();
+    expect(mocked.openConsole).toHaveBeenCalledWith("hetzner_token");
+  });
+
+  it("maps a credential command's error to an IpcError", async () => {
+    mocked.addCredential.mockResolvedValue({
+      status: "error",
+      error: { code: "invalid_input", message: "That looks like a GitHub token, not an Anthropic API key." },
+    });
+    await expect(
+      addCredential({ kind: "anthropic_api_key", label: "x", scope: { scope: "global" }, fields: { secret: "ghp_x" } }),
+    ).rejects.toMatchObject({ name: "IpcError", code: "invalid_input" });
   });
 
   it("notifyUiReady swallows failures", async () => {

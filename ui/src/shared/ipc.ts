@@ -5,9 +5,13 @@ import { isTauri } from "@tauri-apps/api/core";
 import { commands, type ApiError, type ErrorCode } from "../bindings";
 import type {
   AppInfo_Serialize,
+  CredentialKind,
+  CredentialSummary_Serialize,
   DatabaseStatus_Serialize,
   DoctorCheck_Serialize,
   DoctorReport_Serialize,
+  KindInfo,
+  NewCredential,
   Preferences,
   WorkspaceSummary,
 } from "../bindings";
@@ -18,10 +22,18 @@ export type AppInfo = AppInfo_Serialize;
 export type DatabaseStatus = DatabaseStatus_Serialize;
 export type DoctorCheck = DoctorCheck_Serialize;
 export type DoctorReport = DoctorReport_Serialize;
+export type CredentialSummary = CredentialSummary_Serialize;
 export type {
   ApiError,
+  CheckState,
   CheckStatus,
+  CredentialGroup,
+  CredentialKind,
+  CredentialScope,
   ErrorCode,
+  KindField,
+  KindInfo,
+  NewCredential,
   Preferences,
   ThemePreference,
   WorkspaceKind,
@@ -111,6 +123,43 @@ export function listWorkspaces(): Promise<WorkspaceSummary[]> {
 
 export async function sendTestNotification(): Promise<void> {
   await call(() => commands.sendTestNotification());
+}
+
+// Credentials. A secret crosses IPC once, inside addCredential's input; everything that comes
+// back carries only a masked form.
+
+export function getCredentialKinds(): Promise<KindInfo[]> {
+  return call(() => commands.credentialKinds());
+}
+
+export function listCredentials(): Promise<CredentialSummary[]> {
+  return call(() => commands.listCredentials());
+}
+
+/** Rust validates the format, stores the secret in the keyring and checks it with the provider. */
+export function addCredential(input: NewCredential): Promise<CredentialSummary> {
+  return call(() => commands.addCredential(input));
+}
+
+export function checkCredential(id: string): Promise<CredentialSummary> {
+  return call(() => commands.checkCredential(id));
+}
+
+export function renameCredential(id: string, label: string): Promise<CredentialSummary> {
+  return call(() => commands.renameCredential(id, label));
+}
+
+export function setCredentialActive(id: string, active: boolean): Promise<CredentialSummary> {
+  return call(() => commands.setCredentialActive(id, active));
+}
+
+export async function removeCredential(id: string): Promise<void> {
+  await call(() => commands.removeCredential(id));
+}
+
+/** The shell opens the provider's page in the browser; the webview never opens URLs itself. */
+export async function openConsole(kind: CredentialKind): Promise<void> {
+  await call(() => commands.openConsole(kind));
 }
 
 /** Tells the core the shell has rendered (start-up benchmarks). Never throws. */

@@ -1,13 +1,15 @@
 // react-query hooks for everything that comes from the Rust core.
 import { QueryClient, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import * as ipc from "./ipc";
-import type { Preferences } from "./ipc";
+import type { CredentialKind, CredentialSummary, NewCredential, Preferences } from "./ipc";
 
 export const queryKeys = {
   appInfo: ["appInfo"],
   preferences: ["preferences"],
   doctor: ["doctor"],
   workspaces: ["workspaces"],
+  credentials: ["credentials"],
+  credentialKinds: ["credentialKinds"],
 } as const;
 
 export function createQueryClient(): QueryClient {
@@ -63,4 +65,80 @@ export function useWorkspaces() {
 
 export function useSendTestNotification() {
   return useMutation({ mutationFn: () => ipc.sendTestNotification() });
+}
+
+// ---------- Credentials ----------
+
+export function useCredentialKinds() {
+  return useQuery({ queryKey: queryKeys.credentialKinds, queryFn: () => ipc.getCredentialKinds(), staleTime: Infinity });
+}
+
+export function useCredentials() {
+  return useQuery({ queryKey: queryKeys.credentials, queryFn: () => ipc.listCredentials() });
+}
+
+/** Puts what a mutation returned into the list at once, then refetches the list. */
+function useStoreCredential() {
+  const client = useQueryClient();
+  return (summary: CredentialSummary) => {
+    client.setQueryData<CredentialSummary[]>(queryKeys.credentials, (list) => {
+      if (!list) return list;
+      return list.some((item) => item.id === summary.id)
+        ? list.map((item) => (item.id === summary.id ? summary : item))
+        : [...list, summary];
+    });
+    void client.invalidateQueries({ queryKey: queryKeys.credentials });
+  };
+}
+
+/**
+ * Adds a credential. The input holds the secret, so the mutation is dropped from the cache as
+ * soon as the form that owns it unmounts (gcTime 0) instead of lingering for minutes.
+ */
+export function useAddCredential() {
+  const store = useStoreCredential();
+  return useMutation({
+    mutationFn: (input: NewCredential) => ipc.addCredential(input),
+    gcTime: 0,
+    onSuccess: (summary) => store(summary),
+  });
+}
+
+export function useCheckCredential() {
+  const store = useStoreCredential();
+  return useMutation({
+    mutationFn: (id: string) => ipc.checkCredential(id),
+    onSuccess: (summary) => store(summary),
+  });
+}
+
+export function useRenameCredential() {
+  const store = useStoreCredential();
+  return useMutation({
+    mutationFn: ({ id, label }: { id: string; label: string }) => ipc.renameCredential(id, label),
+    onSuccess: (summary) => store(summary),
+  });
+}
+
+export function useSetCredentialActive() {
+  const store = useStoreCredential();
+  return useMutation({
+    mutationFn: ({ id, active }: { id: string; active: boolean }) => ipc.setCredentialActive(id, active),
+    onSuccess: (summary) => store(summary),
+  });
+}
+
+export function useRemoveCredential() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => ipc.removeCredential(id),
+    onSuccess: (_nothing, id) => {
+      client.setQueryData<CredentialSummary[]>(queryKeys.credentials, (list) => list?.filter((item) => item.id !== id));
+      void client.invalidateQueries({ queryKey: queryKeys.credentials });
+    },
+  });
+}
+
+export function useOpenConsole() {
+  return useMutation({ mutationFn: (kind: CredentialKind) => ipc.openConsole(kind) });
 }

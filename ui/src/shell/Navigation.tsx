@@ -1,7 +1,7 @@
 import type { KeyboardEvent, ReactNode } from "react";
 import { modifierLabel } from "../shared/platform";
 import { useUiStore, type View } from "../shared/store";
-import { ChatIcon, InfoIcon, SettingsIcon } from "../shared/ui";
+import { ChatIcon, InfoIcon, KeyIcon, SettingsIcon } from "../shared/ui";
 
 type NavItem = { view: View; label: string; icon: ReactNode; shortcut?: string };
 
@@ -12,6 +12,7 @@ export function Navigation() {
 
   const items: NavItem[] = [
     { view: "chat", label: "Chat", icon: <ChatIcon />, shortcut: `${mod}+1` },
+    { view: "credentials", label: "Credentials", icon: <KeyIcon />, shortcut: `${mod}+2` },
     { view: "settings", label: "Settings", icon: <SettingsIcon />, shortcut: `${mod}+,` },
     { view: "about", label: "About", icon: <InfoIcon /> },
   ];

@@ -2,8 +2,9 @@ import { useEffect } from "react";
 import { useUiStore } from "../shared/store";
 
 /**
- * Global shortcuts: Ctrl/Cmd+1 → chat, Ctrl/Cmd+, → settings,
- * Escape in settings or about → back to chat.
+ * Global shortcuts: Ctrl/Cmd+1 → chat, Ctrl/Cmd+2 → credentials, Ctrl/Cmd+, → settings,
+ * Escape in any other view → back to chat (unless something in the view, such as an open
+ * form or dialog, handled the Escape first).
  */
 export function useShortcuts(): void {
   useEffect(() => {
@@ -15,6 +16,9 @@ export function useShortcuts(): void {
         if (event.key === "1") {
           event.preventDefault();
           setView("chat");
+        } else if (event.key === "2") {
+          event.preventDefault();
+          setView("credentials");
         } else if (event.key === ",") {
           event.preventDefault();
           setView("settings");

@@ -1,6 +1,7 @@
 import type { WorkspaceSummary } from "../shared/ipc";
 import { useWorkspaces } from "../shared/queries";
-import { Button, CloudIcon, EmptyState, ErrorAlert, FolderIcon, PlusIcon } from "../shared/ui";
+import { useUiStore } from "../shared/store";
+import { Button, CloudIcon, EmptyState, ErrorAlert, FolderIcon } from "../shared/ui";
 
 const KIND_LABEL: Record<WorkspaceSummary["kind"], string> = {
   local: "Folder on this computer",
@@ -47,7 +48,7 @@ export function WorkspaceList() {
 
 function WorkspacesEmpty() {
   return (
-    <EmptyState compact title="No workspaces yet" data-testid="workspaces-empty" actions={<NewWorkspaceButton />}>
+    <EmptyState compact title="No workspaces yet" data-testid="workspaces-empty" actions={<OnboardingActions />}>
       <p>
         A workspace is where an agent works: a <strong>folder on this computer</strong> (the default, no account or
         keys needed) or a <strong>VM on your own Hetzner or Scaleway cloud</strong>.
@@ -57,15 +58,22 @@ function WorkspacesEmpty() {
   );
 }
 
-function NewWorkspaceButton() {
+function OnboardingActions() {
+  const requestAddCredential = useUiStore((state) => state.requestAddCredential);
   return (
-    <Button
-      variant="secondary"
-      unavailable
-      aria-describedby="new-workspace-note"
-      title="Creating workspaces arrives with the next release"
-    >
-      <PlusIcon /> New workspace
-    </Button>
+    <>
+      <Button variant="secondary" data-testid="workspaces-add-cloud" onClick={() => requestAddCredential("hetzner_token")}>
+        <CloudIcon /> Add a cloud account
+      </Button>
+      <Button
+        variant="secondary"
+        data-testid="workspaces-use-local"
+        unavailable
+        aria-describedby="new-workspace-note"
+        title="Creating workspaces arrives with the next release"
+      >
+        <FolderIcon /> Use this computer
+      </Button>
+    </>
   );
 }

@@ -1,7 +1,9 @@
-import type { ButtonHTMLAttributes, ReactNode } from "react";
+import type { ButtonHTMLAttributes, ReactNode, Ref } from "react";
 
 type ButtonProps = Omit<ButtonHTMLAttributes<HTMLButtonElement>, "type"> & {
-  variant?: "primary" | "secondary" | "ghost";
+  variant?: "primary" | "secondary" | "ghost" | "danger";
+  /** React 19 passes refs to function components as a plain prop. */
+  ref?: Ref<HTMLButtonElement>;
   type?: "button" | "submit";
   /**
    * Shown as unavailable but kept focusable (aria-disabled) so keyboard and

@@ -104,3 +104,10 @@ export const SendIcon = (p: IconProps) => (
     <path d="M22 2 11 13" />
   </Icon>
 );
+
+export const KeyIcon = (p: IconProps) => (
+  <Icon {...p}>
+    <circle cx="7.5" cy="15.5" r="4.5" />
+    <path d="m10.7 12.3 9.8-9.8M16 7l3 3M18.5 4.5l2 2" />
+  </Icon>
+);
