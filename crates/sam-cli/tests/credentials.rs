@@ -1,0 +1,270 @@
+//! `sam credentials …` as a user runs it: the real binary, the real keyring (gnome-keyring in
+//! the test session), a real SQLite file, and faithful fakes of the provider APIs.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers fail loudly by design"
+)]
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use sam_testkit::{FakeProviders, Provider};
+
+const TOKEN: &str = "cliHetznerTokenA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8S9t0U1v2W3x4Y";
+const REJECTED: &str = "cliRejectedTokenZ9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2H1g0F9e8D7c6";
+
+struct Cli {
+    data: tempfile::TempDir,
+    channel: String,
+    env: Vec<(String, String)>,
+}
+
+impl Cli {
+    fn new(fake: &FakeProviders) -> Self {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        Self {
+            data: tempfile::tempdir().unwrap(),
+            channel: format!(
+                "cli-{}-{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            ),
+            env: fake.endpoints_env(),
+        }
+    }
+
+    fn run(&self, args: &[&str], stdin: &[u8]) -> Output {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sam"))
+            .args(args)
+            .env("SAM_DATA_DIR", self.data.path())
+            .env("SAM_CHANNEL", &self.channel)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    fn json(&self, args: &[&str], stdin: &[u8]) -> (bool, serde_json::Value) {
+        let out = self.run(args, stdin);
+        let value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+        (out.status.success(), value)
+    }
+}
+
+fn error_message(value: &serde_json::Value) -> String {
+    value["error"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn leaks(dir: &std::path::Path, secret: &str) -> Vec<std::path::PathBuf> {
+    let mut hits = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if std::fs::read(&path)
+                .unwrap()
+                .windows(secret.len())
+                .any(|w| w == secret.as_bytes())
+            {
+                hits.push(path);
+            }
+        }
+    }
+    hits
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_list_check_remove_with_the_secret_on_stdin_only() {
+    let fake = FakeProviders::start().await.unwrap();
+    fake.accept(Provider::Hetzner, TOKEN);
+    let cli = Cli::new(&fake);
+
+    let (ok, added) = cli.json(
+        &[
+            "credentials",
+            "set",
+            "hetzner_token",
+            "--name",
+            "Hetzner CLI",
+            "--json",
+        ],
+        format!("{TOKEN}\n").as_bytes(),
+    );
+    assert!(ok, "{added}");
+    assert_eq!(added["label"], "Hetzner CLI");
+    assert_eq!(added["lastCheck"], "valid", "{added}");
+    assert_eq!(
+        added["masked"],
+        format!("••••{}", &TOKEN[TOKEN.len() - 4..])
+    );
+
+    // A key the provider refuses is stored but marked rejected, with the provider's reason.
+    let (ok, rejected) = cli.json(
+        &[
+            "credentials",
+            "set",
+            "hetzner_token",
+            "--name",
+            "old token",
+            "--json",
+        ],
+        REJECTED.as_bytes(),
+    );
+    assert!(ok, "{rejected}");
+    assert_eq!(rejected["lastCheck"], "rejected", "{rejected}");
+    assert!(!rejected["lastMessage"].as_str().unwrap().contains(REJECTED));
+
+    let out = cli.run(&["credentials", "list", "--json"], b"");
+    assert!(out.status.success());
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains(TOKEN) && !text.contains(REJECTED));
+
+    let (ok, checked) = cli.json(&["credentials", "check", "hetzner cli", "--json"], b"");
+    assert!(ok);
+    assert_eq!(checked["lastCheck"], "valid");
+    assert!(checked["lastCheckedAt"].as_i64().unwrap() > 0);
+
+    let human = cli.run(&["credentials", "list"], b"");
+    let human = String::from_utf8(human.stdout).unwrap();
+    assert!(
+        human.contains("Hetzner CLI") && human.contains("valid"),
+        "{human}"
+    );
+
+    for name in ["Hetzner CLI", "old token"] {
+        let out = cli.run(&["credentials", "remove", name], b"");
+        assert!(out.status.success(), "{out:?}");
+    }
+    let (_, listed) = cli.json(&["credentials", "list", "--json"], b"");
+    assert_eq!(listed, serde_json::json!([]));
+
+    assert!(
+        leaks(cli.data.path(), TOKEN).is_empty(),
+        "the secret leaked to disk"
+    );
+    assert!(
+        leaks(cli.data.path(), REJECTED).is_empty(),
+        "the secret leaked to disk"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_input_is_refused_with_a_clear_error_and_nothing_stored() {
+    let fake = FakeProviders::start().await.unwrap();
+    fake.accept(Provider::Hetzner, TOKEN);
+    let cli = Cli::new(&fake);
+    let set = [
+        "credentials",
+        "set",
+        "hetzner_token",
+        "--name",
+        "h",
+        "--no-check",
+        "--json",
+    ];
+    let secret_in_argv = format!("secret={TOKEN}");
+
+    let cases: Vec<(Vec<&str>, Vec<u8>, &str)> = vec![
+        (set.to_vec(), b"".to_vec(), "it is empty"),
+        (set.to_vec(), b"   \n ".to_vec(), "it is empty"),
+        (set.to_vec(), vec![0xff, 0xfe, 0x00, 0x41], "not UTF-8"),
+        (set.to_vec(), vec![b'a'; 17 * 1024], "over 16 KiB"),
+        (
+            set.to_vec(),
+            b"0f6a0bd4-3c5e-4b6f-9d9a-1c2b3d4e5f60".to_vec(),
+            "looks like a Scaleway API key",
+        ),
+        (
+            vec![
+                "credentials",
+                "set",
+                "hetzner_token",
+                "--field",
+                &secret_in_argv,
+                "--json",
+            ],
+            b"".to_vec(),
+            "never taken from the command line",
+        ),
+        (
+            vec!["credentials", "set", "aws_key", "--json"],
+            TOKEN.as_bytes().to_vec(),
+            "Unknown kind",
+        ),
+        (
+            vec!["credentials", "check", "nothing-here", "--json"],
+            Vec::new(),
+            "No credential named",
+        ),
+    ];
+    for (args, stdin, expected) in cases {
+        let (ok, value) = cli.json(&args, &stdin);
+        assert!(!ok, "{args:?} must fail");
+        assert!(
+            error_message(&value).contains(expected),
+            "{args:?}: {value} should say {expected:?}"
+        );
+        assert!(!value.to_string().contains(TOKEN));
+    }
+
+    let (ok, _) = cli.json(&set, TOKEN.as_bytes());
+    assert!(ok);
+    let (ok, dup) = cli.json(
+        &[
+            "credentials",
+            "set",
+            "hetzner_token",
+            "--name",
+            "H",
+            "--no-check",
+            "--json",
+        ],
+        TOKEN.as_bytes(),
+    );
+    assert!(!ok);
+    assert!(error_message(&dup).contains("already exists"), "{dup}");
+    let (_, listed) = cli.json(&["credentials", "list", "--json"], b"");
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    cli.run(&["credentials", "remove", "h"], b"");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_keyring_it_says_how_to_get_one_and_stores_nothing() {
+    let fake = FakeProviders::start().await.unwrap();
+    let mut cli = Cli::new(&fake);
+    cli.env.push((
+        "DBUS_SESSION_BUS_ADDRESS".into(),
+        "unix:path=/nonexistent/sam-no-bus".into(),
+    ));
+    let (ok, value) = cli.json(
+        &[
+            "credentials",
+            "set",
+            "hetzner_token",
+            "--no-check",
+            "--json",
+        ],
+        TOKEN.as_bytes(),
+    );
+    assert!(!ok);
+    assert_eq!(value["error"]["code"], "unavailable", "{value}");
+    assert!(error_message(&value).contains("gnome-keyring"), "{value}");
+    let (_, listed) = cli.json(&["credentials", "list", "--json"], b"");
+    assert_eq!(listed, serde_json::json!([]), "nothing half-stored");
+    assert!(leaks(cli.data.path(), TOKEN).is_empty());
+}
