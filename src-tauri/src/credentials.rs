@@ -58,9 +58,11 @@ pub async fn check_credential(
     check(&state, &id).await
 }
 
-async fn check(state: &AppState, id: &str) -> Result<CredentialSummary, ApiError> {
+async fn check(state: &Arc<AppState>, id: &str) -> Result<CredentialSummary, ApiError> {
     let vault = state.vault()?;
-    let checker = state.checker()?;
+    // The first call builds the HTTP client (it reads the system's TLS roots): off the runtime.
+    let shared = Arc::clone(state);
+    let checker = blocking(move || shared.checker()).await?;
     sam_checks::check_stored(&vault, &checker, id, sam_core::clock::unix_now)
         .await
         .map_err(vault_error)

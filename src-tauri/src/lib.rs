@@ -27,6 +27,7 @@ const EXIT_ENVIRONMENT: u8 = 2;
 
 /// Starts the app and runs until it quits.
 pub fn run() -> ExitCode {
+    let started_at = std::time::Instant::now();
     if let Some(problem) = missing_display() {
         let _ = writeln!(std::io::stderr(), "sam-desktop: {problem}");
         return ExitCode::from(EXIT_ENVIRONMENT);
@@ -51,7 +52,8 @@ pub fn run() -> ExitCode {
     };
     tracing::info!(version = sam_core::VERSION, data_dir = %paths.data_dir.display(), "starting");
 
-    let state = Arc::new(AppState::open(paths));
+    let state = Arc::new(AppState::open(paths, started_at));
+    tracing::debug!(elapsed_ms = started_at.elapsed().as_millis(), "state open");
     match launch(state) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -98,9 +100,12 @@ fn launch(state: Arc<AppState>) -> tauri::Result<()> {
         .invoke_handler(ipc.invoke_handler())
         .setup(move |app| {
             ipc.mount_events(app);
+            // The window first: its web content process loads the UI while the tray is built.
+            create_main_window(app.handle(), &state)?;
+            tracing::debug!(elapsed_ms = state.elapsed_ms(), "window created");
             let tray_available = tray::install(app.handle());
             state.set_tray_available(tray_available);
-            create_main_window(app.handle(), &state)?;
+            tracing::debug!(elapsed_ms = state.elapsed_ms(), "tray done");
             app.manage(state);
             Ok(())
         })

@@ -1,8 +1,8 @@
 //! The one managed state: services the commands call, each with its own synchronisation.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use sam_checks::{Checker, Endpoints};
@@ -53,8 +53,9 @@ pub struct AppState {
     store: Option<Arc<Store>>,
     database: DatabaseStatus,
     vault: Option<Arc<Vault>>,
-    /// The provider checker, or why there is none (a bad `SAM_*_URL` override).
-    checker: Result<Arc<Checker>, String>,
+    /// The provider checker, or why there is none (a bad `SAM_*_URL` override). Built on
+    /// first use: its HTTP client loads the system's TLS roots, which start-up need not wait for.
+    checker: OnceLock<Result<Arc<Checker>, String>>,
     tray_available: AtomicBool,
     started_at: Instant,
     ready_reported: AtomicBool,
@@ -62,7 +63,7 @@ pub struct AppState {
 
 impl AppState {
     /// Opens the database; the app starts even when that fails, and says why.
-    pub fn open(paths: AppPaths) -> Self {
+    pub fn open(paths: AppPaths, started_at: Instant) -> Self {
         let (store, database) = match Store::open(&paths.database_file()) {
             Ok((store, outcome)) => (Some(Arc::new(store)), database_status(outcome)),
             Err(error) => {
@@ -86,21 +87,14 @@ impl AppState {
                 Arc::new(KeyringStore::for_this_build()),
             ))
         });
-        let checker = Endpoints::from_env()
-            .map_err(|e| e.to_string())
-            .and_then(|endpoints| Checker::new(endpoints).map_err(|e| e.to_string()))
-            .map(Arc::new);
-        if let Err(error) = &checker {
-            tracing::error!(%error, "credential checks are off");
-        }
         Self {
             paths,
             store,
             database,
             vault,
-            checker,
+            checker: OnceLock::new(),
             tray_available: AtomicBool::new(false),
-            started_at: Instant::now(),
+            started_at,
             ready_reported: AtomicBool::new(false),
         }
     }
@@ -132,6 +126,16 @@ impl AppState {
 
     pub fn checker(&self) -> Result<Arc<Checker>, ApiError> {
         self.checker
+            .get_or_init(|| {
+                let checker = Endpoints::from_env()
+                    .map_err(|e| e.to_string())
+                    .and_then(|endpoints| Checker::new(endpoints).map_err(|e| e.to_string()))
+                    .map(Arc::new);
+                if let Err(error) = &checker {
+                    tracing::error!(%error, "credential checks are off");
+                }
+                checker
+            })
             .clone()
             .map_err(|message| ApiError::new(ErrorCode::InvalidInput, message))
     }
@@ -146,6 +150,11 @@ impl AppState {
             platform: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
             database: self.database.clone(),
         }
+    }
+
+    /// Milliseconds since the process started (start-up logging).
+    pub fn elapsed_ms(&self) -> u128 {
+        self.started_at.elapsed().as_millis()
     }
 
     pub fn tray_available(&self) -> bool {

@@ -2,7 +2,9 @@
 //! same way (the floor), alternating runs in one process so both see the same machine load.
 //!
 //! Cold start: from spawning the process to the UI reporting its first render (the file named
-//! by `SAM_BENCH_READY_FILE` appears). Idle memory: after `--idle-secs` of idling, the summed
+//! by `SAM_BENCH_READY_FILE` appears). Each app keeps its data folder across runs, as it does
+//! for a user, after one discarded warm-up launch that creates it (the first launch ever also
+//! creates the database and WebKit's storage). Idle memory: after `--idle-secs` of idling, the summed
 //! RSS of the app and every process it started (WebKit's web and network processes).
 //!
 //!   startup-bench --sam target/release/sam-desktop --floor target/release/bare-window [--runs 7] [--idle-secs 10]
@@ -63,21 +65,31 @@ fn main() -> anyhow::Result<()> {
     let mut sam = Samples::default();
     let mut floor = Samples::default();
     let mut out = std::io::stderr();
+    let sam_data = tempfile::tempdir()?;
+    let floor_data = tempfile::tempdir()?;
+    for (binary, data) in [(&options.sam, &sam_data), (&options.floor, &floor_data)] {
+        let (startup, _) = measure(binary, data.path(), 0)?;
+        writeln!(
+            out,
+            "warm-up {}: start {startup:.0} ms (not counted)",
+            binary.display()
+        )?;
+    }
     for run in 0..options.runs {
         // Alternate which app goes first, so drift in machine load hits both alike.
-        let order: [(&Path, &mut Samples, &str); 2] = if run % 2 == 0 {
+        let order: [(&Path, &Path, &mut Samples, &str); 2] = if run % 2 == 0 {
             [
-                (&options.floor, &mut floor, "floor"),
-                (&options.sam, &mut sam, "sam"),
+                (&options.floor, floor_data.path(), &mut floor, "floor"),
+                (&options.sam, sam_data.path(), &mut sam, "sam"),
             ]
         } else {
             [
-                (&options.sam, &mut sam, "sam"),
-                (&options.floor, &mut floor, "floor"),
+                (&options.sam, sam_data.path(), &mut sam, "sam"),
+                (&options.floor, floor_data.path(), &mut floor, "floor"),
             ]
         };
-        for (binary, samples, name) in order {
-            let (startup, rss) = measure(binary, options.idle_secs)?;
+        for (binary, data, samples, name) in order {
+            let (startup, rss) = measure(binary, data, options.idle_secs)?;
             writeln!(
                 out,
                 "run {run} {name}: start {startup:.0} ms, idle RSS {rss:.1} MiB"
@@ -119,12 +131,12 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn measure(binary: &Path, idle_secs: u64) -> anyhow::Result<(f64, f64)> {
-    let data = tempfile::tempdir()?;
-    let ready = data.path().join("ready");
+fn measure(binary: &Path, data_dir: &Path, idle_secs: u64) -> anyhow::Result<(f64, f64)> {
+    let scratch = tempfile::tempdir()?;
+    let ready = scratch.path().join("ready");
     let started = Instant::now();
     let mut child = Command::new(binary)
-        .env("SAM_DATA_DIR", data.path().join("data"))
+        .env("SAM_DATA_DIR", data_dir)
         .env("SAM_BENCH_READY_FILE", &ready)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
