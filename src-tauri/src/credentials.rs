@@ -4,9 +4,7 @@
 use std::sync::Arc;
 
 use sam_core::{ApiError, ErrorCode};
-use sam_secrets::{
-    CredentialKind, CredentialSummary, KindInfo, NewCredential, SecretStoreError, Vault, VaultError,
-};
+use sam_secrets::{CredentialKind, CredentialSummary, KindInfo, NewCredential, Vault, VaultError};
 use tauri::State;
 use tauri_plugin_opener::OpenerExt;
 
@@ -112,25 +110,14 @@ pub async fn open_console(app: tauri::AppHandle, kind: CredentialKind) -> Result
         })
 }
 
-/// Maps vault errors to codes the UI switches on.
+/// Maps vault errors to the IPC error shape (the codes are decided in `sam-secrets`).
 pub fn vault_error(error: VaultError) -> ApiError {
-    let code = match &error {
-        VaultError::InvalidInput(_)
-        | VaultError::DuplicateLabel(_)
-        | VaultError::WrongKind { .. } => ErrorCode::InvalidInput,
-        VaultError::NotFound(_) | VaultError::SecretMissing(_) | VaultError::NotConfigured(_) => {
-            ErrorCode::NotFound
-        }
-        VaultError::Deactivated { .. } | VaultError::Inactive(_) => ErrorCode::InvalidInput,
-        VaultError::Keyring(SecretStoreError::Locked(_) | SecretStoreError::Unavailable(_)) => {
-            ErrorCode::Unavailable
-        }
-        VaultError::Keyring(_) => ErrorCode::Unavailable,
-        VaultError::Store(_) | VaultError::Corrupt(_) => ErrorCode::Database,
-        VaultError::Interrupted(_) => ErrorCode::Internal,
-    };
-    if code == ErrorCode::Database || code == ErrorCode::Unavailable {
-        tracing::warn!(%error, "credential operation failed");
+    let error = ApiError::from(error);
+    if matches!(
+        error.code,
+        ErrorCode::Database | ErrorCode::Unavailable | ErrorCode::Internal
+    ) {
+        tracing::warn!(message = %error.message, "credential operation failed");
     }
-    ApiError::new(code, error.to_string())
+    error
 }

@@ -34,6 +34,9 @@ pub enum CredentialsCommand {
         /// Skip the check against the provider.
         #[arg(long)]
         no_check: bool,
+        /// codex_auth_json only: read the login Codex wrote ($CODEX_HOME/auth.json, else ~/.codex/auth.json).
+        #[arg(long)]
+        from_codex_home: bool,
         #[arg(long)]
         json: bool,
     },
@@ -45,6 +48,11 @@ pub enum CredentialsCommand {
     /// Check a credential against its provider.
     Check {
         name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print this install's SSH public key (generated on first use; the private key stays in the keyring).
+    SshKey {
         #[arg(long)]
         json: bool,
     },
@@ -62,6 +70,7 @@ impl CredentialsCommand {
             Self::Set { json, .. }
             | Self::List { json }
             | Self::Check { json, .. }
+            | Self::SshKey { json }
             | Self::Remove { json, .. } => *json,
         }
     }
@@ -87,6 +96,7 @@ pub fn run(command: CredentialsCommand) -> Result<(), CliError> {
             project,
             fields,
             no_check,
+            from_codex_home,
             ..
         } => {
             let kind = CredentialKind::parse(&kind).ok_or_else(|| {
@@ -108,7 +118,12 @@ pub fn run(command: CredentialsCommand) -> Result<(), CliError> {
                 }
                 map.insert(key.to_owned(), value.to_owned());
             }
-            map.insert("secret".to_owned(), read_secret(kind)?);
+            let secret = if from_codex_home {
+                read_codex_login(kind)?
+            } else {
+                read_secret(kind)?
+            };
+            map.insert("secret".to_owned(), secret);
             let input = NewCredential {
                 kind,
                 label: name.unwrap_or_else(|| kind.label().to_owned()),
@@ -177,6 +192,14 @@ pub fn run(command: CredentialsCommand) -> Result<(), CliError> {
                 ))
             }
         }
+        CredentialsCommand::SshKey { .. } => {
+            let key = vault.ensure_ssh_key().map_err(CliError::vault)?;
+            if json {
+                print_json(&key)
+            } else {
+                say(&format!("{}\n{}", key.openssh, key.fingerprint))
+            }
+        }
         CredentialsCommand::Remove { name, .. } => {
             let summary = vault.summary(&name).map_err(CliError::vault)?;
             vault.remove(&summary.id).map_err(CliError::vault)?;
@@ -212,6 +235,32 @@ fn check(
             sam_core::clock::unix_now,
         ))
         .map_err(CliError::vault)
+}
+
+/// The Codex login from `$CODEX_HOME/auth.json` (or `~/.codex/auth.json`).
+fn read_codex_login(kind: CredentialKind) -> Result<String, CliError> {
+    if kind != CredentialKind::CodexAuthJson {
+        return Err(CliError::invalid(
+            "--from-codex-home only applies to codex_auth_json.",
+        ));
+    }
+    let path = sam_secrets::codex_auth_file().ok_or_else(|| {
+        CliError::invalid("Neither CODEX_HOME nor HOME is set: pipe auth.json on stdin instead.")
+    })?;
+    let bytes = std::fs::read(&path).map_err(|e| {
+        CliError::invalid(format!(
+            "Could not read {} ({e}). Run `codex login` first, or set CODEX_HOME to the folder that holds auth.json.",
+            path.display()
+        ))
+    })?;
+    if bytes.len() > MAX_SECRET_BYTES {
+        return Err(CliError::invalid(format!(
+            "{} is over 16 KiB; it is not a Codex login.",
+            path.display()
+        )));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| CliError::invalid(format!("{} is not UTF-8 text.", path.display())))
 }
 
 /// The secret, from a pipe or a hidden prompt; at most 16 KiB of UTF-8.

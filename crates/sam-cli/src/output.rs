@@ -20,19 +20,7 @@ impl CliError {
         Self(ApiError::internal(message))
     }
     pub fn vault(error: sam_secrets::VaultError) -> Self {
-        use sam_secrets::VaultError as E;
-        let code = match &error {
-            E::InvalidInput(_)
-            | E::DuplicateLabel(_)
-            | E::WrongKind { .. }
-            | E::Deactivated { .. }
-            | E::Inactive(_) => ErrorCode::InvalidInput,
-            E::NotFound(_) | E::SecretMissing(_) | E::NotConfigured(_) => ErrorCode::NotFound,
-            E::Keyring(_) => ErrorCode::Unavailable,
-            E::Store(_) | E::Corrupt(_) => ErrorCode::Database,
-            E::Interrupted(_) => ErrorCode::Internal,
-        };
-        Self(ApiError::new(code, error.to_string()))
+        Self(ApiError::from(error))
     }
 
     /// Prints the error (as JSON on stdout with `--json`, else on stderr).

@@ -268,3 +268,56 @@ async fn without_a_keyring_it_says_how_to_get_one_and_stores_nothing() {
     assert_eq!(listed, serde_json::json!([]), "nothing half-stored");
     assert!(leaks(cli.data.path(), TOKEN).is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_codex_login_is_read_from_codex_home() {
+    let fake = FakeProviders::start().await.unwrap();
+    let mut cli = Cli::new(&fake);
+    let codex_home = tempfile::tempdir().unwrap();
+    let refresh = "rt-codex-refresh-token-0123456789";
+    std::fs::write(
+        codex_home.path().join("auth.json"),
+        format!(r#"{{"OPENAI_API_KEY":null,"tokens":{{"id_token":"eyJ0","access_token":"eyJ1","refresh_token":"{refresh}","account_id":"acc"}},"last_refresh":"2026-11-01T00:00:00Z"}}"#),
+    )
+    .unwrap();
+    cli.env
+        .push(("CODEX_HOME".into(), codex_home.path().display().to_string()));
+    let (ok, added) = cli.json(
+        &[
+            "credentials",
+            "set",
+            "codex_auth_json",
+            "--from-codex-home",
+            "--json",
+        ],
+        b"",
+    );
+    assert!(ok, "{added}");
+    assert_eq!(added["kind"], "codex_auth_json");
+    assert_eq!(
+        added["lastCheck"], "unchecked",
+        "a ChatGPT login is not checked by a call"
+    );
+    assert!(!added.to_string().contains(refresh));
+    assert!(leaks(cli.data.path(), refresh).is_empty());
+    cli.run(
+        &["credentials", "remove", added["id"].as_str().unwrap()],
+        b"",
+    );
+
+    cli.env.retain(|(k, _)| k != "CODEX_HOME");
+    cli.env
+        .push(("CODEX_HOME".into(), "/nonexistent/codex-home".into()));
+    let (ok, missing) = cli.json(
+        &[
+            "credentials",
+            "set",
+            "codex_auth_json",
+            "--from-codex-home",
+            "--json",
+        ],
+        b"",
+    );
+    assert!(!ok);
+    assert!(error_message(&missing).contains("codex login"), "{missing}");
+}

@@ -241,6 +241,11 @@ impl CredentialKind {
         }
     }
 
+    /// Subscription logins whose provider rotates the token while it is in use.
+    pub fn rotates(self) -> bool {
+        matches!(self, Self::ClaudeOauthToken | Self::CodexAuthJson)
+    }
+
     /// Whether `secret` has this kind's shape. Loose where providers publish no format.
     pub(crate) fn recognises(self, secret: &str) -> bool {
         let alnum = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric());

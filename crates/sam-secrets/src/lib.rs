@@ -9,17 +9,21 @@
 //! network (validation lives in `sam-checks`). Keyring calls are blocking: async callers run
 //! them on a blocking thread.
 
+mod codex;
 mod keyring_store;
 mod kind;
 mod sensitive;
+mod ssh;
 mod vault;
 
+pub use codex::codex_auth_file;
 pub use keyring_store::{KeyringStore, SecretStore, SecretStoreError};
 pub use kind::{CredentialGroup, CredentialKind, KindField, KindInfo};
 pub use sensitive::{Sensitive, mask};
+pub use ssh::SshPublicKey;
 pub use vault::{
-    CheckState, CredentialMaterial, CredentialScope, CredentialSummary, NewCredential, Vault,
-    VaultError,
+    CheckState, CredentialMaterial, CredentialScope, CredentialSummary, NewCredential,
+    ROTATION_GRACE_SECS, Vault, VaultError,
 };
 
 /// The most a single secret may hold (a Codex `auth.json` is a few KiB).

@@ -1,7 +1,7 @@
 //! The vault: credential metadata in SQLite, the secret in the keyring, kept consistent.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use sam_store::{CredentialRow, Store, StoreError};
 use serde::{Deserialize, Serialize};
@@ -11,6 +11,15 @@ use crate::kind::is_uuid;
 use crate::{CredentialKind, MAX_SECRET_BYTES, SecretStore, SecretStoreError, Sensitive, mask};
 
 const MAX_LABEL_CHARS: usize = 80;
+
+/// How long the previous subscription token stays valid after a rotation: an agent that read
+/// it just before keeps working while it picks up the new one.
+pub const ROTATION_GRACE_SECS: i64 = 5 * 60;
+
+/// The keyring entry that keeps the previous secret of a rotated credential.
+fn previous_entry(id: &str) -> String {
+    format!("{id}.previous")
+}
 
 /// Who a credential is for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -156,12 +165,36 @@ pub enum VaultError {
     Corrupt(String),
     #[error("A background task stopped before it finished: {0}")]
     Interrupted(String),
+    #[error("Refreshing the token of \"{label}\" failed: {reason}")]
+    RefreshFailed { label: String, reason: String },
+}
+
+impl From<VaultError> for sam_core::ApiError {
+    fn from(error: VaultError) -> Self {
+        use sam_core::ErrorCode;
+        let code = match &error {
+            VaultError::InvalidInput(_)
+            | VaultError::DuplicateLabel(_)
+            | VaultError::WrongKind { .. }
+            | VaultError::Deactivated { .. }
+            | VaultError::Inactive(_) => ErrorCode::InvalidInput,
+            VaultError::NotFound(_)
+            | VaultError::SecretMissing(_)
+            | VaultError::NotConfigured(_) => ErrorCode::NotFound,
+            VaultError::Keyring(_) | VaultError::RefreshFailed { .. } => ErrorCode::Unavailable,
+            VaultError::Store(_) | VaultError::Corrupt(_) => ErrorCode::Database,
+            VaultError::Interrupted(_) => ErrorCode::Internal,
+        };
+        Self::new(code, error.to_string())
+    }
 }
 
 /// The vault. Calls block (SQLite and the keyring).
 pub struct Vault {
     store: Arc<Store>,
     secrets: Arc<dyn SecretStore>,
+    /// One lock per credential id, so concurrent refreshes of a token run once.
+    refresh_locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -172,7 +205,19 @@ impl std::fmt::Debug for Vault {
 
 impl Vault {
     pub fn new(store: Arc<Store>, secrets: Arc<dyn SecretStore>) -> Self {
-        Self { store, secrets }
+        Self {
+            store,
+            secrets,
+            refresh_locks: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub(crate) fn secrets(&self) -> &dyn SecretStore {
+        self.secrets.as_ref()
     }
 
     /// Validates and stores a new credential: the secret in the keyring, the rest in SQLite.
@@ -213,6 +258,7 @@ impl Vault {
             last_checked_at: None,
             last_check: CheckState::Unchecked.as_str().to_owned(),
             last_message: None,
+            rotated_at: None,
         };
         self.secrets.put(&id, &secret)?;
         let inserted = self.store.insert_credential(&row);
@@ -278,10 +324,100 @@ impl Vault {
     /// Removes the keyring entry (a missing one is fine), then the metadata.
     pub fn remove(&self, id_or_label: &str) -> Result<(), VaultError> {
         let row = self.row(id_or_label)?;
+        self.secrets.delete(&previous_entry(&row.id))?;
         self.secrets.delete(&row.id)?;
         self.store.delete_credential(&row.id)?;
         tracing::info!(id = row.id, "credential removed");
         Ok(())
+    }
+
+    /// Replaces a subscription token with the one its provider rotated to, in the same entry
+    /// it came from; the previous one stays usable for [`ROTATION_GRACE_SECS`].
+    pub fn rotate(
+        &self,
+        id_or_label: &str,
+        new_secret: &Sensitive<String>,
+        now: i64,
+    ) -> Result<CredentialSummary, VaultError> {
+        let row = self.row(id_or_label)?;
+        let kind = parse_kind(&row)?;
+        if !kind.rotates() {
+            return Err(VaultError::InvalidInput(format!(
+                "A {} does not rotate: to replace it, remove it and add the new one.",
+                kind.label()
+            )));
+        }
+        let new_secret = Sensitive::new(new_secret.expose().trim().to_owned());
+        if new_secret.expose().is_empty() {
+            return Err(VaultError::InvalidInput(
+                "The rotated token is empty.".into(),
+            ));
+        }
+        validate_secret(kind, new_secret.expose())?;
+        let current = material(row.clone(), self.secrets.as_ref())?;
+        self.secrets
+            .put(&previous_entry(&row.id), &current.secret)?;
+        self.secrets.put(&row.id, &new_secret)?;
+        self.store
+            .record_credential_rotation(&row.id, now, &mask(new_secret.expose()))?;
+        tracing::info!(id = row.id, "credential rotated");
+        self.summary(&row.id)
+    }
+
+    /// The secrets a provider may still accept for this credential: the current one first,
+    /// then the previous one while its grace window lasts.
+    pub fn valid_secrets(
+        &self,
+        id_or_label: &str,
+        now: i64,
+    ) -> Result<Vec<Sensitive<String>>, VaultError> {
+        let row = self.row(id_or_label)?;
+        let in_grace = row
+            .rotated_at
+            .is_some_and(|at| now - at < ROTATION_GRACE_SECS);
+        let id = row.id.clone();
+        let mut secrets = vec![material(row, self.secrets.as_ref())?.secret];
+        if in_grace {
+            match self.secrets.get(&previous_entry(&id)) {
+                Ok(previous) => secrets.push(previous),
+                Err(SecretStoreError::NotFound) => {}
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Ok(secrets)
+    }
+
+    /// Refreshes a token that `stale` was found to be expired, once: concurrent callers with
+    /// the same stale token wait for the first refresh and get its result instead of
+    /// refreshing again (a second refresh would invalidate the first one's token).
+    pub fn refresh<E: std::fmt::Display>(
+        &self,
+        id_or_label: &str,
+        stale: &Sensitive<String>,
+        now: i64,
+        refresher: impl FnOnce(&CredentialMaterial) -> Result<Sensitive<String>, E>,
+    ) -> Result<CredentialMaterial, VaultError> {
+        let id = self.row(id_or_label)?.id;
+        let lock = {
+            let mut locks = self
+                .refresh_locks
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            Arc::clone(locks.entry(id.clone()).or_default())
+        };
+        let _single_flight = lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let current = self.material(&id)?;
+        if current.secret.expose() != stale.expose() {
+            return Ok(current);
+        }
+        let fresh = refresher(&current).map_err(|e| VaultError::RefreshFailed {
+            label: current.label.clone(),
+            reason: e.to_string(),
+        })?;
+        self.rotate(&id, &fresh, now)?;
+        self.material(&id)
     }
 
     pub fn record_check(

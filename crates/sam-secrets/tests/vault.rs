@@ -387,3 +387,182 @@ fn scaleway_and_compatible_keep_public_fields_as_metadata() {
             .contains("http or https")
     );
 }
+
+const CLAUDE_OLD: &str = "sk-ant-oat01-OldSubscriptionTokenOldSubscriptionToken-aaaa";
+const CLAUDE_NEW: &str = "sk-ant-oat01-NewSubscriptionTokenNewSubscriptionToken-bbbb";
+
+#[test]
+fn a_rotated_token_replaces_the_same_entry_and_the_old_one_has_five_minutes_of_grace() {
+    let f = fixture();
+    let added = f
+        .vault
+        .add(
+            new(CredentialKind::ClaudeOauthToken, "Claude Max", CLAUDE_OLD),
+            1_000,
+        )
+        .unwrap();
+    let rotated = f
+        .vault
+        .rotate(
+            "Claude Max",
+            &sam_secrets::Sensitive::new(CLAUDE_NEW.to_owned()),
+            2_000,
+        )
+        .unwrap();
+    assert_eq!(
+        rotated.id, added.id,
+        "written back to the entry it came from"
+    );
+    assert_eq!(rotated.masked, "••••bbbb");
+    assert_eq!(
+        f.vault.material(&added.id).unwrap().secret.expose(),
+        CLAUDE_NEW
+    );
+    assert_eq!(f.vault.list().unwrap().len(), 1);
+
+    let during = f.vault.valid_secrets(&added.id, 2_000 + 299).unwrap();
+    let during: Vec<&str> = during.iter().map(|s| s.expose().as_str()).collect();
+    assert_eq!(during, [CLAUDE_NEW, CLAUDE_OLD]);
+    let after = f.vault.valid_secrets(&added.id, 2_000 + 300).unwrap();
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].expose(), CLAUDE_NEW);
+
+    // Keys that do not rotate refuse; a rotated token must still look like one.
+    let hetzner = f
+        .vault
+        .add(new(CredentialKind::HetznerToken, "h", HETZNER), 1)
+        .unwrap();
+    let err = f
+        .vault
+        .rotate(
+            &hetzner.id,
+            &sam_secrets::Sensitive::new(HETZNER.to_owned()),
+            3,
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("does not rotate"), "{err}");
+    let err = f
+        .vault
+        .rotate(
+            &added.id,
+            &sam_secrets::Sensitive::new("sk-ant-api03-not-a-subscription".to_owned()),
+            3,
+        )
+        .unwrap_err();
+    assert!(matches!(err, VaultError::InvalidInput(_)), "{err:?}");
+
+    // Removing takes the previous token out of the keyring too.
+    f.vault.remove(&added.id).unwrap();
+    let previous =
+        keyring::Entry::new(f.keyring.service(), &format!("{}.previous", added.id)).unwrap();
+    assert!(matches!(
+        previous.get_password(),
+        Err(keyring::Error::NoEntry)
+    ));
+    assert!(files_contain(&f.data_dir, CLAUDE_OLD).is_empty());
+    assert!(files_contain(&f.data_dir, CLAUDE_NEW).is_empty());
+}
+
+#[test]
+fn concurrent_refreshes_of_one_token_refresh_once() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let f = fixture();
+    let added = f
+        .vault
+        .add(
+            new(CredentialKind::ClaudeOauthToken, "Claude", CLAUDE_OLD),
+            1,
+        )
+        .unwrap();
+    let vault = Arc::new(f.vault);
+    let calls = Arc::new(AtomicUsize::new(0));
+    let start = Arc::new(std::sync::Barrier::new(3));
+    let workers: Vec<_> = (0..3)
+        .map(|_| {
+            let (vault, calls, start, id) = (
+                vault.clone(),
+                calls.clone(),
+                start.clone(),
+                added.id.clone(),
+            );
+            std::thread::spawn(move || {
+                let stale = sam_secrets::Sensitive::new(CLAUDE_OLD.to_owned());
+                start.wait();
+                vault
+                    .refresh(&id, &stale, 50, |current| {
+                        assert_eq!(current.secret.expose(), CLAUDE_OLD);
+                        calls.fetch_add(1, Ordering::SeqCst);
+                        // Slow enough that the other callers arrive while this one runs.
+                        std::thread::sleep(std::time::Duration::from_millis(300));
+                        Ok::<_, String>(sam_secrets::Sensitive::new(CLAUDE_NEW.to_owned()))
+                    })
+                    .unwrap()
+                    .secret
+                    .expose()
+                    .clone()
+            })
+        })
+        .collect();
+    for worker in workers {
+        assert_eq!(worker.join().unwrap(), CLAUDE_NEW);
+    }
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "exactly one refresh for three callers"
+    );
+
+    // A failed refresh says why and keeps the current token.
+    let err = vault
+        .refresh(
+            &added.id,
+            &sam_secrets::Sensitive::new(CLAUDE_NEW.to_owned()),
+            60,
+            |_| Err::<sam_secrets::Sensitive<String>, _>("the provider said invalid_grant"),
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("invalid_grant"), "{err}");
+    assert_eq!(
+        vault.material(&added.id).unwrap().secret.expose(),
+        CLAUDE_NEW
+    );
+    vault.remove(&added.id).unwrap();
+}
+
+#[test]
+fn the_install_ssh_key_is_generated_once_and_its_private_half_stays_in_the_keyring() {
+    let f = fixture();
+    let public = f.vault.ensure_ssh_key().unwrap();
+    assert!(
+        public.openssh.starts_with("ssh-ed25519 AAAA"),
+        "{}",
+        public.openssh
+    );
+    assert!(public.openssh.ends_with(" sam-desktop"));
+    assert!(public.fingerprint.starts_with("SHA256:"));
+    assert_eq!(
+        f.vault.ensure_ssh_key().unwrap(),
+        public,
+        "one key per install"
+    );
+
+    let private = f.vault.ssh_private_key().unwrap();
+    let parsed = ssh_key::PrivateKey::from_openssh(private.expose()).unwrap();
+    assert_eq!(parsed.public_key().to_openssh().unwrap(), public.openssh);
+    let body: String = private
+        .expose()
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    assert!(
+        files_contain(&f.data_dir, &body[..40]).is_empty(),
+        "the private key leaked to disk"
+    );
+
+    // A private key that vanished from the keyring is reported, not papered over.
+    f.keyring.delete("install-ssh-key").unwrap();
+    assert!(matches!(
+        f.vault.ensure_ssh_key(),
+        Err(VaultError::SecretMissing(_))
+    ));
+}

@@ -20,9 +20,11 @@ pub struct CredentialRow {
     pub last_checked_at: Option<i64>,
     pub last_check: String,
     pub last_message: Option<String>,
+    /// When the secret was last rotated (unix seconds), if ever.
+    pub rotated_at: Option<i64>,
 }
 
-const COLUMNS: &str = "id, kind, label, project, active, public_fields, masked, created_at, last_checked_at, last_check, last_message";
+const COLUMNS: &str = "id, kind, label, project, active, public_fields, masked, created_at, last_checked_at, last_check, last_message, rotated_at";
 
 fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CredentialRow> {
     Ok(CredentialRow {
@@ -37,6 +39,7 @@ fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CredentialRow> {
         last_checked_at: row.get(8)?,
         last_check: row.get(9)?,
         last_message: row.get(10)?,
+        rotated_at: row.get(11)?,
     })
 }
 
@@ -51,7 +54,7 @@ impl Store {
     pub fn insert_credential(&self, row: &CredentialRow) -> Result<bool, StoreError> {
         let conn = self.conn()?;
         let inserted = conn.execute(
-            &format!("INSERT INTO credentials ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
+            &format!("INSERT INTO credentials ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
             rusqlite::params![
                 row.id,
                 row.kind,
@@ -64,6 +67,7 @@ impl Store {
                 row.last_checked_at,
                 row.last_check,
                 row.last_message,
+                row.rotated_at,
             ],
         );
         match inserted {
@@ -132,6 +136,21 @@ impl Store {
         conn.execute(
             "UPDATE credentials SET last_checked_at = ?2, last_check = ?3, last_message = ?4 WHERE id = ?1",
             rusqlite::params![id, checked_at, state, message],
+        )?;
+        Ok(())
+    }
+
+    /// Records that the secret was rotated now, with the new secret's mask.
+    pub fn record_credential_rotation(
+        &self,
+        id: &str,
+        rotated_at: i64,
+        masked: &str,
+    ) -> Result<(), StoreError> {
+        let conn = self.conn()?;
+        conn.execute(
+            "UPDATE credentials SET rotated_at = ?2, masked = ?3 WHERE id = ?1",
+            rusqlite::params![id, rotated_at, masked],
         )?;
         Ok(())
     }

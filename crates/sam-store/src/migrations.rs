@@ -38,6 +38,11 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX credentials_by_kind ON credentials (kind, project);
     "#,
+    // v3: subscription tokens rotate; the previous one stays valid for a grace window after
+    // this time (the secret itself is a second keyring entry).
+    r#"
+    ALTER TABLE credentials ADD COLUMN rotated_at INTEGER;
+    "#,
 ];
 
 /// The schema version this build writes.

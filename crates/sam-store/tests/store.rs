@@ -281,6 +281,7 @@ fn credential(id: &str, label: &str) -> sam_store::CredentialRow {
         last_checked_at: None,
         last_check: "unchecked".into(),
         last_message: None,
+        rotated_at: None,
     }
 }
 
