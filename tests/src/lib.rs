@@ -74,25 +74,3 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
-
-/// Every file under `dir` whose bytes contain `needle` (for secret-leak scans).
-pub fn files_containing(dir: &std::path::Path, needle: &[u8]) -> anyhow::Result<Vec<PathBuf>> {
-    let mut hits = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(folder) = stack.pop() {
-        for entry in std::fs::read_dir(&folder)?.flatten() {
-            let path = entry.path();
-            let kind = entry.file_type()?;
-            if kind.is_dir() {
-                stack.push(path);
-            } else if kind.is_file()
-                && std::fs::read(&path)?
-                    .windows(needle.len())
-                    .any(|w| w == needle)
-            {
-                hits.push(path);
-            }
-        }
-    }
-    Ok(hits)
-}

@@ -462,7 +462,7 @@ async fn credentials_flow() -> anyhow::Result<()> {
 
     // The leak scan: not one byte of the secret in the data dir (database, WAL, logs,
     // window state, webview storage and caches).
-    let hits = sam_e2e::files_containing(data.path(), TOKEN.as_bytes())?;
+    let hits = sam_testkit::files_containing(data.path(), TOKEN.as_bytes())?;
     assert!(hits.is_empty(), "the secret leaked into {hits:?}");
     Ok(())
 }

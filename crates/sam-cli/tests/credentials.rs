@@ -67,23 +67,7 @@ fn error_message(value: &serde_json::Value) -> String {
 }
 
 fn leaks(dir: &std::path::Path, secret: &str) -> Vec<std::path::PathBuf> {
-    let mut hits = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if std::fs::read(&path)
-                .unwrap()
-                .windows(secret.len())
-                .any(|w| w == secret.as_bytes())
-            {
-                hits.push(path);
-            }
-        }
-    }
-    hits
+    sam_testkit::files_containing(dir, secret.as_bytes()).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

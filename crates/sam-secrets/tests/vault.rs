@@ -66,25 +66,8 @@ fn in_project(mut credential: NewCredential, project: &str) -> NewCredential {
     credential
 }
 
-/// Every byte of every file under `dir` (the database, its WAL, logs, backups).
 fn files_contain(dir: &std::path::Path, needle: &str) -> Vec<std::path::PathBuf> {
-    let mut hits = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if std::fs::read(&path)
-                .unwrap()
-                .windows(needle.len())
-                .any(|w| w == needle.as_bytes())
-            {
-                hits.push(path);
-            }
-        }
-    }
-    hits
+    sam_testkit::files_containing(dir, needle.as_bytes()).unwrap()
 }
 
 #[test]

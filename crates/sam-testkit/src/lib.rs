@@ -12,7 +12,10 @@
 //! never record header values or bodies, so a secret sent to them ends up nowhere.
 
 mod fakes;
+mod leaks;
 mod server;
+
+pub use leaks::files_containing;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
