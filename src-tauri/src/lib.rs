@@ -100,13 +100,14 @@ fn launch(state: Arc<AppState>) -> tauri::Result<()> {
         .invoke_handler(ipc.invoke_handler())
         .setup(move |app| {
             ipc.mount_events(app);
-            // The window first: its web content process loads the UI while the tray is built.
+            // Managed before the window exists, so no command can run without it.
+            app.manage(Arc::clone(&state));
+            // The window next: its web content process loads the UI while the tray is built.
             create_main_window(app.handle(), &state)?;
             tracing::debug!(elapsed_ms = state.elapsed_ms(), "window created");
             let tray_available = tray::install(app.handle());
             state.set_tray_available(tray_available);
             tracing::debug!(elapsed_ms = state.elapsed_ms(), "tray done");
-            app.manage(state);
             Ok(())
         })
         .on_window_event(|window, event| {
@@ -115,8 +116,8 @@ fn launch(state: Arc<AppState>) -> tauri::Result<()> {
             if let tauri::WindowEvent::CloseRequested { api, .. } = event {
                 let has_tray = window
                     .app_handle()
-                    .state::<Arc<AppState>>()
-                    .tray_available();
+                    .try_state::<Arc<AppState>>()
+                    .is_some_and(|state| state.tray_available());
                 if has_tray && window.label() == MAIN_WINDOW {
                     api.prevent_close();
                     let _ = window.hide();
