@@ -46,7 +46,6 @@ fn build(app: &AppHandle) -> tauri::Result<()> {
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(icon)
         .tooltip(sam_core::APP_NAME)
-        .title(sam_core::APP_NAME)
         .menu(&menu)
         .on_menu_event(|app, event| match event.id().as_ref() {
             MENU_TOGGLE => toggle_window(app),
