@@ -17,7 +17,9 @@ die() { printf '\033[1;31msetup: %s\033[0m\n' "$*" >&2; exit 1; }
 APT_BUILD=(build-essential pkg-config curl file libwebkit2gtk-4.1-dev libayatana-appindicator3-dev
            librsvg2-dev libssl-dev libdbus-1-dev git openssh-client)
 # Tests: a virtual display, a private session bus, a real keyring daemon, the WebKit driver.
-APT_TEST=(xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools webkit2gtk-driver util-linux)
+# cloud-init: its `cloud-init schema` validates the user-data SAM renders for workspace VMs
+# (python3-yaml comes with it). Installed without recommends it adds no running service.
+APT_TEST=(xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools webkit2gtk-driver util-linux cloud-init)
 
 packages=("${APT_BUILD[@]}")
 $want_test && packages+=("${APT_TEST[@]}")

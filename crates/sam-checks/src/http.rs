@@ -155,7 +155,7 @@ impl Http {
 
 /// `base` with `segments` appended as path segments (percent-encoded, so a zone name cannot
 /// walk up the path). `None` for a base that cannot take a path.
-pub(crate) fn join(base: &Url, segments: &[&str]) -> Option<Url> {
+pub fn join(base: &Url, segments: &[&str]) -> Option<Url> {
     let mut url = base.clone();
     url.path_segments_mut()
         .ok()?
@@ -167,14 +167,14 @@ pub(crate) fn join(base: &Url, segments: &[&str]) -> Option<Url> {
 /// A header value carrying a secret, marked sensitive so that HTTP tracing never prints it.
 /// `None` when the secret has bytes no header may carry (checked earlier by
 /// [`crate::outcome::Subject::check_shape`]).
-pub(crate) fn secret_header(value: &str) -> Option<HeaderValue> {
+pub fn secret_header(value: &str) -> Option<HeaderValue> {
     let mut value = HeaderValue::from_str(value).ok()?;
     value.set_sensitive(true);
     Some(value)
 }
 
 /// A header as a whole number; a fractional value is rounded up.
-pub(crate) fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
+pub fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
     let value = headers.get(name)?.to_str().ok()?.trim();
     value.parse::<u64>().ok().or_else(|| {
         let secs = value.parse::<f64>().ok()?;
@@ -184,7 +184,7 @@ pub(crate) fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
 }
 
 /// Seconds until `reset`, which is either a UNIX time or already a number of seconds.
-pub(crate) fn seconds_until(reset: u64, now_unix: u64) -> u64 {
+pub fn seconds_until(reset: u64, now_unix: u64) -> u64 {
     if reset >= UNIX_TIME_THRESHOLD {
         reset.saturating_sub(now_unix)
     } else {
@@ -194,7 +194,7 @@ pub(crate) fn seconds_until(reset: u64, now_unix: u64) -> u64 {
 
 /// When to retry after a 429, from `Retry-After` (seconds; the HTTP-date form is ignored) or
 /// `RateLimit-Reset`.
-pub(crate) fn retry_after_secs(headers: &HeaderMap, now_unix: u64) -> Option<u64> {
+pub fn retry_after_secs(headers: &HeaderMap, now_unix: u64) -> Option<u64> {
     header_u64(headers, "retry-after").or_else(|| {
         header_u64(headers, "ratelimit-reset").map(|reset| seconds_until(reset, now_unix))
     })

@@ -27,3 +27,9 @@ pub use checker::{CheckRequest, Checker, CheckerError};
 pub use endpoints::{EndpointError, Endpoints};
 pub use outcome::{CheckOutcome, Verdict};
 pub use stored::check_stored;
+
+/// HTTP helpers every provider client needs (path joining, secret headers, rate-limit headers),
+/// shared with the cloud provider clients in `sam-cloud`.
+pub mod http_util {
+    pub use crate::http::{header_u64, join, retry_after_secs, seconds_until, secret_header};
+}

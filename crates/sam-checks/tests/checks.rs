@@ -224,7 +224,7 @@ async fn valid_keys_are_accepted_with_a_count() {
     );
     assert_eq!(
         messages[1],
-        "Scaleway accepted the secret key (4 Instance types available in fr-par-1)."
+        "Scaleway accepted the secret key (10 Instance types available in fr-par-1)."
     );
     assert_eq!(
         messages[2],

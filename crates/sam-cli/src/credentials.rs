@@ -76,7 +76,7 @@ impl CredentialsCommand {
     }
 }
 
-fn open_vault() -> Result<Arc<Vault>, CliError> {
+pub fn open_vault() -> Result<Arc<Vault>, CliError> {
     let paths = AppPaths::from_env().map_err(|e| CliError::invalid(e.to_string()))?;
     let (store, _) =
         Store::open(&paths.database_file()).map_err(|e| CliError::database(e.to_string()))?;

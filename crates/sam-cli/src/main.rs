@@ -3,6 +3,7 @@
 //! Every subcommand takes `--json` and then prints exactly one JSON document on stdout: the
 //! result, or `{"error": {"code", "message"}}` with a non-zero exit status.
 
+mod cloud;
 mod credentials;
 mod output;
 
@@ -36,6 +37,9 @@ enum Command {
     /// Cloud, agent and GitHub credentials, kept in the OS keyring.
     #[command(subcommand)]
     Credentials(credentials::CredentialsCommand),
+    /// Hetzner and Scaleway: locations, sizes with live prices, this install's servers.
+    #[command(subcommand)]
+    Cloud(cloud::CloudCommand),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +49,16 @@ fn main() -> ExitCode {
         Command::Credentials(command) => {
             let json = command.json();
             match credentials::run(command) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    error.report(json);
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::Cloud(command) => {
+            let json = command.json();
+            match cloud::run(command) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {
                     error.report(json);

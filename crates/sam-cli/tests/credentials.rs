@@ -7,68 +7,13 @@
     reason = "test helpers fail loudly by design"
 )]
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
 
+use common::{Cli, error_message, leaks};
 use sam_testkit::{FakeProviders, Provider};
 
 const TOKEN: &str = "cliHetznerTokenA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8S9t0U1v2W3x4Y";
 const REJECTED: &str = "cliRejectedTokenZ9y8X7w6V5u4T3s2R1q0P9o8N7m6L5k4J3i2H1g0F9e8D7c6";
-
-struct Cli {
-    data: tempfile::TempDir,
-    channel: String,
-    env: Vec<(String, String)>,
-}
-
-impl Cli {
-    fn new(fake: &FakeProviders) -> Self {
-        use std::sync::atomic::{AtomicU32, Ordering};
-        static N: AtomicU32 = AtomicU32::new(0);
-        Self {
-            data: tempfile::tempdir().unwrap(),
-            channel: format!(
-                "cli-{}-{}",
-                std::process::id(),
-                N.fetch_add(1, Ordering::Relaxed)
-            ),
-            env: fake.endpoints_env(),
-        }
-    }
-
-    fn run(&self, args: &[&str], stdin: &[u8]) -> Output {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sam"))
-            .args(args)
-            .env("SAM_DATA_DIR", self.data.path())
-            .env("SAM_CHANNEL", &self.channel)
-            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(stdin).unwrap();
-        child.wait_with_output().unwrap()
-    }
-
-    fn json(&self, args: &[&str], stdin: &[u8]) -> (bool, serde_json::Value) {
-        let out = self.run(args, stdin);
-        let value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
-        (out.status.success(), value)
-    }
-}
-
-fn error_message(value: &serde_json::Value) -> String {
-    value["error"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
-fn leaks(dir: &std::path::Path, secret: &str) -> Vec<std::path::PathBuf> {
-    sam_testkit::files_containing(dir, secret.as_bytes()).unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn set_list_check_remove_with_the_secret_on_stdin_only() {

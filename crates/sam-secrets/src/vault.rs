@@ -212,7 +212,8 @@ impl Vault {
         }
     }
 
-    pub(crate) fn store(&self) -> &Store {
+    /// The database the vault keeps its metadata in (settings such as the install id live there too).
+    pub fn store(&self) -> &Store {
         &self.store
     }
 

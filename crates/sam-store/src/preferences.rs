@@ -67,4 +67,22 @@ impl Store {
         )?;
         Ok(())
     }
+
+    /// This install's id: 16 random hex characters, made on first use and kept for good. Every
+    /// cloud server SAM creates is labelled with it, so two installs sharing one cloud project
+    /// never touch each other's servers. SQLite's `randomblob` is a CSPRNG, and the insert is
+    /// atomic, so two processes starting together agree on one id.
+    pub fn install_id(&self) -> Result<String, StoreError> {
+        let conn = self.conn()?;
+        conn.execute(
+            "INSERT OR IGNORE INTO settings (key, value, updated_at)
+             VALUES ('install.id', lower(hex(randomblob(8))), unixepoch())",
+            [],
+        )?;
+        Ok(conn.query_row(
+            "SELECT value FROM settings WHERE key = 'install.id'",
+            [],
+            |row| row.get(0),
+        )?)
+    }
 }

@@ -64,6 +64,30 @@ fn preferences_survive_a_restart() {
 }
 
 #[test]
+fn the_install_id_is_made_once_and_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let (store, _) = Store::open(&path).unwrap();
+    let id = store.install_id().unwrap();
+    assert_eq!(id.len(), 16);
+    assert!(
+        id.bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    );
+    assert_eq!(store.install_id().unwrap(), id);
+    drop(store);
+    let (store, _) = Store::open(&path).unwrap();
+    assert_eq!(store.install_id().unwrap(), id);
+    let other = tempfile::tempdir().unwrap();
+    let (fresh, _) = Store::open(&db_path(&other)).unwrap();
+    assert_ne!(
+        fresh.install_id().unwrap(),
+        id,
+        "each install has its own id"
+    );
+}
+
+#[test]
 fn an_unknown_stored_theme_falls_back_to_the_default() {
     let dir = tempfile::tempdir().unwrap();
     let path = db_path(&dir);

@@ -5,16 +5,24 @@
 //! (`/hetzner/v1/...`, `/github/...`), in the wire format each provider publishes: the same
 //! JSON shapes, status codes and rate-limit headers, so code tested against it meets no
 //! surprises in production. Tests decide which keys each fake accepts and inject faults
-//! (status codes, rate limits, delays, broken JSON).
+//! (status codes, rate limits, delays, broken JSON, dropped connections).
+//!
+//! The Hetzner Cloud and Scaleway fakes are stateful: SSH keys and servers created through
+//! them persist for the life of the [`FakeProviders`], move through their providers' states as
+//! they are polled, and can be inspected ([`FakeProviders::cloud_servers`]) or seeded
+//! ([`FakeProviders::seed_server`]) by the test. Knobs make the provider run out of capacity
+//! or quota, boot slowly, or exhaust its rate limit.
 //!
 //! This crate must never be a dependency of anything shipped, never reach the network beyond
 //! 127.0.0.1, and never need the reference specs under `/work/shared` at run time. The fakes
 //! never record header values or bodies, so a secret sent to them ends up nowhere.
 
+mod cloud;
 mod fakes;
 mod leaks;
 mod server;
 
+pub use cloud::{FakeServer, FakeSshKey, SeedServer};
 pub use leaks::files_containing;
 
 use std::collections::HashMap;
@@ -92,7 +100,8 @@ impl Provider {
     }
 }
 
-/// A way to make the next requests to one provider fail, until [`FakeProviders::clear_faults`].
+/// A way to make requests to one provider fail: every following one
+/// ([`FakeProviders::inject`]) or the next few matching ones ([`FakeProviders::inject_next`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
     /// Answer with this status and the provider's error body for it.
@@ -107,6 +116,14 @@ pub enum Fault {
     Delay(Duration),
     /// Answer 200 with a truncated JSON body.
     MalformedJson,
+    /// Close the connection without a response; the request is not applied. The client sees
+    /// a transport error (connection closed before the response), as when a proxy or the
+    /// provider's front end drops it.
+    DropConnection,
+    /// Apply the request (a server really is created), then close the connection without a
+    /// response. The client cannot tell this from [`Fault::DropConnection`]: it must look
+    /// before retrying a create, or it makes a duplicate.
+    DropAfterApply,
 }
 
 /// One request the fake server received. Header values and bodies are deliberately not kept,
@@ -123,7 +140,8 @@ pub struct RecordedRequest {
     pub query: Option<String>,
     /// Header names, lower case, in the order received.
     pub header_names: Vec<String>,
-    /// The status the fake answered with.
+    /// The status the fake answered with; 0 when it closed the connection instead
+    /// ([`Fault::DropConnection`], [`Fault::DropAfterApply`]).
     pub status: u16,
 }
 
@@ -142,9 +160,11 @@ pub(crate) enum Grant {
 pub(crate) struct Inner {
     pub(crate) grants: HashMap<Provider, HashMap<String, Grant>>,
     pub(crate) faults: HashMap<Provider, Fault>,
+    /// One-shot faults, in the order injected; each is dropped once used up.
+    pub(crate) next_faults: Vec<fakes::NextFault>,
     pub(crate) requests: Vec<RecordedRequest>,
-    /// Requests Hetzner has counted against its hourly limit, for its rate-limit headers.
-    pub(crate) hetzner_requests: u64,
+    pub(crate) hetzner: fakes::hetzner::State,
+    pub(crate) scaleway: fakes::scaleway::State,
 }
 
 #[derive(Debug, Default)]
@@ -307,14 +327,17 @@ impl FakeProviders {
     }
 
     /// Makes every following request to `provider` fail this way, until [`Self::clear_faults`].
-    /// A new fault for the same provider replaces the old one.
+    /// A new fault for the same provider replaces the old one. Faults from
+    /// [`Self::inject_next`] take precedence while they last.
     pub fn inject(&self, provider: Provider, fault: Fault) {
         self.shared.lock().faults.insert(provider, fault);
     }
 
-    /// Removes every injected fault.
+    /// Removes every injected fault, standing and one-shot.
     pub fn clear_faults(&self) {
-        self.shared.lock().faults.clear();
+        let mut inner = self.shared.lock();
+        inner.faults.clear();
+        inner.next_faults.clear();
     }
 
     /// Every request received so far, oldest first.

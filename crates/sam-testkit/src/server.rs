@@ -10,8 +10,9 @@ use axum::response::Response;
 use crate::fakes::{self, Call, Reply};
 use crate::{Provider, RecordedRequest, Shared};
 
-/// Bodies the fakes read are tiny JSON objects; a larger one is a test bug, answered as empty.
-const MAX_BODY_BYTES: usize = 1 << 20;
+/// Bodies the fakes read are small: JSON objects, and user data of at most 1 MiB (larger ones
+/// must still arrive whole, to be refused). A body beyond this is a test bug, read as empty.
+const MAX_BODY_BYTES: usize = 4 << 20;
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     // A fallback rather than routes: every path, known or not, is recorded and answered in the
@@ -37,6 +38,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
                 let call = Call {
                     method: &parts.method,
                     path: &rest,
+                    query: parts.uri.query(),
                     headers: &parts.headers,
                     body: &body,
                 };
@@ -60,7 +62,11 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
                 .keys()
                 .map(|name| name.as_str().to_owned())
                 .collect(),
-            status: reply.status.as_u16(),
+            status: if reply.connection_dropped {
+                0
+            } else {
+                reply.status.as_u16()
+            },
         });
         (reply, delay)
     };

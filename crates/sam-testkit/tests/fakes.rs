@@ -7,6 +7,10 @@
     reason = "test helpers fail loudly by design"
 )]
 
+// One test binary for the crate: the cloud fakes' tests live in a module beside this file.
+#[path = "fakes/cloud.rs"]
+mod cloud;
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::{Client, Response};
