@@ -310,7 +310,7 @@ impl CloudProvider for Hetzner {
             "location": location,
             "image": image,
             "ssh_keys": ssh_keys,
-            "user_data": request.user_data,
+            "user_data": request.user_data.expose(),
             "labels": request.labels.to_map(),
             "start_after_create": true,
             "public_net": { "enable_ipv4": true, "enable_ipv6": true },

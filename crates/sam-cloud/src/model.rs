@@ -186,7 +186,7 @@ impl Server {
 }
 
 /// Everything needed to create one workspace server.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct CreateServer {
     /// The server's name (also its hostname): lower-case letters, digits and dashes.
     pub name: String,
@@ -200,8 +200,9 @@ pub struct CreateServer {
     /// Our SSH key as registered with [`crate::CloudProvider::ensure_ssh_key`], where the
     /// provider wants it referenced at creation (Hetzner).
     pub ssh_key: Option<SshKeyRef>,
-    /// The cloud-init user-data (see `sam-cloudinit`). Never holds a long-lived secret.
-    pub user_data: String,
+    /// The cloud-init user-data (see `sam-cloudinit`). It holds no long-lived secret, but it
+    /// does carry the server's SSH host private key, so it prints as `<redacted>`.
+    pub user_data: sam_secrets::Sensitive<String>,
     /// The install and workspace this server belongs to.
     pub labels: crate::Labels,
 }

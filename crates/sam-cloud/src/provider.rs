@@ -185,12 +185,12 @@ fn check_request(kind: ProviderKind, request: &CreateServer) -> Result<(), Cloud
     if request.size.is_empty() {
         return Err(CloudError::invalid(kind, "no size was chosen"));
     }
-    if request.user_data.len() > MAX_USER_DATA_BYTES {
+    if request.user_data.expose().len() > MAX_USER_DATA_BYTES {
         return Err(CloudError::invalid(
             kind,
             format!(
                 "the cloud-init user-data is {} bytes; the limit is {MAX_USER_DATA_BYTES}",
-                request.user_data.len()
+                request.user_data.expose().len()
             ),
         ));
     }

@@ -114,15 +114,26 @@ impl Scaleway {
         }
     }
 
-    async fn zone_sizes(&self, zone: &str) -> Result<Vec<Size>, CloudError> {
-        let path = ["instance", "v1", "zones", zone, "products", "servers"];
-        let mut catalogue: BTreeMap<String, WireServerType> = BTreeMap::new();
+    /// Every page of a listing, following `X-Total-Count`.
+    async fn all_pages<R, I>(
+        &self,
+        path: &[&str],
+        query: &[(&'static str, String)],
+        items: impl Fn(R) -> Vec<I>,
+    ) -> Result<Vec<I>, CloudError>
+    where
+        R: serde::de::DeserializeOwned,
+    {
+        let mut all = Vec::new();
         let mut page = 1;
         loop {
-            let request = Request::get(&path)
+            let mut request = Request::get(path)
                 .query("page", page.to_string())
                 .query("per_page", PER_PAGE.to_string());
-            let (reply, total): (ServerTypesReply, Option<u64>) = self
+            for (name, value) in query {
+                request = request.query(name, value.clone());
+            }
+            let (reply, total): (R, Option<u64>) = self
                 .api
                 .send(&request, |reply| {
                     Ok((
@@ -131,14 +142,23 @@ impl Scaleway {
                     ))
                 })
                 .await?;
-            let got = reply.servers.len();
-            catalogue.extend(reply.servers);
-            let more = total.is_some_and(|t| (catalogue.len() as u64) < t);
-            if !more || got == 0 || page >= MAX_PAGES {
-                break;
+            let batch = items(reply);
+            let got = batch.len();
+            all.extend(batch);
+            if got == 0 || total.is_none_or(|t| all.len() as u64 >= t) || page >= MAX_PAGES {
+                return Ok(all);
             }
             page += 1;
         }
+    }
+
+    async fn zone_sizes(&self, zone: &str) -> Result<Vec<Size>, CloudError> {
+        let path = ["instance", "v1", "zones", zone, "products", "servers"];
+        let catalogue: Vec<(String, WireServerType)> = self
+            .all_pages(&path, &[], |reply: ServerTypesReply| {
+                reply.servers.into_iter().collect()
+            })
+            .await?;
         let path = [
             "instance",
             "v1",
@@ -213,32 +233,15 @@ impl Scaleway {
             .collect::<Vec<_>>()
             .join(",");
         let path = ["instance", "v1", "zones", zone, "servers"];
-        let mut servers = Vec::new();
-        let mut page = 1;
-        loop {
-            let request = Request::get(&path)
-                .query("tags", tags.clone())
-                .query("page", page.to_string())
-                .query("per_page", PER_PAGE.to_string());
-            let (reply, total): (ServersReply, Option<u64>) = self
-                .api
-                .send(&request, |reply| {
-                    Ok((
-                        parse_json(KIND, &reply.body)?,
-                        header_u64(&reply.headers, "x-total-count"),
-                    ))
-                })
-                .await?;
-            let got = reply.servers.len() as u64;
-            for server in reply.servers {
-                servers.push(server.into_server()?);
-            }
-            let seen = (page - 1) * PER_PAGE + got;
-            if got == 0 || total.is_none_or(|t| seen >= t) || page >= MAX_PAGES {
-                break;
-            }
-            page += 1;
-        }
+        let wire: Vec<WireServer> = self
+            .all_pages(&path, &[("tags", tags)], |reply: ServersReply| {
+                reply.servers
+            })
+            .await?;
+        let mut servers = wire
+            .into_iter()
+            .map(WireServer::into_server)
+            .collect::<Result<Vec<_>, _>>()?;
         servers.retain(|s| selector.matches(&s.labels));
         Ok(servers)
     }
@@ -483,7 +486,8 @@ impl CloudProvider for Scaleway {
             return Ok(server);
         }
         // Setting the same user-data again is harmless, so a resumed creation simply redoes it.
-        self.set_user_data(&server.id, &request.user_data).await?;
+        self.set_user_data(&server.id, request.user_data.expose())
+            .await?;
         if let Err(error) = self.action(&server.id, "poweron").await {
             // A poweron that was applied before the connection dropped leaves the server
             // starting; only a server still stopped means it did not happen.

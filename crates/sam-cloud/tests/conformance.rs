@@ -15,6 +15,7 @@ use sam_cloud::{
     Access, Arch, CloudError, CloudProvider, CreateServer, Hetzner, Labels, Scaleway, Selector,
     ServerStatus, SizePreset, Timing, TransportFailure,
 };
+use sam_secrets::Sensitive;
 use sam_testkit::{FakeProviders, Fault, Provider, SeedServer};
 
 const HETZNER_TOKEN: &str = "hcloudTOKENconformanceabcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
@@ -78,7 +79,9 @@ impl Subject {
             locations: self.locations.iter().map(|l| (*l).to_owned()).collect(),
             image: None,
             ssh_key: None,
-            user_data: format!("#cloud-config\n{{\"hostname\": \"sam-{workspace}\"}}\n"),
+            user_data: Sensitive::new(format!(
+                "#cloud-config\n{{\"hostname\": \"sam-{workspace}\"}}\n"
+            )),
             labels: Labels::new(INSTALL, workspace).unwrap(),
         }
     }
@@ -148,6 +151,7 @@ conformance!(
     surfaces_permanent_faults,
     gives_up_on_a_rate_limit_longer_than_allowed,
     reports_an_unknown_answer_shape_without_retrying,
+    carries_the_rendered_cloud_init_verbatim,
 );
 
 async fn validates_credentials(s: Subject) {
@@ -262,6 +266,11 @@ async fn creates_waits_lists_and_deletes(s: Subject) {
         .unwrap();
     let mut request = s.request("ws1");
     request.ssh_key = Some(key);
+    // The user-data carries the host private key: it never shows in a debug print or log.
+    assert!(
+        !format!("{request:?}").contains("cloud-config"),
+        "{request:?}"
+    );
     let server = s.cloud.create_server(&request).await.unwrap();
     assert_eq!(server.id.location, s.locations[0]);
     assert_eq!(server.size, s.size);
@@ -273,7 +282,7 @@ async fn creates_waits_lists_and_deletes(s: Subject) {
     assert_eq!(held.len(), 1);
     assert_eq!(
         held[0].user_data.as_deref(),
-        Some(request.user_data.as_str())
+        Some(request.user_data.expose().as_str())
     );
     assert_eq!(held[0].location, s.locations[0]);
     if s.provider == Provider::Hetzner {
@@ -408,7 +417,7 @@ async fn refuses_unknown_sizes_and_locations_before_creating(s: Subject) {
         Err(CloudError::InvalidRequest { .. })
     ));
     let mut request = s.request("ws1");
-    request.user_data = "#".repeat(sam_cloud::MAX_USER_DATA_BYTES + 1);
+    request.user_data = Sensitive::new("#".repeat(sam_cloud::MAX_USER_DATA_BYTES + 1));
     assert!(matches!(
         s.cloud.create_server(&request).await,
         Err(CloudError::InvalidRequest { .. })
@@ -520,7 +529,7 @@ async fn adopts_a_server_created_by_a_dropped_request(s: Subject) {
     // The adopted server was fully set up: user-data in place, powered on.
     assert_eq!(
         held[0].user_data.as_deref(),
-        Some(request.user_data.as_str())
+        Some(request.user_data.expose().as_str())
     );
     s.cloud.wait_until_reachable(&server.id).await.unwrap();
 
@@ -545,7 +554,7 @@ async fn adopts_a_server_created_by_a_dropped_request(s: Subject) {
         assert_eq!(held.len(), 1);
         assert_eq!(
             held[0].user_data.as_deref(),
-            Some(request.user_data.as_str())
+            Some(request.user_data.expose().as_str())
         );
     }
 }
@@ -618,6 +627,41 @@ async fn reports_an_unknown_answer_shape_without_retrying(s: Subject) {
         .filter(|r| r.path.ends_with(&path) && r.method == "GET")
         .count();
     assert_eq!(repeated, 1, "an unknown shape is not retried");
+}
+
+async fn carries_the_rendered_cloud_init_verbatim(s: Subject) {
+    // What the workspace layer will do: pick the image, render cloud-init for it, create.
+    let images = s.cloud.images(s.locations[0], Arch::X86_64).await.unwrap();
+    let docker = if images[0].docker_ready {
+        sam_cloudinit::DockerSource::Preinstalled
+    } else {
+        sam_cloudinit::DockerSource::Install
+    };
+    let host_keys = sam_cloudinit::HostKeys::generate().unwrap();
+    let rendered = sam_cloudinit::render(&sam_cloudinit::CloudInitSpec {
+        hostname: "sam-ws1",
+        user: "sam",
+        authorized_key: PUBLIC_KEY,
+        host_keys: &host_keys,
+        docker,
+        watchdog: sam_cloudinit::Watchdog {
+            idle_minutes: 45,
+            enabled: true,
+        },
+        workspace_id: "ws1",
+    })
+    .unwrap();
+    let mut request = s.request("ws1");
+    request.image = Some(images[0].id.clone());
+    request.user_data = Sensitive::new(rendered.as_str().to_owned());
+    s.cloud.create_server(&request).await.unwrap();
+    let held = s.servers();
+    assert_eq!(held[0].user_data.as_deref(), Some(rendered.as_str()));
+    assert_eq!(held[0].image, images[0].id);
+    // The only secret in it is the host key; no credential reached the provider's user-data.
+    for secret in [HETZNER_TOKEN, SCALEWAY_KEY] {
+        assert!(!rendered.as_str().contains(secret));
+    }
 }
 
 // ---- provider-specific behaviour ----
