@@ -160,47 +160,7 @@ impl CloudProvider for Hetzner {
             })
             .await?;
         let pricing: PricingReply = self.api.json(&Request::get(&["pricing"])).await?;
-        let prices: BTreeMap<String, Vec<WirePrice>> = pricing
-            .pricing
-            .server_types
-            .into_iter()
-            .map(|t| (t.name, t.prices))
-            .collect();
-        let mut sizes = Vec::new();
-        for server_type in types {
-            // The pricing API is the live price list; a type it does not mention falls back
-            // to the prices embedded in the server type.
-            let wire_prices = prices
-                .get(&server_type.name)
-                .cloned()
-                .unwrap_or(server_type.prices);
-            let mut prices = Vec::new();
-            for price in wire_prices {
-                if location.is_some_and(|l| l != price.location) {
-                    continue;
-                }
-                prices.push(Price {
-                    hourly: amount(&price.price_hourly.net)?,
-                    monthly: amount(&price.price_monthly.net)?,
-                    location: price.location,
-                    available: true,
-                });
-            }
-            if location.is_some() && prices.is_empty() {
-                continue;
-            }
-            sizes.push(Size {
-                id: server_type.name,
-                vcpus: server_type.cores,
-                memory_mib: gib_to_mib(server_type.memory),
-                disk_gb: server_type.disk.max(0.0).round() as u64,
-                arch: arch(&server_type.architecture)?,
-                currency: pricing.pricing.currency.clone(),
-                prices,
-                deprecated: server_type.deprecated.unwrap_or(false)
-                    || server_type.deprecation.is_some(),
-            });
-        }
+        let sizes = sizes_from(types, pricing.pricing, location)?;
         if let Some(location) = location
             && sizes.is_empty()
             && !self.locations().await?.iter().any(|l| l.id == location)
@@ -407,6 +367,56 @@ impl CloudProvider for Hetzner {
         self.wait_for_action(&reply.action, &format!("{verb} of server {id}"))
             .await
     }
+}
+
+/// Sizes from the server types and the live price list; only those sold in `location` when
+/// given. Pure, so the fuzz tests can feed it anything.
+fn sizes_from(
+    types: Vec<WireServerType>,
+    pricing: WirePricing,
+    location: Option<&str>,
+) -> Result<Vec<Size>, CloudError> {
+    let prices: BTreeMap<String, Vec<WirePrice>> = pricing
+        .server_types
+        .into_iter()
+        .map(|t| (t.name, t.prices))
+        .collect();
+    let mut sizes = Vec::new();
+    for server_type in types {
+        // The pricing API is the live price list; a type it does not mention falls back
+        // to the prices embedded in the server type.
+        let wire_prices = prices
+            .get(&server_type.name)
+            .cloned()
+            .unwrap_or(server_type.prices);
+        let mut prices = Vec::new();
+        for price in wire_prices {
+            if location.is_some_and(|l| l != price.location) {
+                continue;
+            }
+            prices.push(Price {
+                hourly: amount(&price.price_hourly.net)?,
+                monthly: amount(&price.price_monthly.net)?,
+                location: price.location,
+                available: true,
+            });
+        }
+        if location.is_some() && prices.is_empty() {
+            continue;
+        }
+        sizes.push(Size {
+            id: server_type.name,
+            vcpus: server_type.cores,
+            memory_mib: gib_to_mib(server_type.memory),
+            disk_gb: server_type.disk.max(0.0).round() as u64,
+            arch: arch(&server_type.architecture)?,
+            currency: pricing.currency.clone(),
+            prices,
+            deprecated: server_type.deprecated.unwrap_or(false)
+                || server_type.deprecation.is_some(),
+        });
+    }
+    Ok(sizes)
 }
 
 /// A capacity error names the location it happened in.
@@ -719,6 +729,18 @@ fn status(wire: &str) -> ServerStatus {
 #[doc(hidden)]
 pub fn parse_server_for_fuzzing(body: &[u8]) -> Result<Server, CloudError> {
     parse_json::<ServerReply>(KIND, body)?.server.into_server()
+}
+
+/// Parses a server-type page and a price list into sizes: for the fuzz tests.
+#[doc(hidden)]
+pub fn parse_sizes_for_fuzzing(
+    types: &[u8],
+    pricing: &[u8],
+    location: Option<&str>,
+) -> Result<Vec<Size>, CloudError> {
+    let types = parse_json::<Page<WireServerType>>(KIND, types)?.server_types;
+    let pricing = parse_json::<PricingReply>(KIND, pricing)?.pricing;
+    sizes_from(types, pricing, location)
 }
 
 /// Parses an error answer: for the fuzz tests.

@@ -40,8 +40,10 @@ pub use timing::{Backoff, Timing, TimingError};
 pub mod fuzzing {
     pub use crate::hetzner::{
         parse_error_for_fuzzing as hetzner_error, parse_server_for_fuzzing as hetzner_server,
+        parse_sizes_for_fuzzing as hetzner_sizes,
     };
     pub use crate::scaleway::{
         parse_error_for_fuzzing as scaleway_error, parse_server_for_fuzzing as scaleway_server,
+        parse_sizes_for_fuzzing as scaleway_sizes,
     };
 }

@@ -182,41 +182,7 @@ impl Scaleway {
             Err(error) if error.is_transient() => HashMap::new(),
             Err(error) => return Err(error),
         };
-        let mut sizes = Vec::new();
-        for (name, wire) in catalogue {
-            let Some(arch) = arch(&wire.arch) else {
-                continue;
-            };
-            if wire.gpu.unwrap_or(0) > 0 {
-                continue;
-            }
-            let hourly = f64::from(wire.hourly_price);
-            let monthly = wire
-                .monthly_price
-                .map_or(hourly * HOURS_PER_MONTH, f64::from);
-            if !(hourly.is_finite() && monthly.is_finite() && hourly >= 0.0) {
-                return Err(CloudError::unexpected(KIND, "a price that is not a number"));
-            }
-            let available = availability.get(&name).is_none_or(|a| a != "shortage");
-            sizes.push(Size {
-                vcpus: wire.ncpus,
-                memory_mib: wire.ram / (1024 * 1024),
-                disk_gb: wire
-                    .volumes_constraint
-                    .map_or(0, |c| c.min_size / 1_000_000_000),
-                arch,
-                currency: "EUR".to_owned(),
-                prices: vec![Price {
-                    location: zone.to_owned(),
-                    hourly,
-                    monthly,
-                    available,
-                }],
-                deprecated: wire.end_of_service,
-                id: name,
-            });
-        }
-        Ok(sizes)
+        sizes_from(zone, catalogue, &availability)
     }
 
     /// This install's servers in one zone, in every project the key can see: a server created
@@ -582,6 +548,50 @@ impl CloudProvider for Scaleway {
     }
 }
 
+/// Sizes of one zone from its catalogue and availability. Pure, so the fuzz tests can feed it
+/// anything.
+fn sizes_from(
+    zone: &str,
+    catalogue: Vec<(String, WireServerType)>,
+    availability: &HashMap<String, String>,
+) -> Result<Vec<Size>, CloudError> {
+    let mut sizes = Vec::new();
+    for (name, wire) in catalogue {
+        let Some(arch) = arch(&wire.arch) else {
+            continue;
+        };
+        if wire.gpu.unwrap_or(0) > 0 {
+            continue;
+        }
+        let hourly = f64::from(wire.hourly_price);
+        let monthly = wire
+            .monthly_price
+            .map_or(hourly * HOURS_PER_MONTH, f64::from);
+        if !(hourly.is_finite() && monthly.is_finite() && hourly >= 0.0 && monthly >= 0.0) {
+            return Err(CloudError::unexpected(KIND, "a price that is not a number"));
+        }
+        let available = availability.get(&name).is_none_or(|a| a != "shortage");
+        sizes.push(Size {
+            vcpus: wire.ncpus,
+            memory_mib: wire.ram / (1024 * 1024),
+            disk_gb: wire
+                .volumes_constraint
+                .map_or(0, |c| c.min_size / 1_000_000_000),
+            arch,
+            currency: "EUR".to_owned(),
+            prices: vec![Price {
+                location: zone.to_owned(),
+                hourly,
+                monthly,
+                available,
+            }],
+            deprecated: wire.end_of_service,
+            id: name,
+        });
+    }
+    Ok(sizes)
+}
+
 /// Scaleway's error body to a [`CloudError`].
 fn parse_error(provider: ProviderKind, reply: &Reply, now: u64) -> CloudError {
     let parsed: Option<WireError> = serde_json::from_slice(&reply.body).ok();
@@ -819,6 +829,21 @@ struct ServersReply {
 #[doc(hidden)]
 pub fn parse_server_for_fuzzing(body: &[u8]) -> Result<Server, CloudError> {
     parse_json::<ServerReply>(KIND, body)?.server.into_server()
+}
+
+/// Parses a zone's catalogue and availability answers into sizes: for the fuzz tests.
+#[doc(hidden)]
+pub fn parse_sizes_for_fuzzing(
+    catalogue: &[u8],
+    availability: &[u8],
+) -> Result<Vec<Size>, CloudError> {
+    let catalogue = parse_json::<ServerTypesReply>(KIND, catalogue)?.servers;
+    let availability = parse_json::<AvailabilityReply>(KIND, availability)?
+        .servers
+        .into_iter()
+        .map(|(name, a)| (name, a.availability))
+        .collect();
+    sizes_from("fr-par-1", catalogue.into_iter().collect(), &availability)
 }
 
 /// Parses an error answer: for the fuzz tests.

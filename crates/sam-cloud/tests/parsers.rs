@@ -74,6 +74,9 @@ fn any_json() -> impl Strategy<Value = Value> {
 }
 
 fn parse_all(body: &[u8], status: u16) {
+    let _ = fuzzing::hetzner_sizes(body, body, Some("fsn1"));
+    let _ = fuzzing::hetzner_sizes(body, body, None);
+    let _ = fuzzing::scaleway_sizes(body, body);
     let _ = fuzzing::hetzner_server(body);
     let _ = fuzzing::scaleway_server(body);
     let error = fuzzing::hetzner_error(status, body);
@@ -110,6 +113,58 @@ proptest! {
         }});
         let _ = fuzzing::scaleway_server(scaleway.to_string().as_bytes());
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// Real catalogue shapes with hostile numbers and strings in the fields SAM converts.
+    #[test]
+    fn near_miss_catalogues_never_panic(
+        memory in any::<f64>(), disk in any::<f64>(), cores in any::<i64>(),
+        price in ".{0,12}", arch in ".{0,8}", ram in any::<u64>(), hourly in any::<f32>(),
+        monthly in proptest::option::of(any::<f32>()), min_size in any::<u64>(),
+    ) {
+        let types = json!({
+            "server_types": [{
+                "name": "cx23", "cores": cores, "memory": memory, "disk": disk,
+                "architecture": arch, "deprecated": null,
+                "prices": [{ "location": "fsn1", "price_hourly": { "net": price, "gross": "1" },
+                             "price_monthly": { "net": "3.0", "gross": "4" } }],
+            }],
+            "meta": { "pagination": { "next_page": null } },
+        });
+        let pricing = json!({ "pricing": { "currency": "EUR", "server_types": [] } });
+        let _ = fuzzing::hetzner_sizes(types.to_string().as_bytes(), pricing.to_string().as_bytes(), Some("fsn1"));
+        let catalogue = json!({ "servers": { "DEV1-S": {
+            "hourly_price": hourly, "monthly_price": monthly, "ncpus": 2, "ram": ram,
+            "arch": arch, "volumes_constraint": { "min_size": min_size, "max_size": 0 },
+        }}});
+        let availability = json!({ "servers": { "DEV1-S": { "availability": price } } });
+        let _ = fuzzing::scaleway_sizes(catalogue.to_string().as_bytes(), availability.to_string().as_bytes());
+    }
+}
+
+#[test]
+fn a_price_that_is_not_a_number_is_a_clear_error() {
+    let types = json!({
+        "server_types": [{
+            "name": "cx23", "cores": 2, "memory": 4.0, "disk": 40.0, "architecture": "x86",
+            "deprecated": false,
+            "prices": [{ "location": "fsn1", "price_hourly": { "net": "free", "gross": "1" },
+                         "price_monthly": { "net": "3.0", "gross": "4" } }],
+        }],
+        "meta": { "pagination": { "next_page": null } },
+    });
+    let pricing = json!({ "pricing": { "currency": "EUR", "server_types": [] } });
+    let error = fuzzing::hetzner_sizes(
+        types.to_string().as_bytes(),
+        pricing.to_string().as_bytes(),
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(error.code(), "unexpected_response");
+    assert!(error.to_string().contains("price"), "{error}");
 }
 
 #[test]
