@@ -18,7 +18,7 @@ use std::sync::{Mutex, MutexGuard};
 pub use credentials::CredentialRow;
 pub use migrations::LATEST_SCHEMA_VERSION;
 pub use open::{OpenOutcome, StoreError};
-pub use workspaces::{WorkspaceKind, WorkspaceSummary};
+pub use workspaces::{StepRow, WorkspaceKind, WorkspaceRow, WorkspaceSummary};
 
 /// The open database. Calls are blocking: async callers run them on a blocking thread.
 #[derive(Debug)]

@@ -43,6 +43,26 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE credentials ADD COLUMN rotated_at INTEGER;
     "#,
+    // v4: workspace provisioning. A row is claimed before any cloud call; what was asked for
+    // (`spec`, JSON), the server the moment its id is known (`server`, JSON), the pinned SSH
+    // host key and a failure reason live on it; each provisioning step records its timing.
+    r#"
+    ALTER TABLE workspaces ADD COLUMN provider TEXT NOT NULL DEFAULT 'local';
+    ALTER TABLE workspaces ADD COLUMN spec TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE workspaces ADD COLUMN server TEXT;
+    ALTER TABLE workspaces ADD COLUMN host_key TEXT;
+    ALTER TABLE workspaces ADD COLUMN failure TEXT;
+    ALTER TABLE workspaces ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE workspace_steps (
+        workspace_id    TEXT NOT NULL REFERENCES workspaces (id),
+        step            TEXT NOT NULL,
+        state           TEXT NOT NULL CHECK (state IN ('running', 'done', 'failed')),
+        started_at_ms   INTEGER NOT NULL,
+        finished_at_ms  INTEGER,
+        detail          TEXT,
+        PRIMARY KEY (workspace_id, step)
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version this build writes.

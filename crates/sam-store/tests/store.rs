@@ -110,8 +110,8 @@ fn lists_workspaces_newest_first() {
     assert!(store.workspaces().unwrap().is_empty());
     let raw = Connection::open(&path).unwrap();
     raw.execute_batch(
-        "INSERT INTO workspaces VALUES ('w1', 'api', 'local', 'ready', 1);
-         INSERT INTO workspaces VALUES ('w2', 'web', 'remote', 'provisioning', 2);",
+        "INSERT INTO workspaces (id, name, kind, state, created_at) VALUES ('w1', 'api', 'local', 'ready', 1);
+         INSERT INTO workspaces (id, name, kind, state, created_at) VALUES ('w2', 'web', 'remote', 'provisioning', 2);",
     )
     .unwrap();
     let listed = store.workspaces().unwrap();
@@ -346,4 +346,70 @@ fn credential_labels_are_unique_regardless_of_case() {
     store.delete_credential("c1").unwrap();
     assert!(store.credential("c1").unwrap().is_none());
     assert_eq!(store.credentials().unwrap().len(), 1);
+}
+
+#[test]
+fn a_workspace_record_keeps_its_server_host_key_failure_and_step_timings() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let (store, _) = Store::open(&path).unwrap();
+    let row = sam_store::WorkspaceRow {
+        id: "w1".into(),
+        name: "api".into(),
+        kind: WorkspaceKind::Remote,
+        provider: "hetzner".into(),
+        state: "requested".into(),
+        spec: r#"{"repo":"x"}"#.into(),
+        server: None,
+        host_key: None,
+        failure: None,
+        created_at: 10,
+        updated_at: 10,
+    };
+    store.insert_workspace(&row).unwrap();
+    assert!(store.insert_workspace(&row).is_err(), "one claim per id");
+    store
+        .set_workspace_host_key("w1", "ssh-ed25519 AAAA", 11)
+        .unwrap();
+    store
+        .set_workspace_server("w1", Some(r#"{"id":"42"}"#), 12)
+        .unwrap();
+    store.step_started("w1", "create_server", 1_000).unwrap();
+    store
+        .step_finished("w1", "create_server", true, 1_250, None)
+        .unwrap();
+    store.step_started("w1", "wait_ssh", 1_300).unwrap();
+    store
+        .step_finished("w1", "wait_ssh", false, 1_400, Some("refused"))
+        .unwrap();
+    // A resumed step runs again from a clean slate.
+    store.step_started("w1", "wait_ssh", 2_000).unwrap();
+    store
+        .set_workspace_state("w1", "failed", Some("SSH refused"), 13)
+        .unwrap();
+    drop(store);
+
+    let (store, _) = Store::open(&path).unwrap();
+    let found = store.workspace("api").unwrap().unwrap();
+    assert_eq!(found.id, "w1");
+    assert_eq!(found.server.as_deref(), Some(r#"{"id":"42"}"#));
+    assert_eq!(found.host_key.as_deref(), Some("ssh-ed25519 AAAA"));
+    assert_eq!(
+        (found.state.as_str(), found.failure.as_deref()),
+        ("failed", Some("SSH refused"))
+    );
+    assert_eq!(found.updated_at, 13);
+    let steps = store.steps("w1").unwrap();
+    assert_eq!(steps.len(), 2);
+    assert_eq!(
+        (steps[0].step.as_str(), steps[0].state.as_str()),
+        ("create_server", "done")
+    );
+    assert_eq!(steps[0].finished_at_ms, Some(1_250));
+    assert_eq!(
+        (steps[1].state.as_str(), steps[1].detail.as_deref()),
+        ("running", None)
+    );
+    assert!(store.workspace("nope").unwrap().is_none());
+    assert_eq!(store.workspace_rows().unwrap().len(), 1);
 }
