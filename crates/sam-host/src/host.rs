@@ -1,0 +1,461 @@
+//! The host's state machine: Unconfigured → SettingUp → Ready | Failed, the bounded queue of
+//! requests waiting for Ready, and the request handlers (all but `Subscribe`, which belongs to
+//! a connection).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+use sam_protocol::{
+    ErrorCode, EventBody, HostState, HostStatus, ProtocolError, RequestBody, ResponseBody,
+    SetupPlan,
+};
+use tokio::sync::{oneshot, watch};
+
+use crate::checkout::{self, GitRunner};
+use crate::journal::{EventLog, JournalError, SetupPhase, SetupRecord, now_ms};
+
+/// How many requests may wait for setup to end; one more fails at once with `queue_full`.
+pub const MAX_QUEUED_REQUESTS: usize = 64;
+
+type ReadyResult = Result<PathBuf, ProtocolError>;
+
+/// What the host needs besides its journal.
+#[derive(Debug, Clone)]
+pub(crate) struct HostConfig {
+    /// This build's version, reported in the handshake, status and `HostStarted`.
+    pub version: String,
+    /// How git runs.
+    pub git: GitRunner,
+    /// The activity stamp `Touch` refreshes.
+    pub activity_path: PathBuf,
+}
+
+#[derive(Debug)]
+struct Core {
+    state: HostState,
+    /// The current or last setup plan, without its token.
+    plan: Option<SetupPlan>,
+    /// The canonical checkout root while ready.
+    root: Option<PathBuf>,
+    /// Requests waiting for the setup to end.
+    waiters: Vec<oneshot::Sender<ReadyResult>>,
+    /// The outcome of the running setup, for repeated `Setup` requests that join it.
+    run: Option<watch::Receiver<Option<ReadyResult>>>,
+}
+
+/// The daemon's shared state.
+#[derive(Debug)]
+pub(crate) struct Host {
+    log: EventLog,
+    config: HostConfig,
+    core: Mutex<Core>,
+    stamp_counter: AtomicU64,
+}
+
+impl Host {
+    /// Journals `HostStarted`, restores the last setup's outcome from the journal and returns
+    /// the host. A setup that was running when the last daemon stopped, or a ready checkout
+    /// that has disappeared, becomes `Failed` (journaled as `SetupFailed`).
+    pub(crate) async fn start(
+        log: EventLog,
+        config: HostConfig,
+    ) -> Result<Arc<Self>, JournalError> {
+        log.append(
+            EventBody::HostStarted {
+                version: config.version.clone(),
+            },
+            None,
+        )
+        .await?;
+        let mut core = Core {
+            state: HostState::Unconfigured,
+            plan: None,
+            root: None,
+            waiters: Vec::new(),
+            run: None,
+        };
+        if let Some(record) = log.setup().await? {
+            core.plan = Some(SetupPlan {
+                workspace_id: record.workspace_id.clone(),
+                repository: record.repository.clone(),
+                checkout_dir: record.checkout_dir.clone(),
+                git_token: None,
+            });
+            let lost = match (record.phase, &record.root) {
+                (SetupPhase::Ready, Some(root)) if Path::new(root).is_dir() => {
+                    core.state = HostState::Ready;
+                    core.root = Some(PathBuf::from(root));
+                    None
+                }
+                (SetupPhase::Ready, root) => Some(format!(
+                    "the checkout {} is gone. Run the setup again.",
+                    root.as_deref().unwrap_or("(unknown)")
+                )),
+                (SetupPhase::Failed, _) => {
+                    core.state = HostState::Failed {
+                        reason: record.reason.clone().unwrap_or_default(),
+                    };
+                    None
+                }
+                (SetupPhase::SettingUp, _) => Some(
+                    "the setup was interrupted because sam-host stopped. Run the setup again."
+                        .to_owned(),
+                ),
+            };
+            if let Some(reason) = lost {
+                let failed = SetupRecord {
+                    phase: SetupPhase::Failed,
+                    root: None,
+                    reason: Some(reason.clone()),
+                    ..record
+                };
+                log.append(
+                    EventBody::SetupFailed {
+                        reason: reason.clone(),
+                    },
+                    Some(failed),
+                )
+                .await?;
+                core.state = HostState::Failed { reason };
+            }
+        }
+        Ok(Arc::new(Self {
+            log,
+            config,
+            core: Mutex::new(core),
+            stamp_counter: AtomicU64::new(0),
+        }))
+    }
+
+    /// The journal.
+    pub(crate) fn log(&self) -> &EventLog {
+        &self.log
+    }
+
+    /// This build's version.
+    pub(crate) fn version(&self) -> &str {
+        &self.config.version
+    }
+
+    /// The current state.
+    pub(crate) fn state(&self) -> HostState {
+        self.lock().state.clone()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Core> {
+        // Every critical section leaves `Core` consistent before anything can panic.
+        self.core.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Answers one request (`Subscribe` is the connection's business).
+    pub(crate) async fn handle(
+        self: &Arc<Self>,
+        body: RequestBody,
+    ) -> Result<ResponseBody, ProtocolError> {
+        match body {
+            RequestBody::Ping => Ok(ResponseBody::Pong),
+            RequestBody::Status => self.status().await.map(ResponseBody::Status),
+            RequestBody::Setup(plan) => self.setup(plan).await,
+            RequestBody::ReadFile { path, max_bytes } => {
+                let root = self.ready_root().await?;
+                tokio::task::spawn_blocking(move || {
+                    crate::files::read_file(&root, &path, max_bytes)
+                })
+                .await
+                .map_err(|e| internal(format!("the file read failed: {e}")))?
+                .map(ResponseBody::File)
+            }
+            RequestBody::Touch => self.touch().await,
+            RequestBody::Subscribe { .. } => Err(internal(
+                "subscribe is handled by the connection".to_owned(),
+            )),
+        }
+    }
+
+    async fn status(&self) -> Result<HostStatus, ProtocolError> {
+        let last_seq = self.log.last_seq().await.map_err(journal_error)?;
+        let mut core = self.lock();
+        core.waiters.retain(|w| !w.is_closed());
+        Ok(HostStatus {
+            state: core.state.clone(),
+            host_version: self.config.version.clone(),
+            pid: std::process::id(),
+            workspace_id: core.plan.as_ref().map(|p| p.workspace_id.clone()),
+            checkout_dir: core.root.as_ref().map(|r| r.display().to_string()),
+            last_seq,
+            queued_requests: u32::try_from(core.waiters.len()).unwrap_or(u32::MAX),
+        })
+    }
+
+    /// The checkout root once ready: at once when ready, after the setup when one is pending
+    /// (queued, bounded), an error when the last setup failed or the queue is full.
+    async fn ready_root(&self) -> Result<PathBuf, ProtocolError> {
+        let receiver = {
+            let mut core = self.lock();
+            match &core.state {
+                HostState::Ready => {
+                    return core
+                        .root
+                        .clone()
+                        .ok_or_else(|| internal("ready without a checkout root".to_owned()));
+                }
+                HostState::Failed { reason } => return Err(setup_failed(reason)),
+                HostState::SettingUp | HostState::Unconfigured => {
+                    // Requests whose connection went away no longer count.
+                    core.waiters.retain(|w| !w.is_closed());
+                    if core.waiters.len() >= MAX_QUEUED_REQUESTS {
+                        return Err(ProtocolError::new(
+                            ErrorCode::QueueFull,
+                            format!(
+                                "{MAX_QUEUED_REQUESTS} requests are already waiting for the \
+                                 workspace setup to finish. Retry once it is ready."
+                            ),
+                        ));
+                    }
+                    let (sender, receiver) = oneshot::channel();
+                    core.waiters.push(sender);
+                    receiver
+                }
+            }
+        };
+        receiver
+            .await
+            .unwrap_or_else(|_| Err(internal("sam-host is shutting down".to_owned())))
+    }
+
+    async fn setup(self: &Arc<Self>, plan: SetupPlan) -> Result<ResponseBody, ProtocolError> {
+        checkout::validate(&plan).map_err(|m| ProtocolError::new(ErrorCode::InvalidRequest, m))?;
+        let mut outcome = {
+            let mut core = self.lock();
+            let same = core.plan.as_ref().is_some_and(|p| p.same_target(&plan));
+            match &core.state {
+                HostState::Ready if same => {
+                    let root = core.root.clone().unwrap_or_default();
+                    return Ok(ResponseBody::SetupReady {
+                        checkout_dir: root.display().to_string(),
+                    });
+                }
+                HostState::Ready => {
+                    return Err(ProtocolError::new(
+                        ErrorCode::InvalidRequest,
+                        format!(
+                            "this host is already set up for workspace {}; it cannot switch to \
+                             another plan. Use a new host (or state directory) for another \
+                             workspace.",
+                            current_workspace(&core)
+                        ),
+                    ));
+                }
+                HostState::SettingUp if same => core.run.clone().ok_or_else(|| {
+                    internal("a setup runs without an outcome channel".to_owned())
+                })?,
+                HostState::SettingUp => {
+                    return Err(ProtocolError::new(
+                        ErrorCode::InvalidRequest,
+                        format!(
+                            "a setup for workspace {} is running; wait for it to end before \
+                             asking for another.",
+                            current_workspace(&core)
+                        ),
+                    ));
+                }
+                HostState::Unconfigured | HostState::Failed { .. } => {
+                    let (sender, receiver) = watch::channel(None);
+                    core.state = HostState::SettingUp;
+                    core.plan = Some(SetupPlan {
+                        git_token: None,
+                        ..plan.clone()
+                    });
+                    core.root = None;
+                    core.run = Some(receiver.clone());
+                    tokio::spawn(Arc::clone(self).run_setup(plan, sender));
+                    receiver
+                }
+            }
+        };
+        let result = outcome
+            .wait_for(Option::is_some)
+            .await
+            .map_err(|_| internal("the setup task ended without an outcome".to_owned()))?
+            .clone();
+        match result {
+            Some(Ok(root)) => Ok(ResponseBody::SetupReady {
+                checkout_dir: root.display().to_string(),
+            }),
+            Some(Err(error)) => Err(error),
+            None => Err(internal("the setup ended without an outcome".to_owned())),
+        }
+    }
+
+    /// Runs a setup to its end, journaling every step, then wakes everyone waiting on it.
+    /// Runs in its own task: a client that disconnects does not stop it.
+    async fn run_setup(
+        self: Arc<Self>,
+        plan: SetupPlan,
+        outcome: watch::Sender<Option<ReadyResult>>,
+    ) {
+        let result = self.run_steps(&plan).await;
+        let ready = {
+            let mut core = self.lock();
+            let waiters = std::mem::take(&mut core.waiters);
+            core.run = None;
+            match &result {
+                Ok(root) => {
+                    core.state = HostState::Ready;
+                    core.root = Some(root.clone());
+                }
+                Err(reason) => {
+                    core.state = HostState::Failed {
+                        reason: reason.clone(),
+                    };
+                    core.root = None;
+                }
+            }
+            waiters
+        };
+        let answer = result.map_err(|reason| setup_failed(&reason));
+        for waiter in ready {
+            let _ = waiter.send(answer.clone());
+        }
+        let _ = outcome.send(Some(answer));
+    }
+
+    /// The steps of a setup; returns the checkout root or the failure reason.
+    async fn run_steps(&self, plan: &SetupPlan) -> Result<PathBuf, String> {
+        let started = Instant::now();
+        let record = |phase, root: Option<&Path>, reason: Option<&str>| SetupRecord {
+            phase,
+            workspace_id: plan.workspace_id.clone(),
+            repository: plan.repository.clone(),
+            checkout_dir: plan.checkout_dir.clone(),
+            root: root.map(|r| r.display().to_string()),
+            reason: reason.map(str::to_owned),
+        };
+        let journal = |e: JournalError| format!("the journal failed, so the setup stopped: {e}");
+        tracing::info!(workspace = %plan.workspace_id, "setup started");
+        self.log
+            .append(
+                EventBody::SetupStarted,
+                Some(record(SetupPhase::SettingUp, None, None)),
+            )
+            .await
+            .map_err(journal)?;
+        let step = checkout::step_name(&plan.repository);
+        self.log
+            .append(
+                EventBody::StepStarted {
+                    step: step.to_owned(),
+                },
+                None,
+            )
+            .await
+            .map_err(journal)?;
+        let step_started = Instant::now();
+        match checkout::prepare(plan, &self.config.git).await {
+            Ok(root) => {
+                self.log
+                    .append(
+                        EventBody::StepFinished {
+                            step: step.to_owned(),
+                            millis: millis_since(step_started),
+                        },
+                        None,
+                    )
+                    .await
+                    .map_err(journal)?;
+                self.log
+                    .append(
+                        EventBody::SetupComplete {
+                            millis: millis_since(started),
+                        },
+                        Some(record(SetupPhase::Ready, Some(&root), None)),
+                    )
+                    .await
+                    .map_err(journal)?;
+                tracing::info!(workspace = %plan.workspace_id, millis = millis_since(started), "setup complete");
+                Ok(root)
+            }
+            Err(failure) => {
+                tracing::warn!(workspace = %plan.workspace_id, step = failure.step, "setup failed");
+                self.log
+                    .append(
+                        EventBody::StepFailed {
+                            step: failure.step.to_owned(),
+                            reason: failure.reason.clone(),
+                        },
+                        None,
+                    )
+                    .await
+                    .map_err(journal)?;
+                self.log
+                    .append(
+                        EventBody::SetupFailed {
+                            reason: failure.reason.clone(),
+                        },
+                        Some(record(SetupPhase::Failed, None, Some(&failure.reason))),
+                    )
+                    .await
+                    .map_err(journal)?;
+                Err(failure.reason)
+            }
+        }
+    }
+
+    /// Writes the activity stamp (milliseconds since the epoch) atomically: a watchdog reading
+    /// it never sees a half-written file.
+    async fn touch(&self) -> Result<ResponseBody, ProtocolError> {
+        let at_ms = now_ms();
+        let path = self.config.activity_path.clone();
+        let unique = self.stamp_counter.fetch_add(1, Ordering::Relaxed);
+        tokio::task::spawn_blocking(move || write_stamp(&path, at_ms, unique))
+            .await
+            .map_err(|e| internal(format!("the activity stamp task failed: {e}")))?
+            .map_err(|e| {
+                ProtocolError::new(
+                    ErrorCode::Io,
+                    format!("the activity stamp could not be written: {e}"),
+                )
+            })?;
+        Ok(ResponseBody::Touched { at_ms })
+    }
+}
+
+fn write_stamp(path: &Path, at_ms: u64, unique: u64) -> std::io::Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "activity".to_owned());
+    let temp = path.with_file_name(format!(".{name}.{}.{unique}.tmp", std::process::id()));
+    std::fs::write(&temp, format!("{at_ms}\n"))?;
+    std::fs::rename(&temp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&temp);
+    })
+}
+
+fn current_workspace(core: &Core) -> String {
+    core.plan
+        .as_ref()
+        .map(|p| p.workspace_id.clone())
+        .unwrap_or_else(|| "(unknown)".to_owned())
+}
+
+fn millis_since(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+fn setup_failed(reason: &str) -> ProtocolError {
+    ProtocolError::new(
+        ErrorCode::SetupFailed,
+        format!("the workspace setup failed: {reason}"),
+    )
+}
+
+fn internal(message: String) -> ProtocolError {
+    ProtocolError::new(ErrorCode::Internal, message)
+}
+
+fn journal_error(error: JournalError) -> ProtocolError {
+    ProtocolError::new(ErrorCode::Io, error.to_string())
+}

@@ -1,0 +1,353 @@
+//! The journal: every event the host emits, seq-numbered, in SQLite (WAL), plus the last setup
+//! record. Events are appended (committed) before anyone sees them, so a subscriber can always
+//! replay what it missed.
+
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use sam_protocol::{Event, EventBody, RepoSource};
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+/// The schema this build writes. Additive migrations only.
+const SCHEMA_VERSION: i64 = 1;
+
+/// How many live events a slow subscriber may fall behind before it catches up from the
+/// journal instead (it never loses one either way).
+const LIVE_BUFFER: usize = 1024;
+
+/// Why the journal failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    /// SQLite failed.
+    #[error("the journal database failed: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The journal file could not be created.
+    #[error("the journal file could not be created: {0}")]
+    File(#[from] std::io::Error),
+    /// A stored record does not parse.
+    #[error("the journal holds an unreadable record: {0}")]
+    Corrupt(#[from] serde_json::Error),
+    /// The file was written by a newer sam-host.
+    #[error(
+        "the journal was written by a newer sam-host (schema {0}, this one knows {SCHEMA_VERSION}); \
+         run the newer sam-host or move the state directory aside"
+    )]
+    Newer(i64),
+    /// The blocking task running the query died.
+    #[error("the journal task failed: {0}")]
+    Task(String),
+}
+
+/// Where the last setup stands, as persisted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum SetupPhase {
+    /// A setup started and has not ended (if found at start-up, it was interrupted).
+    SettingUp,
+    /// The setup succeeded; `root` is served.
+    Ready,
+    /// The setup failed with `reason`.
+    Failed,
+}
+
+/// The persisted setup: the plan without its token, and its outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct SetupRecord {
+    pub phase: SetupPhase,
+    pub workspace_id: String,
+    pub repository: RepoSource,
+    pub checkout_dir: String,
+    /// The canonical checkout root, when ready.
+    pub root: Option<String>,
+    /// Why the setup failed, when failed.
+    pub reason: Option<String>,
+}
+
+/// The SQLite file. Blocking: async code goes through [`EventLog`].
+#[derive(Debug)]
+pub(crate) struct Journal {
+    conn: Connection,
+}
+
+impl Journal {
+    /// Opens (creating or migrating) the journal at `path`.
+    pub(crate) fn open(path: &Path) -> Result<Self, JournalError> {
+        // Create the file private first: SQLite gives its -wal and -shm files the same mode.
+        std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(path)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // `journal_mode` answers with a row, so it is a query, not an execute.
+        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+        // FULL: a committed event survives a power cut too, not only a crash of this process.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        if version > SCHEMA_VERSION {
+            return Err(JournalError::Newer(version));
+        }
+        if version < 1 {
+            conn.execute_batch(
+                "BEGIN;
+                 CREATE TABLE IF NOT EXISTS events (
+                     -- AUTOINCREMENT: a sequence number is never handed out twice, even if
+                     -- rows were ever deleted.
+                     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                     at_ms INTEGER NOT NULL,
+                     body TEXT NOT NULL
+                 );
+                 CREATE TABLE IF NOT EXISTS setup (
+                     id INTEGER PRIMARY KEY CHECK (id = 1),
+                     record TEXT NOT NULL
+                 );
+                 PRAGMA user_version = 1;
+                 COMMIT;",
+            )?;
+        }
+        Ok(Self { conn })
+    }
+
+    /// Appends `body` (and replaces the setup record, when given) in one transaction, and
+    /// returns the event with its new sequence number.
+    pub(crate) fn append(
+        &mut self,
+        body: &EventBody,
+        setup: Option<&SetupRecord>,
+    ) -> Result<Event, JournalError> {
+        let at_ms = now_ms();
+        let json = serde_json::to_string(body)?;
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO events (at_ms, body) VALUES (?1, ?2)",
+            params![i64::try_from(at_ms).unwrap_or(i64::MAX), json],
+        )?;
+        let seq = tx.last_insert_rowid();
+        if let Some(record) = setup {
+            tx.execute(
+                "INSERT INTO setup (id, record) VALUES (1, ?1)
+                 ON CONFLICT (id) DO UPDATE SET record = excluded.record",
+                params![serde_json::to_string(record)?],
+            )?;
+        }
+        tx.commit()?;
+        Ok(Event {
+            seq: u64::try_from(seq).unwrap_or_default(),
+            at_ms,
+            event: body.clone(),
+        })
+    }
+
+    /// Up to `limit` events with a sequence number above `after`, in order.
+    pub(crate) fn after(&self, after: u64, limit: usize) -> Result<Vec<Event>, JournalError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT seq, at_ms, body FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = statement.query_map(
+            params![
+                i64::try_from(after).unwrap_or(i64::MAX),
+                i64::try_from(limit).unwrap_or(i64::MAX)
+            ],
+            |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    row.get::<_, i64>(1)?,
+                    row.get::<_, String>(2)?,
+                ))
+            },
+        )?;
+        let mut events = Vec::new();
+        for row in rows {
+            let (seq, at_ms, body) = row?;
+            events.push(Event {
+                seq: u64::try_from(seq).unwrap_or_default(),
+                at_ms: u64::try_from(at_ms).unwrap_or_default(),
+                event: serde_json::from_str(&body)?,
+            });
+        }
+        Ok(events)
+    }
+
+    /// The last sequence number handed out (0 when none).
+    pub(crate) fn last_seq(&self) -> Result<u64, JournalError> {
+        // `sqlite_sequence` remembers the high-water mark even if the last rows were deleted.
+        let seq: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT seq FROM sqlite_sequence WHERE name = 'events'",
+                [],
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(seq.and_then(|s| u64::try_from(s).ok()).unwrap_or(0))
+    }
+
+    /// The persisted setup, if any setup was ever started.
+    pub(crate) fn setup(&self) -> Result<Option<SetupRecord>, JournalError> {
+        let record: Option<String> = self
+            .conn
+            .query_row("SELECT record FROM setup WHERE id = 1", [], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        Ok(record.map(|r| serde_json::from_str(&r)).transpose()?)
+    }
+}
+
+/// The journal shared by the daemon's tasks, with live fan-out of appended events.
+#[derive(Debug, Clone)]
+pub(crate) struct EventLog {
+    journal: Arc<Mutex<Journal>>,
+    live: broadcast::Sender<Event>,
+}
+
+impl EventLog {
+    pub(crate) fn new(journal: Journal) -> Self {
+        Self::with_live_buffer(journal, LIVE_BUFFER)
+    }
+
+    /// As [`EventLog::new`], with `capacity` live events buffered per subscriber.
+    pub(crate) fn with_live_buffer(journal: Journal, capacity: usize) -> Self {
+        let (live, _) = broadcast::channel(capacity);
+        Self {
+            journal: Arc::new(Mutex::new(journal)),
+            live,
+        }
+    }
+
+    /// Journals `body` (with `setup`, atomically), then broadcasts it. The broadcast happens
+    /// under the same lock as the insert, so live events go out in sequence order.
+    pub(crate) async fn append(
+        &self,
+        body: EventBody,
+        setup: Option<SetupRecord>,
+    ) -> Result<Event, JournalError> {
+        let journal = Arc::clone(&self.journal);
+        let live = self.live.clone();
+        run_blocking(move || {
+            let mut journal = lock(&journal);
+            let event = journal.append(&body, setup.as_ref())?;
+            // No receivers is fine: subscribers replay from the journal.
+            let _ = live.send(event.clone());
+            Ok(event)
+        })
+        .await
+    }
+
+    /// Up to `limit` events after `after`.
+    pub(crate) async fn after(&self, after: u64, limit: usize) -> Result<Vec<Event>, JournalError> {
+        let journal = Arc::clone(&self.journal);
+        run_blocking(move || lock(&journal).after(after, limit)).await
+    }
+
+    /// The last sequence number.
+    pub(crate) async fn last_seq(&self) -> Result<u64, JournalError> {
+        let journal = Arc::clone(&self.journal);
+        run_blocking(move || lock(&journal).last_seq()).await
+    }
+
+    /// The persisted setup record.
+    pub(crate) async fn setup(&self) -> Result<Option<SetupRecord>, JournalError> {
+        let journal = Arc::clone(&self.journal);
+        run_blocking(move || lock(&journal).setup()).await
+    }
+
+    /// A receiver of every event appended from now on.
+    pub(crate) fn live(&self) -> broadcast::Receiver<Event> {
+        self.live.subscribe()
+    }
+}
+
+fn lock(journal: &Mutex<Journal>) -> MutexGuard<'_, Journal> {
+    // A panic mid-append rolls the transaction back; the connection stays usable.
+    journal.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+async fn run_blocking<T, F>(work: F) -> Result<T, JournalError>
+where
+    F: FnOnce() -> Result<T, JournalError> + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| JournalError::Task(e.to_string()))?
+}
+
+/// Milliseconds since the Unix epoch (0 if the clock is before it).
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+    use super::*;
+
+    #[test]
+    fn sequence_numbers_are_never_reused_and_setup_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.sqlite");
+        let mut journal = Journal::open(&path).unwrap();
+        assert_eq!(journal.last_seq().unwrap(), 0);
+        assert!(journal.setup().unwrap().is_none());
+        for _ in 0..3 {
+            journal.append(&EventBody::SetupStarted, None).unwrap();
+        }
+        // Even if rows were ever removed, AUTOINCREMENT keeps counting.
+        journal
+            .conn
+            .execute("DELETE FROM events WHERE seq = 3", [])
+            .unwrap();
+        let record = SetupRecord {
+            phase: SetupPhase::Ready,
+            workspace_id: "ws".into(),
+            repository: RepoSource::LocalPath { path: "/w".into() },
+            checkout_dir: "/w".into(),
+            root: Some("/w".into()),
+            reason: None,
+        };
+        let event = journal
+            .append(&EventBody::SetupComplete { millis: 1 }, Some(&record))
+            .unwrap();
+        assert_eq!(event.seq, 4);
+        drop(journal);
+
+        let journal = Journal::open(&path).unwrap();
+        assert_eq!(journal.last_seq().unwrap(), 4);
+        assert_eq!(journal.setup().unwrap(), Some(record));
+        let seqs: Vec<u64> = journal
+            .after(1, 10)
+            .unwrap()
+            .iter()
+            .map(|e| e.seq)
+            .collect();
+        assert_eq!(seqs, vec![2, 4]);
+        let mode: String = journal
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn a_journal_from_a_newer_host_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.sqlite");
+        Connection::open(&path)
+            .unwrap()
+            .pragma_update(None, "user_version", 99)
+            .unwrap();
+        assert!(matches!(Journal::open(&path), Err(JournalError::Newer(99))));
+    }
+}

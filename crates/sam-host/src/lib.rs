@@ -1,0 +1,53 @@
+//! `sam-host`, the workspace daemon: one per machine and user (per state directory), reached
+//! only through a Unix socket in its private state directory, usually via `sam-host connect`
+//! (a local child process of the desktop, or an SSH exec channel).
+//!
+//! It journals every event in SQLite (WAL) before anyone sees it, so a client that attaches
+//! with a cursor gets a gap-free, duplicate-free replay and then live events. It sets the
+//! workspace up (clone or local folder) as journaled, timed steps; requests that need the
+//! checkout wait for setup in a bounded queue and fail together if it fails.
+//!
+//! It never listens on TCP, never puts a secret in an argv, a file, a log or the journal, and
+//! never logs request bodies.
+
+mod askpass;
+mod bridge;
+mod checkout;
+mod connection;
+mod daemon;
+mod files;
+mod host;
+mod journal;
+mod state_dir;
+
+pub use askpass::{ASKPASS_MODE_ENV, TOKEN_ENV, TOKEN_USERNAME, askpass_answer};
+pub use bridge::connect;
+pub use daemon::{ACTIVITY_FILE_ENV, DaemonLock, ServeOptions, recorded_pid, serve};
+pub use host::MAX_QUEUED_REQUESTS;
+pub use journal::JournalError;
+pub use state_dir::{STATE_DIR_ENV, StateDir};
+
+/// This build's version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Why the daemon or the bridge could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    /// A file-system or socket operation failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The journal could not be opened or written.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    /// No usable state directory.
+    #[error("{0}")]
+    StateDir(String),
+    /// The daemon could not be started or reached.
+    #[error("{0}")]
+    Daemon(String),
+}

@@ -1,0 +1,39 @@
+//! The wire protocol between SAM Desktop and `sam-host`, the daemon on a workspace machine.
+//!
+//! One connection is a bidirectional byte stream (a local child process's stdio, or an SSH exec
+//! channel, both ending in `sam-host connect`). On it travel newline-delimited JSON frames
+//! ([`frame`]), at most [`MAX_FRAME_BYTES`] each. The client opens with [`Hello`]; the host
+//! answers [`Welcome`] or [`Incompatible`] (and closes). After that the client sends
+//! [`Request`]s and the host sends [`Response`]s (correlated by id, in any order) and, once the
+//! client subscribed, [`Event`]s numbered by a gap-free journal sequence. [`client::HostClient`]
+//! is the async client the desktop uses.
+//!
+//! This crate is types and framing only: it never touches the file system, never spawns
+//! processes and never logs. A [`Secret`] serialises as its plain text only because the wire
+//! has to carry it; nothing else in this crate prints or stores one.
+
+pub mod client;
+pub mod frame;
+mod messages;
+mod secret;
+
+pub use messages::{
+    ClientMessage, ErrorCode, Event, EventBody, FileContent, FileContents, Hello, HostMessage,
+    HostState, HostStatus, Incompatible, ProtocolError, RepoSource, Request, RequestBody, Response,
+    ResponseBody, SetupPlan, Welcome, step,
+};
+pub use secret::Secret;
+
+/// The protocol version this build speaks. Both sides must speak the same version; the host
+/// answers any other with [`Incompatible`]. Bump it on any change an older peer cannot read.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The largest frame (one JSON message, excluding its newline) either side accepts, in bytes.
+/// A longer line is a protocol error that closes the connection; the reader never buffers more
+/// than this.
+pub const MAX_FRAME_BYTES: usize = 16 * 1024 * 1024;
+
+/// The most bytes one [`RequestBody::ReadFile`] returns; a larger `max_bytes` is clamped to this.
+/// Chosen so the response frame stays under [`MAX_FRAME_BYTES`] even when every byte needs a
+/// six-character JSON escape.
+pub const MAX_READ_BYTES: u64 = 2 * 1024 * 1024;

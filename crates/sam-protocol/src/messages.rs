@@ -1,0 +1,476 @@
+//! The messages of protocol version [`crate::PROTOCOL_VERSION`].
+//!
+//! Every top-level message is a JSON object tagged by `"type"`; request, response and event
+//! bodies are tagged by `"kind"`. Field and tag names are `snake_case`. The golden tests in
+//! `tests/protocol.rs` pin the exact JSON: a change that breaks them needs a version bump.
+
+use std::fmt;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+use crate::Secret;
+
+/// Everything a client sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    /// The first frame of every connection, and only the first.
+    Hello(Hello),
+    /// A request; the host answers it with a [`Response`] carrying the same id.
+    Request(Request),
+}
+
+/// Everything the host sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum HostMessage {
+    /// The handshake succeeded.
+    Welcome(Welcome),
+    /// The handshake failed; the host closes the connection after this frame.
+    Incompatible(Incompatible),
+    /// The answer to one [`Request`].
+    Response(Response),
+    /// A journaled event, sent to subscribed connections.
+    Event(Event),
+    /// The client broke the protocol (oversized or unreadable frame); the host closes the
+    /// connection after this frame. Pending requests on it get no response.
+    Fatal(ProtocolError),
+}
+
+/// The client's opening frame.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hello {
+    /// The protocol version the client speaks.
+    pub protocol: u32,
+    /// Who is connecting, for the host's log (for example `sam-desktop 0.1.0`).
+    pub client: String,
+}
+
+/// The host's answer to a compatible [`Hello`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Welcome {
+    /// The protocol version both sides now speak.
+    pub protocol: u32,
+    /// The `sam-host` build version.
+    pub host_version: String,
+    /// Where the host stands right now.
+    pub state: HostState,
+}
+
+/// The host's answer to an incompatible [`Hello`], after which it closes the connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incompatible {
+    /// The protocol version the host speaks.
+    pub host_protocol: u32,
+    /// What to do about it, for the user.
+    pub message: String,
+}
+
+/// Where the host stands. Only `Ready` serves workspace requests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum HostState {
+    /// No setup has been asked for yet.
+    Unconfigured,
+    /// A setup is running; workspace requests queue until it ends.
+    SettingUp,
+    /// The workspace is checked out and requests are served.
+    Ready,
+    /// The last setup failed; workspace requests fail until a new setup succeeds.
+    Failed {
+        /// Why, for the user (git's error output, redacted).
+        reason: String,
+    },
+}
+
+/// One request from the client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Request {
+    /// Chosen by the client, unique among its requests in flight on this connection.
+    pub id: u64,
+    /// What is asked.
+    pub body: RequestBody,
+}
+
+/// What a [`Request`] asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RequestBody {
+    /// Answered with [`ResponseBody::Pong`]; never queued.
+    Ping,
+    /// Answered with [`ResponseBody::Status`]; never queued.
+    Status,
+    /// Start receiving events on this connection: first every journaled event with a sequence
+    /// number above `after` (all of them when `None`), then live events, with no gap and no
+    /// duplicate. Answered with [`ResponseBody::Subscribed`] before the first event. A second
+    /// subscribe on the same connection replaces the first.
+    Subscribe {
+        /// The last sequence number the client already has.
+        after: Option<u64>,
+    },
+    /// Set the workspace up (see [`SetupPlan`]). Answered with [`ResponseBody::SetupReady`]
+    /// when the setup ends, or at once when the host is already ready with the same plan; a
+    /// failed setup answers [`ErrorCode::SetupFailed`]. Never queued.
+    Setup(SetupPlan),
+    /// Read a file of the checkout. Needs `Ready`: queued while the host is unconfigured or
+    /// setting up.
+    ReadFile {
+        /// Relative to the checkout root (an absolute path must lie inside it). `..` may not
+        /// leave the root and symlinks may not point out of it.
+        path: String,
+        /// The most bytes to return; clamped to [`crate::MAX_READ_BYTES`].
+        max_bytes: u64,
+    },
+    /// Record that the desktop is in contact: refreshes the activity stamp the machine's idle
+    /// watchdog reads. Answered with [`ResponseBody::Touched`]; never queued.
+    Touch,
+}
+
+impl RequestBody {
+    /// The request's kind as it appears on the wire, for logs (which never carry bodies).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Ping => "ping",
+            Self::Status => "status",
+            Self::Subscribe { .. } => "subscribe",
+            Self::Setup(_) => "setup",
+            Self::ReadFile { .. } => "read_file",
+            Self::Touch => "touch",
+        }
+    }
+}
+
+/// What to set up on the host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetupPlan {
+    /// The workspace's id, the same everywhere (desktop DB, host journal, UI).
+    pub workspace_id: String,
+    /// Where the code comes from.
+    pub repository: RepoSource,
+    /// An absolute path on the host to clone into. Ignored for [`RepoSource::LocalPath`], which
+    /// is used in place.
+    pub checkout_dir: String,
+    /// A token for cloning over HTTPS. It reaches git only through the git process's
+    /// environment; the host never writes it anywhere. Not part of the plan's identity: a
+    /// repeated setup with another token is still the same plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_token: Option<Secret>,
+}
+
+impl SetupPlan {
+    /// Whether `other` sets up the same workspace the same way (the token aside).
+    pub fn same_target(&self, other: &SetupPlan) -> bool {
+        self.workspace_id == other.workspace_id
+            && self.repository == other.repository
+            && self.checkout_dir == other.checkout_dir
+    }
+}
+
+/// Where a workspace's code comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RepoSource {
+    /// A git repository to clone.
+    GitUrl {
+        /// Anything `git clone` accepts: `https://`, `ssh://`, `file://`, `git@host:path`.
+        url: String,
+        /// The branch to check out; the remote's default branch when `None`.
+        branch: Option<String>,
+    },
+    /// A folder that already exists on the host, used in place.
+    LocalPath {
+        /// An absolute path on the host.
+        path: String,
+    },
+}
+
+/// The host's answer to one [`Request`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Response {
+    /// The id of the request answered.
+    pub id: u64,
+    /// The answer; on the wire `{"ok": body}` or `{"err": error}`.
+    #[serde(with = "wire_result")]
+    pub result: Result<ResponseBody, ProtocolError>,
+}
+
+/// A successful answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ResponseBody {
+    /// The answer to [`RequestBody::Ping`].
+    Pong,
+    /// The answer to [`RequestBody::Status`].
+    Status(HostStatus),
+    /// The answer to [`RequestBody::Subscribe`]; events follow.
+    Subscribed {
+        /// The journal's last sequence number when the subscription started: once the client
+        /// has seen this one it has caught up.
+        head_seq: u64,
+    },
+    /// The answer to a successful [`RequestBody::Setup`].
+    SetupReady {
+        /// The checkout root the host serves (canonical).
+        checkout_dir: String,
+    },
+    /// The answer to [`RequestBody::ReadFile`].
+    File(FileContents),
+    /// The answer to [`RequestBody::Touch`].
+    Touched {
+        /// The stamp written, in milliseconds since the Unix epoch.
+        at_ms: u64,
+    },
+}
+
+/// The host's state and vital numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostStatus {
+    /// Where the host stands.
+    pub state: HostState,
+    /// The `sam-host` build version.
+    pub host_version: String,
+    /// The daemon's process id.
+    pub pid: u32,
+    /// The workspace of the current or last setup.
+    pub workspace_id: Option<String>,
+    /// The checkout root, once ready.
+    pub checkout_dir: Option<String>,
+    /// The journal's last sequence number (0 when empty).
+    pub last_seq: u64,
+    /// Requests waiting for setup to end.
+    pub queued_requests: u32,
+}
+
+/// Part of a file of the checkout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileContents {
+    /// The path read, relative to the checkout root, `/`-separated.
+    pub path: String,
+    /// The file's whole size in bytes.
+    pub size_bytes: u64,
+    /// Whether `content` stops before the end of the file.
+    pub truncated: bool,
+    /// The bytes read.
+    pub content: FileContent,
+}
+
+/// File bytes on the wire: text when they are UTF-8, base64 otherwise.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "encoding", rename_all = "snake_case")]
+pub enum FileContent {
+    /// The bytes were valid UTF-8.
+    Utf8 {
+        /// The text.
+        text: String,
+    },
+    /// The bytes were not UTF-8.
+    Base64 {
+        /// The bytes, standard base64 with padding.
+        data: String,
+    },
+}
+
+impl FileContent {
+    /// Picks the encoding for `bytes`.
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        match String::from_utf8(bytes) {
+            Ok(text) => Self::Utf8 { text },
+            Err(error) => Self::Base64 {
+                data: base64::engine::general_purpose::STANDARD.encode(error.as_bytes()),
+            },
+        }
+    }
+
+    /// The bytes back.
+    ///
+    /// # Errors
+    /// When a `Base64` payload is not valid base64 (a broken peer).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, base64::DecodeError> {
+        match self {
+            Self::Utf8 { text } => Ok(text.as_bytes().to_vec()),
+            Self::Base64 { data } => base64::engine::general_purpose::STANDARD.decode(data),
+        }
+    }
+}
+
+impl fmt::Debug for FileContent {
+    // File contents can be large and may hold anything: Debug shows their size only.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Utf8 { text } => write!(f, "Utf8({} bytes)", text.len()),
+            Self::Base64 { data } => write!(f, "Base64({} chars)", data.len()),
+        }
+    }
+}
+
+/// A journaled event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// The journal sequence number: assigned at append, starting at 1, never reused, strictly
+    /// increasing, gap-free within one journal.
+    pub seq: u64,
+    /// When it was journaled, in milliseconds since the Unix epoch.
+    pub at_ms: u64,
+    /// What happened.
+    pub event: EventBody,
+}
+
+/// Names of setup steps, as they appear in [`EventBody`] step fields. The set grows with new
+/// host versions; clients should show unknown names as they are.
+pub mod step {
+    /// `git clone` of a [`crate::RepoSource::GitUrl`] (skipped when the checkout exists).
+    pub const CLONE: &str = "clone";
+    /// Checking that a [`crate::RepoSource::LocalPath`] folder exists.
+    pub const LOCAL_FOLDER: &str = "local_folder";
+}
+
+/// What happened on the host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventBody {
+    /// The daemon started (journaled at every start).
+    HostStarted {
+        /// The `sam-host` build version.
+        version: String,
+    },
+    /// A setup began.
+    SetupStarted,
+    /// A setup step began (see [`step`]).
+    StepStarted {
+        /// The step's name.
+        step: String,
+    },
+    /// A setup step succeeded.
+    StepFinished {
+        /// The step's name.
+        step: String,
+        /// How long it took.
+        millis: u64,
+    },
+    /// A setup step failed; a [`EventBody::SetupFailed`] follows.
+    StepFailed {
+        /// The step's name.
+        step: String,
+        /// Why, for the user.
+        reason: String,
+    },
+    /// The setup ended and the host is ready.
+    SetupComplete {
+        /// How long the whole setup took.
+        millis: u64,
+    },
+    /// The setup ended in failure.
+    SetupFailed {
+        /// Why, for the user.
+        reason: String,
+    },
+}
+
+/// A failed request, with a code to switch on and a message for the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message} ({code})")]
+pub struct ProtocolError {
+    /// What kind of failure; clients switch on this, never on the message.
+    pub code: ErrorCode,
+    /// What went wrong and what to do about it.
+    pub message: String,
+}
+
+impl ProtocolError {
+    /// An error with `code` and `message`.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// The closed set of failure kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The request is malformed or not allowed (bad path, conflicting setup, broken frame).
+    InvalidRequest,
+    /// The host cannot serve this request in its current state.
+    NotReady,
+    /// The setup failed; the message carries the reason.
+    SetupFailed,
+    /// Too many requests are already waiting for setup to end.
+    QueueFull,
+    /// The thing asked for does not exist.
+    NotFound,
+    /// The host hit an I/O error.
+    Io,
+    /// A bug or an unexpected failure in the host.
+    Internal,
+    /// The peers speak different protocol versions.
+    Incompatible,
+}
+
+impl ErrorCode {
+    /// The code as it appears on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::NotReady => "not_ready",
+            Self::SetupFailed => "setup_failed",
+            Self::QueueFull => "queue_full",
+            Self::NotFound => "not_found",
+            Self::Io => "io",
+            Self::Internal => "internal",
+            Self::Incompatible => "incompatible",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `Result` as `{"ok": …}` / `{"err": …}` rather than serde's default `{"Ok": …}`.
+mod wire_result {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "snake_case")]
+    enum WireRef<'a, T, E> {
+        Ok(&'a T),
+        Err(&'a E),
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    enum WireOwned<T, E> {
+        Ok(T),
+        Err(E),
+    }
+
+    pub(super) fn serialize<S, T, E>(value: &Result<T, E>, serializer: S) -> Result<S::Ok, S::Error>
+    where
+        S: Serializer,
+        T: Serialize,
+        E: Serialize,
+    {
+        match value {
+            Ok(body) => WireRef::<T, E>::Ok(body),
+            Err(error) => WireRef::<T, E>::Err(error),
+        }
+        .serialize(serializer)
+    }
+
+    pub(super) fn deserialize<'de, D, T, E>(deserializer: D) -> Result<Result<T, E>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de>,
+        E: Deserialize<'de>,
+    {
+        Ok(match WireOwned::<T, E>::deserialize(deserializer)? {
+            WireOwned::Ok(body) => Ok(body),
+            WireOwned::Err(error) => Err(error),
+        })
+    }
+}

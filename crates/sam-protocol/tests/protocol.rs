@@ -1,0 +1,465 @@
+//! The wire format pinned as JSON, the frame limit, and the client against a scripted host
+//! over in-memory pipes.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers fail loudly by design"
+)]
+
+use std::time::Duration;
+
+use sam_protocol::client::{ClientError, HostClient};
+use sam_protocol::frame::{self, FrameError, FrameReader};
+use sam_protocol::{
+    ClientMessage, ErrorCode, Event, EventBody, FileContent, Hello, HostMessage, HostState,
+    Incompatible, MAX_FRAME_BYTES, PROTOCOL_VERSION, ProtocolError, RepoSource, Request,
+    RequestBody, Response, ResponseBody, Secret, SetupPlan, Welcome,
+};
+use serde_json::json;
+use tokio::io::{AsyncWriteExt, DuplexStream};
+
+const DEADLINE: Duration = Duration::from_secs(10);
+
+fn assert_wire<T>(message: &T, expected: serde_json::Value)
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let line = frame::encode(message).unwrap();
+    assert!(line.ends_with('\n') && !line[..line.len() - 1].contains('\n'));
+    let actual: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(actual, expected);
+    let back: T = serde_json::from_value(expected).unwrap();
+    assert_eq!(&back, message);
+}
+
+#[test]
+fn client_messages_have_a_pinned_wire_form() {
+    assert_wire(
+        &ClientMessage::Hello(Hello {
+            protocol: 1,
+            client: "sam-desktop 0.1.0".into(),
+        }),
+        json!({"type": "hello", "protocol": 1, "client": "sam-desktop 0.1.0"}),
+    );
+    assert_wire(
+        &ClientMessage::Request(Request {
+            id: 7,
+            body: RequestBody::ReadFile {
+                path: "src/main.rs".into(),
+                max_bytes: 4096,
+            },
+        }),
+        json!({"type": "request", "id": 7,
+               "body": {"kind": "read_file", "path": "src/main.rs", "max_bytes": 4096}}),
+    );
+    assert_wire(
+        &ClientMessage::Request(Request {
+            id: 8,
+            body: RequestBody::Subscribe { after: Some(41) },
+        }),
+        json!({"type": "request", "id": 8, "body": {"kind": "subscribe", "after": 41}}),
+    );
+    assert_wire(
+        &ClientMessage::Request(Request {
+            id: 9,
+            body: RequestBody::Setup(SetupPlan {
+                workspace_id: "ws-1".into(),
+                repository: RepoSource::GitUrl {
+                    url: "https://example.com/r.git".into(),
+                    branch: Some("main".into()),
+                },
+                checkout_dir: "/home/sam/ws-1".into(),
+                git_token: Some(Secret::new("ghp_wire")),
+            }),
+        }),
+        json!({"type": "request", "id": 9, "body": {
+            "kind": "setup", "workspace_id": "ws-1",
+            "repository": {"kind": "git_url", "url": "https://example.com/r.git", "branch": "main"},
+            "checkout_dir": "/home/sam/ws-1", "git_token": "ghp_wire"}}),
+    );
+    assert_wire(
+        &ClientMessage::Request(Request {
+            id: 10,
+            body: RequestBody::Setup(SetupPlan {
+                workspace_id: "ws-2".into(),
+                repository: RepoSource::LocalPath {
+                    path: "/srv/code".into(),
+                },
+                checkout_dir: "/srv/code".into(),
+                git_token: None,
+            }),
+        }),
+        json!({"type": "request", "id": 10, "body": {
+            "kind": "setup", "workspace_id": "ws-2",
+            "repository": {"kind": "local_path", "path": "/srv/code"},
+            "checkout_dir": "/srv/code"}}),
+    );
+    for (body, kind) in [
+        (RequestBody::Ping, "ping"),
+        (RequestBody::Status, "status"),
+        (RequestBody::Touch, "touch"),
+    ] {
+        assert_wire(
+            &ClientMessage::Request(Request { id: 1, body }),
+            json!({"type": "request", "id": 1, "body": {"kind": kind}}),
+        );
+    }
+}
+
+#[test]
+fn host_messages_have_a_pinned_wire_form() {
+    assert_wire(
+        &HostMessage::Welcome(Welcome {
+            protocol: 1,
+            host_version: "0.1.0".into(),
+            state: HostState::Failed {
+                reason: "no git".into(),
+            },
+        }),
+        json!({"type": "welcome", "protocol": 1, "host_version": "0.1.0",
+               "state": {"state": "failed", "reason": "no git"}}),
+    );
+    assert_wire(
+        &HostMessage::Incompatible(Incompatible {
+            host_protocol: 1,
+            message: "update".into(),
+        }),
+        json!({"type": "incompatible", "host_protocol": 1, "message": "update"}),
+    );
+    assert_wire(
+        &HostMessage::Response(Response {
+            id: 3,
+            result: Ok(ResponseBody::Subscribed { head_seq: 12 }),
+        }),
+        json!({"type": "response", "id": 3, "result": {"ok": {"kind": "subscribed", "head_seq": 12}}}),
+    );
+    assert_wire(
+        &HostMessage::Response(Response {
+            id: 4,
+            result: Err(ProtocolError::new(ErrorCode::QueueFull, "too many")),
+        }),
+        json!({"type": "response", "id": 4, "result": {"err": {"code": "queue_full", "message": "too many"}}}),
+    );
+    assert_wire(
+        &HostMessage::Event(Event {
+            seq: 5,
+            at_ms: 1_700_000_000_000,
+            event: EventBody::StepFinished {
+                step: "clone".into(),
+                millis: 250,
+            },
+        }),
+        json!({"type": "event", "seq": 5, "at_ms": 1_700_000_000_000_u64,
+               "event": {"kind": "step_finished", "step": "clone", "millis": 250}}),
+    );
+    assert_wire(
+        &HostMessage::Fatal(ProtocolError::new(
+            ErrorCode::InvalidRequest,
+            "frame too long",
+        )),
+        json!({"type": "fatal", "code": "invalid_request", "message": "frame too long"}),
+    );
+    let codes = [
+        (ErrorCode::InvalidRequest, "invalid_request"),
+        (ErrorCode::NotReady, "not_ready"),
+        (ErrorCode::SetupFailed, "setup_failed"),
+        (ErrorCode::QueueFull, "queue_full"),
+        (ErrorCode::NotFound, "not_found"),
+        (ErrorCode::Io, "io"),
+        (ErrorCode::Internal, "internal"),
+        (ErrorCode::Incompatible, "incompatible"),
+    ];
+    for (code, text) in codes {
+        assert_eq!(serde_json::to_value(code).unwrap(), json!(text));
+        assert_eq!(code.as_str(), text);
+    }
+}
+
+#[test]
+fn secrets_never_print() {
+    let plan = SetupPlan {
+        workspace_id: "ws".into(),
+        repository: RepoSource::GitUrl {
+            url: "https://example.com/r.git".into(),
+            branch: None,
+        },
+        checkout_dir: "/w".into(),
+        git_token: Some(Secret::new("ghp_dont_print_me")),
+    };
+    let debug = format!("{plan:?} {:?}", RequestBody::Setup(plan.clone()));
+    assert!(!debug.contains("ghp_dont_print_me"), "{debug}");
+    assert!(debug.contains("<redacted>"));
+    assert_eq!(format!("{}", Secret::new("x")), "<redacted>");
+    let other_token = SetupPlan {
+        git_token: Some(Secret::new("another")),
+        ..plan.clone()
+    };
+    assert!(plan.same_target(&other_token));
+}
+
+#[test]
+fn file_content_round_trips_text_and_binary() {
+    let text = FileContent::from_bytes(b"hello\n".to_vec());
+    assert!(matches!(text, FileContent::Utf8 { .. }));
+    assert_eq!(text.to_bytes().unwrap(), b"hello\n");
+    let binary = FileContent::from_bytes(vec![0xff, 0, 1, 2]);
+    assert!(matches!(binary, FileContent::Base64 { .. }));
+    assert_eq!(binary.to_bytes().unwrap(), vec![0xff, 0, 1, 2]);
+}
+
+#[tokio::test]
+async fn a_frame_over_the_limit_is_an_error_not_an_allocation() {
+    let (mut writer, reader) = tokio::io::duplex(64 * 1024);
+    let feeder = tokio::spawn(async move {
+        let chunk = vec![b'x'; 1024 * 1024];
+        // 17 MiB and never a newline: the reader must give up at 16 MiB.
+        for _ in 0..17 {
+            if writer.write_all(&chunk).await.is_err() {
+                return;
+            }
+        }
+        let _ = writer.write_all(b"\n").await;
+    });
+    let mut frames = FrameReader::new(reader);
+    let result = tokio::time::timeout(DEADLINE, frames.next_line())
+        .await
+        .unwrap();
+    assert!(matches!(result, Err(FrameError::TooLong)), "{result:?}");
+    feeder.abort();
+
+    let oversized = "y".repeat(MAX_FRAME_BYTES);
+    assert!(matches!(
+        frame::encode(&oversized),
+        Err(FrameError::TooLong)
+    ));
+}
+
+#[tokio::test]
+async fn a_frame_at_the_limit_is_accepted() {
+    let (mut writer, reader) = tokio::io::duplex(1024 * 1024);
+    let feeder = tokio::spawn(async move {
+        let line = vec![b'z'; MAX_FRAME_BYTES];
+        writer.write_all(&line).await.unwrap();
+        writer.write_all(b"\n{\"a\":1}\n").await.unwrap();
+    });
+    let mut frames = FrameReader::new(reader);
+    let line = frames.next_line().await.unwrap().unwrap();
+    assert_eq!(line.len(), MAX_FRAME_BYTES);
+    let next: serde_json::Value = frames.next().await.unwrap().unwrap();
+    assert_eq!(next, json!({"a": 1}));
+    feeder.await.unwrap();
+}
+
+/// The far side of an in-memory connection, speaking as the host.
+struct ScriptedHost {
+    frames: FrameReader<tokio::io::ReadHalf<DuplexStream>>,
+    writer: tokio::io::WriteHalf<DuplexStream>,
+}
+
+impl ScriptedHost {
+    async fn next(&mut self) -> ClientMessage {
+        tokio::time::timeout(DEADLINE, self.frames.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap()
+    }
+
+    async fn next_request(&mut self) -> Request {
+        match self.next().await {
+            ClientMessage::Request(request) => request,
+            other => panic!("expected a request, got {other:?}"),
+        }
+    }
+
+    async fn send(&mut self, message: HostMessage) {
+        frame::write_frame(&mut self.writer, &message)
+            .await
+            .unwrap();
+    }
+}
+
+/// A client connected to a scripted host that has answered the hello with `answer`.
+async fn pair(answer: HostMessage) -> (Result<HostClient, ClientError>, ScriptedHost) {
+    let (client_side, host_side) = tokio::io::duplex(1024 * 1024);
+    let (client_read, client_write) = tokio::io::split(client_side);
+    let (host_read, host_write) = tokio::io::split(host_side);
+    let mut host = ScriptedHost {
+        frames: FrameReader::new(host_read),
+        writer: host_write,
+    };
+    let connecting = tokio::spawn(async move {
+        HostClient::connect(client_read, client_write, "test-client")
+            .await
+            .map(|(client, welcome)| {
+                assert_eq!(welcome.protocol, PROTOCOL_VERSION);
+                client
+            })
+    });
+    match host.next().await {
+        ClientMessage::Hello(hello) => {
+            assert_eq!(hello.protocol, PROTOCOL_VERSION);
+            assert_eq!(hello.client, "test-client");
+        }
+        other => panic!("expected hello, got {other:?}"),
+    }
+    host.send(answer).await;
+    (connecting.await.unwrap(), host)
+}
+
+fn welcome() -> HostMessage {
+    HostMessage::Welcome(Welcome {
+        protocol: PROTOCOL_VERSION,
+        host_version: "test".into(),
+        state: HostState::Ready,
+    })
+}
+
+#[tokio::test]
+async fn concurrent_requests_are_matched_by_id_whatever_the_answer_order() {
+    let (client, mut host) = pair(welcome()).await;
+    let client = std::sync::Arc::new(client.unwrap());
+    let ping = tokio::spawn({
+        let client = client.clone();
+        async move { client.request(RequestBody::Ping).await }
+    });
+    let touch = tokio::spawn({
+        let client = client.clone();
+        async move { client.request(RequestBody::Touch).await }
+    });
+    let first = host.next_request().await;
+    let second = host.next_request().await;
+    assert_ne!(first.id, second.id);
+    // Answer in reverse order; each caller must still get its own answer.
+    for request in [&second, &first] {
+        let body = match request.body {
+            RequestBody::Ping => ResponseBody::Pong,
+            RequestBody::Touch => ResponseBody::Touched { at_ms: 1 },
+            ref other => panic!("unexpected {other:?}"),
+        };
+        host.send(HostMessage::Response(Response {
+            id: request.id,
+            result: Ok(body),
+        }))
+        .await;
+    }
+    assert_eq!(ping.await.unwrap().unwrap(), ResponseBody::Pong);
+    assert_eq!(
+        touch.await.unwrap().unwrap(),
+        ResponseBody::Touched { at_ms: 1 }
+    );
+
+    let failing = tokio::spawn({
+        let client = client.clone();
+        async move { client.request(RequestBody::Status).await }
+    });
+    let request = host.next_request().await;
+    host.send(HostMessage::Response(Response {
+        id: request.id,
+        result: Err(ProtocolError::new(ErrorCode::NotReady, "later")),
+    }))
+    .await;
+    match failing.await.unwrap() {
+        Err(ClientError::Host(error)) => assert_eq!(error.code, ErrorCode::NotReady),
+        other => panic!("expected a host error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn events_reach_the_receiver_in_order() {
+    let (client, mut host) = pair(welcome()).await;
+    let client = client.unwrap();
+    let mut events = client.events().unwrap();
+    assert!(client.events().is_none(), "the receiver is handed out once");
+    for seq in 1..=3 {
+        host.send(HostMessage::Event(Event {
+            seq,
+            at_ms: 0,
+            event: EventBody::SetupStarted,
+        }))
+        .await;
+    }
+    for seq in 1..=3 {
+        let event = tokio::time::timeout(DEADLINE, events.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(event.seq, seq);
+    }
+}
+
+#[tokio::test]
+async fn a_dropped_connection_fails_every_pending_request() {
+    let (client, mut host) = pair(welcome()).await;
+    let client = std::sync::Arc::new(client.unwrap());
+    let pending: Vec<_> = (0..5)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.request(RequestBody::Status).await })
+        })
+        .collect();
+    for _ in 0..5 {
+        host.next_request().await;
+    }
+    drop(host);
+    for request in pending {
+        let result = tokio::time::timeout(DEADLINE, request)
+            .await
+            .unwrap()
+            .unwrap();
+        match result {
+            Err(ClientError::Disconnected(reason)) => {
+                assert!(reason.contains("closed"), "{reason}");
+            }
+            other => panic!("expected a disconnect, got {other:?}"),
+        }
+    }
+    assert!(!client.is_connected());
+    let later = client.request(RequestBody::Ping).await;
+    assert!(
+        matches!(later, Err(ClientError::Disconnected(_))),
+        "{later:?}"
+    );
+    let mut events = client.events().unwrap();
+    assert!(events.recv().await.is_none(), "the event stream ends too");
+}
+
+#[tokio::test]
+async fn a_fatal_frame_names_the_reason() {
+    let (client, mut host) = pair(welcome()).await;
+    let client = std::sync::Arc::new(client.unwrap());
+    let pending = tokio::spawn({
+        let client = client.clone();
+        async move { client.request(RequestBody::Ping).await }
+    });
+    host.next_request().await;
+    host.send(HostMessage::Fatal(ProtocolError::new(
+        ErrorCode::InvalidRequest,
+        "frame too long",
+    )))
+    .await;
+    match pending.await.unwrap() {
+        Err(ClientError::Disconnected(reason)) => assert!(reason.contains("frame too long")),
+        other => panic!("expected a disconnect, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_incompatible_host_is_reported() {
+    let (client, _host) = pair(HostMessage::Incompatible(Incompatible {
+        host_protocol: 99,
+        message: "update the app".into(),
+    }))
+    .await;
+    match client {
+        Err(ClientError::Incompatible {
+            host_protocol,
+            message,
+        }) => {
+            assert_eq!(host_protocol, 99);
+            assert_eq!(message, "update the app");
+        }
+        other => panic!("expected incompatible, got {other:?}"),
+    }
+}
