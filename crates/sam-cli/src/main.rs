@@ -6,6 +6,7 @@
 mod cloud;
 mod credentials;
 mod output;
+mod workspace;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -40,6 +41,9 @@ enum Command {
     /// Hetzner and Scaleway: locations, sizes with live prices, this install's servers.
     #[command(subcommand)]
     Cloud(cloud::CloudCommand),
+    /// Workspaces: a folder on this computer (the default) or a cloud VM.
+    #[command(subcommand)]
+    Workspace(workspace::WorkspaceCommand),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +53,16 @@ fn main() -> ExitCode {
         Command::Credentials(command) => {
             let json = command.json();
             match credentials::run(command) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    error.report(json);
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::Workspace(command) => {
+            let json = command.json();
+            match workspace::run(command) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {
                     error.report(json);

@@ -1,0 +1,138 @@
+//! `sam workspace …` with the real binary, the real `sam-host` daemon and real git.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test helpers fail loudly by design"
+)]
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{Cli, error_message};
+use sam_testkit::FakeProviders;
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_list_show_delete_a_local_workspace() {
+    let fake = FakeProviders::start().await.unwrap();
+    let cli = Cli::new(&fake);
+    let repo = tempfile::tempdir().unwrap();
+    let project = repo.path().join("my-project");
+    std::fs::create_dir(&project).unwrap();
+    git(&project, &["init", "-q", "-b", "main"]);
+    std::fs::write(project.join("main.rs"), "fn main() {}\n").unwrap();
+    git(&project, &["add", "."]);
+    git(&project, &["commit", "-q", "-m", "one"]);
+
+    let url = format!("file://{}", project.display());
+    let (ok, created) = cli.json(&["workspace", "create", "--repo", &url, "--json"], b"");
+    assert!(ok, "{created}");
+    assert_eq!(
+        created["spec"]["name"], "my-project",
+        "named after the repository"
+    );
+    assert_eq!(created["state"], "ready");
+    let checkout = created["checkoutDir"].as_str().unwrap();
+    assert!(Path::new(checkout).join("main.rs").is_file());
+    let steps: Vec<&str> = created["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["start_host", "checkout"]);
+
+    let (ok, in_place) = cli.json(
+        &[
+            "workspace",
+            "create",
+            "--repo",
+            project.to_str().unwrap(),
+            "--name",
+            "in-place",
+            "--json",
+        ],
+        b"",
+    );
+    assert!(ok, "{in_place}");
+    assert_eq!(in_place["spec"]["repo"]["kind"], "folder");
+
+    let (ok, list) = cli.json(&["workspace", "list", "--json"], b"");
+    assert!(ok, "{list}");
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    let out = cli.run(&["workspace", "show", "my-project"], b"");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("checkout") && text.contains(" ms"), "{text}");
+
+    for name in ["my-project", "in-place"] {
+        let (ok, deleted) = cli.json(&["workspace", "delete", name, "--json"], b"");
+        assert!(ok, "{deleted}");
+        assert_eq!(deleted["state"], "deleted");
+    }
+    assert!(!Path::new(checkout).exists());
+    assert!(
+        project.join("main.rs").is_file(),
+        "the folder used in place stays"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_and_failures_are_clear() {
+    let fake = FakeProviders::start().await.unwrap();
+    let cli = Cli::new(&fake);
+    let (ok, out) = cli.json(
+        &["workspace", "create", "--repo", "/no/such/folder", "--json"],
+        b"",
+    );
+    assert!(!ok);
+    assert_eq!(out["error"]["code"], "invalid_input");
+    assert!(error_message(&out).contains("no folder"), "{out}");
+
+    let missing = tempfile::tempdir().unwrap();
+    let url = format!("file://{}/absent", missing.path().display());
+    let (ok, out) = cli.json(
+        &[
+            "workspace",
+            "create",
+            "--repo",
+            &url,
+            "--name",
+            "absent",
+            "--json",
+        ],
+        b"",
+    );
+    assert!(!ok);
+    assert!(
+        error_message(&out).contains("Setting up the workspace failed"),
+        "{out}"
+    );
+    let (ok, shown) = cli.json(&["workspace", "show", "absent", "--json"], b"");
+    assert!(ok);
+    assert_eq!(shown["state"], "failed");
+    assert!(
+        shown["failure"].as_str().unwrap().contains("clone"),
+        "{shown}"
+    );
+
+    let (ok, out) = cli.json(&["workspace", "show", "nothing", "--json"], b"");
+    assert!(!ok);
+    assert_eq!(out["error"]["code"], "not_found");
+    let (ok, _) = cli.json(&["workspace", "delete", "absent", "--json"], b"");
+    assert!(ok);
+}

@@ -1,0 +1,473 @@
+//! Workspaces: where an agent works. This crate owns the workspace records (claimed in SQLite
+//! before anything else happens), their lifecycle, the per-step timings of provisioning, and
+//! the local default: a folder on this computer with its own `sam-host` daemon, started
+//! detached so it survives an app restart. Remote workspaces (a cloud VM reached over SSH)
+//! build on the same records and the same host protocol.
+//!
+//! This crate never imports `tauri`; the app and the CLI call the same [`Workspaces`].
+
+mod error;
+mod host_link;
+mod model;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use sam_protocol::{RepoSource, RequestBody, ResponseBody, Secret, SetupPlan};
+use sam_store::{Store, WorkspaceKind, WorkspaceRow};
+use serde::{Deserialize, Serialize};
+
+pub use error::WorkspaceError;
+pub use host_link::HostLink;
+pub use model::{Lifecycle, Provider, Repo, StepTiming, Workspace, WorkspaceSpec};
+
+/// Environment variable naming the `sam-host` binary, for installs that keep it elsewhere.
+pub const HOST_BINARY_VAR: &str = "SAM_HOST_BINARY";
+
+/// Step names, as stored and shown.
+pub mod steps {
+    /// Starting (or finding) the workspace's `sam-host` and shaking hands with it.
+    pub const START_HOST: &str = "start_host";
+    /// Cloning the repository, or checking the folder used in place.
+    pub const CHECKOUT: &str = "checkout";
+}
+
+/// Where a workspace lives once placed: stored as JSON in the record's `server` column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+struct Placement {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    checkout_dir: Option<PathBuf>,
+}
+
+/// Every workspace operation, for the app and the CLI alike.
+#[derive(Debug, Clone)]
+pub struct Workspaces {
+    store: Arc<Store>,
+    root: PathBuf,
+    host_binary: PathBuf,
+}
+
+impl Workspaces {
+    /// Workspaces recorded in `store`, with local workspaces' files under
+    /// `<data_dir>/workspaces/<id>/`, using the `sam-host` program at `host_binary`.
+    pub fn new(store: Arc<Store>, data_dir: &Path, host_binary: PathBuf) -> Self {
+        Self {
+            store,
+            root: data_dir.join("workspaces"),
+            host_binary,
+        }
+    }
+
+    /// The `sam-host` program: `$SAM_HOST_BINARY`, else the `sam-host` next to the running
+    /// executable (where the app bundle and `cargo build` put it).
+    pub fn locate_host_binary() -> PathBuf {
+        if let Some(path) = std::env::var_os(HOST_BINARY_VAR).filter(|p| !p.is_empty()) {
+            return PathBuf::from(path);
+        }
+        let name = format!("sam-host{}", std::env::consts::EXE_SUFFIX);
+        std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(|dir| dir.join(&name)))
+            .unwrap_or_else(|| PathBuf::from(name))
+    }
+
+    fn dir(&self, id: &str) -> PathBuf {
+        self.root.join(id)
+    }
+
+    fn state_dir(&self, id: &str) -> PathBuf {
+        self.dir(id).join("host")
+    }
+
+    /// Creates a workspace and provisions it to `Ready`. The record is claimed first, so a
+    /// failure leaves a `Failed` workspace with its reason (and a retry), never nothing.
+    /// `git_token` (a GitHub token from the vault) reaches git through the host only.
+    ///
+    /// # Errors
+    /// Invalid input before anything is recorded; afterwards the failure is also on the record.
+    pub async fn create(
+        &self,
+        spec: WorkspaceSpec,
+        git_token: Option<Secret>,
+    ) -> Result<Workspace, WorkspaceError> {
+        let spec = self.check_spec(spec)?;
+        let id = new_id();
+        let now = unix_now();
+        let spec_json = serde_json::to_string(&spec)
+            .map_err(|e| WorkspaceError::InvalidInput(e.to_string()))?;
+        self.store.insert_workspace(&WorkspaceRow {
+            id: id.clone(),
+            name: spec.name.clone(),
+            kind: match spec.provider {
+                Provider::Local => WorkspaceKind::Local,
+                Provider::Hetzner | Provider::Scaleway => WorkspaceKind::Remote,
+            },
+            provider: spec.provider.as_str().to_owned(),
+            state: Lifecycle::Requested.as_str().to_owned(),
+            spec: spec_json,
+            server: None,
+            host_key: None,
+            failure: None,
+            created_at: now,
+            updated_at: now,
+        })?;
+        tracing::info!(workspace = %id, provider = spec.provider.as_str(), "workspace claimed");
+        self.provision(&id, &spec, git_token).await
+    }
+
+    /// Runs provisioning again for a workspace that failed or was interrupted (an app that quit
+    /// mid-way). Every step is safe to repeat.
+    ///
+    /// # Errors
+    /// When the workspace does not exist or is deleted, or provisioning fails again.
+    pub async fn retry(
+        &self,
+        id_or_name: &str,
+        git_token: Option<Secret>,
+    ) -> Result<Workspace, WorkspaceError> {
+        let row = self.row(id_or_name)?;
+        if Lifecycle::parse(&row.state) == Lifecycle::Deleted {
+            return Err(WorkspaceError::InvalidInput(format!(
+                "\"{}\" was deleted; create a new workspace instead",
+                row.name
+            )));
+        }
+        let spec = spec_of(&row)?;
+        self.provision(&row.id, &spec, git_token).await
+    }
+
+    async fn provision(
+        &self,
+        id: &str,
+        spec: &WorkspaceSpec,
+        git_token: Option<Secret>,
+    ) -> Result<Workspace, WorkspaceError> {
+        if spec.provider != Provider::Local {
+            let reason = format!(
+                "{} workspaces are provisioned by a later version of SAM Desktop",
+                spec.provider.as_str()
+            );
+            self.store.set_workspace_state(
+                id,
+                Lifecycle::Failed.as_str(),
+                Some(&reason),
+                unix_now(),
+            )?;
+            return Err(WorkspaceError::InvalidInput(reason));
+        }
+        self.store
+            .set_workspace_state(id, Lifecycle::Provisioning.as_str(), None, unix_now())?;
+        match self.provision_local(id, spec, git_token).await {
+            Ok(placement) => {
+                let json = serde_json::to_string(&placement)
+                    .map_err(|e| WorkspaceError::InvalidInput(e.to_string()))?;
+                self.store
+                    .set_workspace_server(id, Some(&json), unix_now())?;
+                self.store
+                    .set_workspace_state(id, Lifecycle::Ready.as_str(), None, unix_now())?;
+                tracing::info!(workspace = %id, "workspace ready");
+                self.get(id)
+            }
+            Err(error) => {
+                let reason = error.to_string();
+                self.store.set_workspace_state(
+                    id,
+                    Lifecycle::Failed.as_str(),
+                    Some(&reason),
+                    unix_now(),
+                )?;
+                tracing::warn!(workspace = %id, %reason, "workspace provisioning failed");
+                Err(error)
+            }
+        }
+    }
+
+    async fn provision_local(
+        &self,
+        id: &str,
+        spec: &WorkspaceSpec,
+        git_token: Option<Secret>,
+    ) -> Result<Placement, WorkspaceError> {
+        let link = self
+            .step(
+                id,
+                steps::START_HOST,
+                HostLink::local(&self.host_binary, &self.state_dir(id)),
+            )
+            .await?;
+        let repository = match &spec.repo {
+            Repo::Url { url } => RepoSource::GitUrl {
+                url: url.clone(),
+                branch: spec.branch.clone(),
+            },
+            Repo::Folder { path } => RepoSource::LocalPath {
+                path: path.to_string_lossy().into_owned(),
+            },
+        };
+        let plan = SetupPlan {
+            workspace_id: id.to_owned(),
+            repository,
+            checkout_dir: self.dir(id).join("checkout").to_string_lossy().into_owned(),
+            git_token,
+        };
+        let setup = async {
+            match link.request(RequestBody::Setup(plan)).await {
+                Ok(ResponseBody::SetupReady { checkout_dir }) => Ok(PathBuf::from(checkout_dir)),
+                Ok(other) => Err(WorkspaceError::Host(format!(
+                    "unexpected answer to setup: {other:?}"
+                ))),
+                Err(sam_protocol::client::ClientError::Host(error)) => {
+                    Err(WorkspaceError::SetupFailed(error.message))
+                }
+                Err(other) => Err(WorkspaceError::Host(other.to_string())),
+            }
+        };
+        let checkout_dir = self.step(id, steps::CHECKOUT, setup).await?;
+        Ok(Placement {
+            checkout_dir: Some(checkout_dir),
+        })
+    }
+
+    /// Runs one step, recording its start, end and outcome.
+    async fn step<T>(
+        &self,
+        id: &str,
+        step: &str,
+        work: impl Future<Output = Result<T, WorkspaceError>>,
+    ) -> Result<T, WorkspaceError> {
+        let started = Instant::now();
+        self.store.step_started(id, step, unix_now_ms())?;
+        let outcome = work.await;
+        let finished = unix_now_ms();
+        let detail = outcome.as_ref().err().map(ToString::to_string);
+        self.store
+            .step_finished(id, step, outcome.is_ok(), finished, detail.as_deref())?;
+        tracing::info!(workspace = %id, step, millis = started.elapsed().as_millis() as u64, ok = outcome.is_ok(), "provisioning step");
+        outcome
+    }
+
+    /// Connects to a ready local workspace's host (starting its daemon again if it stopped,
+    /// e.g. after a reboot).
+    ///
+    /// # Errors
+    /// When the workspace does not exist, is not local, or its host does not answer.
+    pub async fn attach(&self, id_or_name: &str) -> Result<HostLink, WorkspaceError> {
+        let row = self.row(id_or_name)?;
+        if row.provider != Provider::Local.as_str() {
+            return Err(WorkspaceError::InvalidInput(
+                "only local workspaces can be attached in this version".into(),
+            ));
+        }
+        HostLink::local(&self.host_binary, &self.state_dir(&row.id)).await
+    }
+
+    /// Every workspace, newest first (deleted ones included, for their chat history).
+    ///
+    /// # Errors
+    /// When the database cannot be read or a record is unreadable.
+    pub fn list(&self) -> Result<Vec<Workspace>, WorkspaceError> {
+        self.store
+            .workspace_rows()?
+            .iter()
+            .map(|row| self.workspace_of(row))
+            .collect()
+    }
+
+    /// One workspace by id or name.
+    ///
+    /// # Errors
+    /// When there is none.
+    pub fn get(&self, id_or_name: &str) -> Result<Workspace, WorkspaceError> {
+        self.workspace_of(&self.row(id_or_name)?)
+    }
+
+    /// Deletes a workspace: stops its host, removes what SAM made for it (a clone; never a
+    /// folder used in place), and keeps the record as `Deleted` so its chat history stays.
+    /// Deleting a deleted workspace is success.
+    ///
+    /// # Errors
+    /// When there is no such workspace or its files cannot be removed.
+    pub async fn delete(&self, id_or_name: &str) -> Result<Workspace, WorkspaceError> {
+        let row = self.row(id_or_name)?;
+        if Lifecycle::parse(&row.state) == Lifecycle::Deleted {
+            return self.workspace_of(&row);
+        }
+        self.store
+            .set_workspace_state(&row.id, Lifecycle::Stopping.as_str(), None, unix_now())?;
+        self.stop_host(&row.id).await;
+        let dir = self.dir(&row.id);
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(WorkspaceError::io(format!(
+                "Could not remove {}",
+                dir.display()
+            )))?;
+        }
+        self.store
+            .set_workspace_state(&row.id, Lifecycle::Deleted.as_str(), None, unix_now())?;
+        tracing::info!(workspace = %row.id, "workspace deleted");
+        self.get(&row.id)
+    }
+
+    /// Asks a local workspace's daemon for its pid and sends it SIGTERM. A daemon that is not
+    /// running needs nothing; one that does not answer stops by itself once its socket is
+    /// removed with the workspace's folder.
+    async fn stop_host(&self, id: &str) {
+        let state_dir = self.state_dir(id);
+        if !state_dir.join("host.sock").exists() {
+            return;
+        }
+        let Ok(link) = HostLink::local(&self.host_binary, &state_dir).await else {
+            return;
+        };
+        // Only a real daemon's pid: never 0 or 1, which would signal a process group or init.
+        if let Ok(ResponseBody::Status(status)) = link.request(RequestBody::Status).await
+            && status.pid > 1
+            && let Some(pid) = i32::try_from(status.pid)
+                .ok()
+                .and_then(rustix::process::Pid::from_raw)
+            && let Err(error) = rustix::process::kill_process(pid, rustix::process::Signal::TERM)
+        {
+            tracing::warn!(%error, "could not stop the workspace host");
+        }
+    }
+
+    fn row(&self, id_or_name: &str) -> Result<WorkspaceRow, WorkspaceError> {
+        self.store
+            .workspace(id_or_name)?
+            .ok_or_else(|| WorkspaceError::NotFound(id_or_name.chars().take(80).collect()))
+    }
+
+    fn workspace_of(&self, row: &WorkspaceRow) -> Result<Workspace, WorkspaceError> {
+        let spec = spec_of(row)?;
+        let placement: Placement = row
+            .server
+            .as_deref()
+            .and_then(|json| serde_json::from_str(json).ok())
+            .unwrap_or_default();
+        let steps = self
+            .store
+            .steps(&row.id)?
+            .into_iter()
+            .map(|s| StepTiming {
+                millis: s
+                    .finished_at_ms
+                    .and_then(|end| u64::try_from(end - s.started_at_ms).ok()),
+                step: s.step,
+                state: s.state,
+                detail: s.detail,
+            })
+            .collect();
+        Ok(Workspace {
+            id: row.id.clone(),
+            spec,
+            state: Lifecycle::parse(&row.state),
+            failure: row.failure.clone(),
+            checkout_dir: placement.checkout_dir,
+            steps,
+            created_at: row.created_at,
+        })
+    }
+
+    fn check_spec(&self, mut spec: WorkspaceSpec) -> Result<WorkspaceSpec, WorkspaceError> {
+        let name = spec.name.trim().to_owned();
+        let valid = !name.is_empty()
+            && name.len() <= 40
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !name.starts_with('-')
+            && !name.ends_with('-');
+        if !valid {
+            return Err(WorkspaceError::InvalidInput(
+                "A workspace name is 1 to 40 lower-case letters, digits or dashes, not starting or ending with a dash.".into(),
+            ));
+        }
+        let taken = self
+            .store
+            .workspace_rows()?
+            .into_iter()
+            .any(|row| row.name == name && Lifecycle::parse(&row.state) != Lifecycle::Deleted);
+        if taken {
+            return Err(WorkspaceError::InvalidInput(format!(
+                "A workspace named \"{name}\" already exists. Pick another name."
+            )));
+        }
+        spec.name = name;
+        match &mut spec.repo {
+            Repo::Folder { path } => {
+                if !path.is_absolute() {
+                    return Err(WorkspaceError::InvalidInput(
+                        "The folder must be an absolute path.".into(),
+                    ));
+                }
+                if !path.is_dir() {
+                    return Err(WorkspaceError::InvalidInput(format!(
+                        "There is no folder at {}.",
+                        path.display()
+                    )));
+                }
+                if spec.branch.is_some() {
+                    return Err(WorkspaceError::InvalidInput(
+                        "A folder is used as it is: switch its branch with git, not with --branch."
+                            .into(),
+                    ));
+                }
+            }
+            Repo::Url { url } => {
+                let trimmed = url.trim();
+                let known_scheme = ["https://", "http://", "ssh://", "git://", "file://"]
+                    .iter()
+                    .any(|s| trimmed.starts_with(s))
+                    || (trimmed.contains('@') && trimmed.contains(':'));
+                if !known_scheme
+                    || trimmed.starts_with('-')
+                    || trimmed.chars().any(char::is_whitespace)
+                {
+                    return Err(WorkspaceError::InvalidInput(format!(
+                        "\"{}\" is not a repository URL: use https://…, ssh://…, git@host:path or file://…, or a folder path.",
+                        trimmed.chars().take(200).collect::<String>()
+                    )));
+                }
+                *url = trimmed.to_owned();
+            }
+        }
+        if let Some(branch) = &spec.branch
+            && (branch.is_empty()
+                || branch.starts_with('-')
+                || branch.len() > 200
+                || branch.chars().any(|c| c.is_whitespace() || c.is_control()))
+        {
+            return Err(WorkspaceError::InvalidInput(format!(
+                "\"{}\" is not a branch name.",
+                branch.chars().take(80).collect::<String>()
+            )));
+        }
+        Ok(spec)
+    }
+}
+
+fn spec_of(row: &WorkspaceRow) -> Result<WorkspaceSpec, WorkspaceError> {
+    serde_json::from_str(&row.spec).map_err(|e| {
+        WorkspaceError::InvalidInput(format!(
+            "the record of workspace {} is unreadable ({e}); it was written by a newer SAM",
+            row.id
+        ))
+    })
+}
+
+/// 16 hex characters: valid in cloud labels, file names and host journals.
+fn new_id() -> String {
+    format!("{:016x}", fastrand::u64(..))
+}
+
+fn unix_now() -> i64 {
+    unix_now_ms() / 1000
+}
+
+fn unix_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or_default()
+}

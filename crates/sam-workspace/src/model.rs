@@ -1,0 +1,148 @@
+//! What a workspace is to the layers above: what was asked for, where it stands, and how each
+//! provisioning step went.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// Where a workspace runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provider {
+    /// A folder on this computer: no account, no cloud (the default).
+    Local,
+    /// A Hetzner Cloud server.
+    Hetzner,
+    /// A Scaleway instance.
+    Scaleway,
+}
+
+impl Provider {
+    /// `local`, `hetzner`, `scaleway`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Local => "local",
+            Provider::Hetzner => "hetzner",
+            Provider::Scaleway => "scaleway",
+        }
+    }
+
+    /// Parses [`Self::as_str`].
+    pub fn parse(name: &str) -> Option<Self> {
+        [Provider::Local, Provider::Hetzner, Provider::Scaleway]
+            .into_iter()
+            .find(|p| p.as_str() == name)
+    }
+}
+
+/// Where the code comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Repo {
+    /// A git repository to clone (`https://`, `ssh://`, `file://`, `git@host:path`).
+    Url {
+        /// The URL.
+        url: String,
+    },
+    /// A folder on this computer, used in place (never moved, never deleted by SAM).
+    Folder {
+        /// An absolute path.
+        path: PathBuf,
+    },
+}
+
+/// What the user asked for. Stored as JSON on the workspace record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceSpec {
+    /// A short name: lower-case letters, digits and dashes.
+    pub name: String,
+    /// Where it runs.
+    pub provider: Provider,
+    /// The code.
+    pub repo: Repo,
+    /// The branch to check out; the repository's default when `None`.
+    #[serde(default)]
+    pub branch: Option<String>,
+}
+
+/// A workspace's life stage: one state machine for the UI, the CLI and timers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lifecycle {
+    /// Claimed; nothing done yet.
+    Requested,
+    /// Steps are running.
+    Provisioning,
+    /// Agents can work here.
+    Ready,
+    /// Being deleted.
+    Stopping,
+    /// Gone (its chat history stays).
+    Deleted,
+    /// A step failed; the reason is on the record.
+    Failed,
+}
+
+impl Lifecycle {
+    /// The stored word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lifecycle::Requested => "requested",
+            Lifecycle::Provisioning => "provisioning",
+            Lifecycle::Ready => "ready",
+            Lifecycle::Stopping => "stopping",
+            Lifecycle::Deleted => "deleted",
+            Lifecycle::Failed => "failed",
+        }
+    }
+
+    /// Parses [`Self::as_str`]; an unknown word (from a newer build) reads as `Failed`, the
+    /// state that offers a retry or a delete.
+    pub fn parse(word: &str) -> Self {
+        [
+            Lifecycle::Requested,
+            Lifecycle::Provisioning,
+            Lifecycle::Ready,
+            Lifecycle::Stopping,
+            Lifecycle::Deleted,
+            Lifecycle::Failed,
+        ]
+        .into_iter()
+        .find(|l| l.as_str() == word)
+        .unwrap_or(Lifecycle::Failed)
+    }
+}
+
+/// How one provisioning step went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepTiming {
+    /// The step's name (`start_host`, `checkout`, …).
+    pub step: String,
+    /// `running`, `done` or `failed`.
+    pub state: String,
+    /// How long it took, once finished.
+    pub millis: Option<u64>,
+    /// Why it failed, when it did.
+    pub detail: Option<String>,
+}
+
+/// A workspace as the UI and the CLI show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Workspace {
+    /// Its id (16 hex characters), the same in the host journal and cloud labels.
+    pub id: String,
+    /// What was asked for.
+    pub spec: WorkspaceSpec,
+    /// Where it stands.
+    pub state: Lifecycle,
+    /// Why it failed, when it did.
+    pub failure: Option<String>,
+    /// The checkout the agents work in, once known.
+    pub checkout_dir: Option<PathBuf>,
+    /// Each step with its timing, in order.
+    pub steps: Vec<StepTiming>,
+    /// Creation time, UNIX seconds.
+    pub created_at: i64,
+}
