@@ -7,5 +7,6 @@ scripts/setup.sh
 echo "building the UI"
 (cd ui && npm run build --silent)
 echo "building SAM Desktop (the first build takes a few minutes)"
-cargo build --locked --release -p sam-desktop -p sam-cli
+# sam-host is the workspace daemon the app starts for each workspace; it sits next to the app.
+cargo build --locked --release -p sam-desktop -p sam-cli -p sam-host
 exec "${CARGO_TARGET_DIR:-target}/release/sam-desktop" "$@"

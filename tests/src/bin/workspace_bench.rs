@@ -2,7 +2,7 @@
 //! daemon, from the claim to `Ready`. Prints each run and the median; the target is
 //! ≤ 2 s median.
 //!
-//! `cargo build --release -p sam-host -p sam-e2e --bin workspace-bench &&
+//! `cargo build --release -p sam-host && cargo build --release -p sam-e2e --bin workspace-bench &&
 //!  target/release/workspace-bench [--runs N]`
 
 #![allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
