@@ -19,7 +19,10 @@ APT_BUILD=(build-essential pkg-config curl file libwebkit2gtk-4.1-dev libayatana
 # Tests: a virtual display, a private session bus, a real keyring daemon, the WebKit driver.
 # cloud-init: its `cloud-init schema` validates the user-data SAM renders for workspace VMs
 # (python3-yaml comes with it). Installed without recommends it adds no running service.
-APT_TEST=(xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools webkit2gtk-driver util-linux cloud-init)
+# openssh-server: the tests run a private sshd on loopback as a workspace host (never the
+# system service).
+APT_TEST=(xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools webkit2gtk-driver util-linux cloud-init
+          openssh-server)
 
 packages=("${APT_BUILD[@]}")
 $want_test && packages+=("${APT_TEST[@]}")

@@ -140,6 +140,21 @@ impl FakeProviders {
         knobs(&mut self.shared.lock(), provider).boot_polls = polls;
     }
 
+    /// Servers get this public IPv4 from now on (`None`: the documentation ranges again), e.g.
+    /// `127.0.0.1` to send a workspace to a real SSH server a test runs on loopback.
+    ///
+    /// # Panics
+    /// For providers other than Hetzner and Scaleway.
+    pub fn set_fixed_ipv4(&self, provider: Provider, ip: Option<&str>) {
+        let mut inner = self.shared.lock();
+        let ip = ip.map(str::to_owned);
+        match provider {
+            Provider::Hetzner => inner.hetzner.set_fixed_ipv4(ip),
+            Provider::Scaleway => inner.scaleway.set_fixed_ipv4(ip),
+            other => panic!("{other:?} has no servers"),
+        }
+    }
+
     /// Hetzner actions stay `running` for this many GETs before `success`. Default 1.
     pub fn set_action_polls(&self, polls: u32) {
         self.shared.lock().hetzner.action_polls = fakes::hetzner::ActionPolls(polls);

@@ -36,6 +36,13 @@ pub(crate) struct State {
     ssh_keys: ssh_keys::SshKeys,
 }
 
+impl State {
+    /// Every new server (Hetzner) or boot (Scaleway) gets this public IPv4.
+    pub(crate) fn set_fixed_ipv4(&mut self, ip: Option<String>) {
+        self.servers.fixed_ipv4 = ip;
+    }
+}
+
 /// How many GETs an action stays `running` for.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ActionPolls(pub(crate) u32);

@@ -133,6 +133,8 @@ pub(super) struct Servers {
     next_action_id: u64,
     /// Addresses come from TEST-NET-3 (203.0.113.0/24) and 2001:db8::/32, one per server.
     next_address: u64,
+    /// Every new server gets this IPv4 instead (a test's real SSH host on loopback).
+    pub(super) fixed_ipv4: Option<String>,
 }
 
 impl Default for Servers {
@@ -143,6 +145,7 @@ impl Default for Servers {
             next_server_id: 42_000_001,
             next_action_id: 310_000_001,
             next_address: 0,
+            fixed_ipv4: None,
         }
     }
 }
@@ -407,7 +410,10 @@ impl Servers {
         let n = self.next_address;
         let v4 = ipv4.then(|| Address {
             id: 70_000_000 + n,
-            ip: format!("203.0.113.{}", n % 254 + 1),
+            ip: self
+                .fixed_ipv4
+                .clone()
+                .unwrap_or_else(|| format!("203.0.113.{}", n % 254 + 1)),
         });
         let v6 = ipv6.then(|| Address {
             id: 80_000_000 + n,

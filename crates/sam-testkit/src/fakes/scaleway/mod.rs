@@ -41,6 +41,13 @@ pub(crate) struct State {
 }
 
 impl State {
+    /// Every new server (Hetzner) or boot (Scaleway) gets this public IPv4.
+    pub(crate) fn set_fixed_ipv4(&mut self, ip: Option<String>) {
+        self.servers.fixed_ipv4 = ip;
+    }
+}
+
+impl State {
     pub(crate) fn servers(&self) -> Vec<FakeServer> {
         self.servers.snapshot()
     }

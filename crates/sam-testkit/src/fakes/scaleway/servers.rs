@@ -215,6 +215,8 @@ pub(super) struct Servers {
     servers: Vec<Server>,
     /// Dynamic IPs come from TEST-NET-2 (198.51.100.0/24), one per boot.
     addresses_issued: u64,
+    /// Every boot gets this IPv4 instead (a test's real SSH host on loopback).
+    pub(super) fixed_ipv4: Option<String>,
 }
 
 fn unknown_server(id: &str) -> Reply {
@@ -344,7 +346,9 @@ impl Servers {
 
     fn next_address(&mut self) -> String {
         self.addresses_issued += 1;
-        format!("198.51.100.{}", self.addresses_issued % 254 + 1)
+        self.fixed_ipv4
+            .clone()
+            .unwrap_or_else(|| format!("198.51.100.{}", self.addresses_issued % 254 + 1))
     }
 
     /// The server is running now: it gets its dynamic IP, if it wants one.
