@@ -7,7 +7,9 @@ use std::sync::Arc;
 use clap::{Subcommand, ValueEnum};
 use sam_core::{ApiError, ErrorCode};
 use sam_secrets::CredentialKind;
-use sam_workspace::{Provider, Repo, Workspace, WorkspaceError, WorkspaceSpec, Workspaces};
+use sam_workspace::{
+    Provider, Repo, VaultRemote, Workspace, WorkspaceError, WorkspaceSpec, Workspaces,
+};
 
 use crate::credentials::open_vault;
 use crate::output::{CliError, print_json};
@@ -35,6 +37,12 @@ pub enum WorkspaceCommand {
         /// A short name (default: from the repository).
         #[arg(long)]
         name: Option<String>,
+        /// Cloud only: small, medium (default), large, or the provider's size name.
+        #[arg(long)]
+        size: Option<String>,
+        /// Cloud only: an allowed location or zone, best first (repeat for fallbacks).
+        #[arg(long = "location")]
+        locations: Vec<String>,
         #[arg(long)]
         json: bool,
     },
@@ -83,7 +91,9 @@ fn workspace_error(error: WorkspaceError) -> CliError {
         WorkspaceError::Io { .. } => ErrorCode::Io,
         WorkspaceError::HostBinaryMissing(_)
         | WorkspaceError::Host(_)
-        | WorkspaceError::SetupFailed(_) => ErrorCode::Unavailable,
+        | WorkspaceError::SetupFailed(_)
+        | WorkspaceError::Cloud(_)
+        | WorkspaceError::Ssh(_) => ErrorCode::Unavailable,
     };
     CliError(ApiError::new(code, error.to_string()))
 }
@@ -118,7 +128,9 @@ pub fn run(command: WorkspaceCommand) -> Result<(), CliError> {
             .map_err(|e| CliError::database(e.to_string()))?
             .0,
     );
-    let workspaces = Workspaces::new(store, &paths.data_dir, Workspaces::locate_host_binary());
+    let remote = VaultRemote::new(vault.clone()).map_err(workspace_error)?;
+    let workspaces = Workspaces::new(store, &paths.data_dir, Workspaces::locate_host_binary())
+        .with_remote(Arc::new(remote));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -131,6 +143,8 @@ pub fn run(command: WorkspaceCommand) -> Result<(), CliError> {
                 repo,
                 branch,
                 name,
+                size,
+                locations,
                 ..
             } => {
                 let looks_like_url =
@@ -167,6 +181,8 @@ pub fn run(command: WorkspaceCommand) -> Result<(), CliError> {
                     },
                     repo: repo_spec,
                     branch,
+                    size,
+                    locations,
                 };
                 let created = workspaces
                     .create(spec, token)
@@ -187,10 +203,11 @@ pub fn run(command: WorkspaceCommand) -> Result<(), CliError> {
                 }
                 lines(all.iter().map(|w| {
                     format!(
-                        "{:<24} {:<9} {:<13} {}",
+                        "{:<24} {:<9} {:<13} {:<16} {}",
                         w.spec.name,
                         w.spec.provider.as_str(),
                         w.state.as_str(),
+                        w.address.as_deref().unwrap_or("-"),
                         w.checkout_dir
                             .as_ref()
                             .map(|p| p.display().to_string())
@@ -233,6 +250,9 @@ fn report(workspace: &Workspace, json: bool) -> Result<(), CliError> {
         workspace.id,
         workspace.state.as_str()
     )];
+    if let Some(address) = &workspace.address {
+        out.push(format!("  address: {address}"));
+    }
     if let Some(dir) = &workspace.checkout_dir {
         out.push(format!("  checkout: {}", dir.display()));
     }

@@ -124,7 +124,7 @@ pub struct SshKeyRef {
 
 /// Where to find a server: its id and the location (zone) it lives in. Scaleway needs both
 /// for every call; Hetzner ids are global but the location is kept for display and listing.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct ServerId {
     /// The location or zone.
     pub location: String,

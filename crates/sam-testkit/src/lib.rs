@@ -21,6 +21,7 @@ mod cloud;
 mod fakes;
 mod leaks;
 mod server;
+pub mod sshd;
 
 pub use cloud::{FakeServer, FakeSshKey, SeedServer};
 pub use leaks::files_containing;

@@ -23,6 +23,12 @@ pub enum WorkspaceError {
     /// Setting the workspace up failed (a clone that failed, a missing branch).
     #[error("Setting up the workspace failed: {0}")]
     SetupFailed(String),
+    /// The cloud provider refused or failed.
+    #[error(transparent)]
+    Cloud(#[from] sam_cloud::CloudError),
+    /// SSH to the workspace's server failed.
+    #[error("SSH to the workspace failed: {0}")]
+    Ssh(#[from] sam_ssh::SshError),
     /// The local database failed.
     #[error("The local database failed: {0}")]
     Store(#[from] sam_store::StoreError),

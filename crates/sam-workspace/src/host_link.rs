@@ -20,8 +20,9 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(20);
 pub struct HostLink {
     client: HostClient,
     welcome: Welcome,
-    /// The `sam-host connect` bridge; killing it closes the connection, never the daemon.
-    _bridge: Child,
+    /// The local `sam-host connect` bridge; killing it closes the connection, never the
+    /// daemon. Remote links need none: the SSH stream lives in the client's tasks.
+    _bridge: Option<Child>,
 }
 
 impl HostLink {
@@ -74,8 +75,17 @@ impl HostLink {
         Ok(Self {
             client,
             welcome,
-            _bridge: bridge,
+            _bridge: Some(bridge),
         })
+    }
+
+    /// A link over an already shaken-hands client (a remote host over SSH).
+    pub(crate) fn from_parts(client: HostClient, welcome: Welcome) -> Self {
+        Self {
+            client,
+            welcome,
+            _bridge: None,
+        }
     }
 
     /// The host's greeting: its version and state at connect time.

@@ -9,6 +9,8 @@
 mod error;
 mod host_link;
 mod model;
+mod remote;
+mod vault_remote;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -21,6 +23,8 @@ use serde::{Deserialize, Serialize};
 pub use error::WorkspaceError;
 pub use host_link::HostLink;
 pub use model::{Lifecycle, Provider, Repo, StepTiming, Workspace, WorkspaceSpec};
+pub use remote::{RemoteFactory, RemoteSetup, SshSettings};
+pub use vault_remote::{DEFAULT_WATCHDOG_MINUTES, VaultRemote};
 
 /// Environment variable naming the `sam-host` binary, for installs that keep it elsewhere.
 pub const HOST_BINARY_VAR: &str = "SAM_HOST_BINARY";
@@ -31,11 +35,28 @@ pub mod steps {
     pub const START_HOST: &str = "start_host";
     /// Cloning the repository, or checking the folder used in place.
     pub const CHECKOUT: &str = "checkout";
+    /// Registering this install's SSH key with the cloud provider.
+    pub const ENSURE_SSH_KEY: &str = "ensure_ssh_key";
+    /// Creating the server (or finding the one an interrupted attempt made).
+    pub const CREATE_SERVER: &str = "create_server";
+    /// Waiting until the server runs with a public IPv4.
+    pub const WAIT_FOR_IP: &str = "wait_for_ip";
+    /// Waiting until SSH answers with the pinned host key.
+    pub const WAIT_FOR_SSH: &str = "wait_for_ssh";
+    /// Uploading `sam-host` (skipped when the same build is there).
+    pub const UPLOAD_HOST: &str = "upload_host";
 }
 
-/// Where a workspace lives once placed: stored as JSON in the record's `server` column.
+/// Where a workspace lives once placed: stored as JSON in the record's `server` column. A
+/// remote workspace's server id is written the moment it is known.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 struct Placement {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    server: Option<sam_cloud::ServerId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ipv4: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    home: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     checkout_dir: Option<PathBuf>,
 }
@@ -46,6 +67,7 @@ pub struct Workspaces {
     store: Arc<Store>,
     root: PathBuf,
     host_binary: PathBuf,
+    remote: Option<Arc<dyn RemoteFactory>>,
 }
 
 impl Workspaces {
@@ -56,7 +78,27 @@ impl Workspaces {
             store,
             root: data_dir.join("workspaces"),
             host_binary,
+            remote: None,
         }
+    }
+
+    /// Enables cloud workspaces, with credentials and keys from `factory`.
+    #[must_use]
+    pub fn with_remote(mut self, factory: Arc<dyn RemoteFactory>) -> Self {
+        self.remote = Some(factory);
+        self
+    }
+
+    fn remote_setup(&self, provider: Provider) -> Result<Option<RemoteSetup>, WorkspaceError> {
+        let Some(kind) = remote::provider_kind(provider) else {
+            return Ok(None);
+        };
+        let factory = self.remote.as_ref().ok_or_else(|| {
+            WorkspaceError::InvalidInput(format!(
+                "{kind} workspaces need a {kind} credential: add one in Settings → Credentials"
+            ))
+        })?;
+        factory.remote(kind).map(Some)
     }
 
     /// The `sam-host` program: `$SAM_HOST_BINARY`, else the `sam-host` next to the running
@@ -143,27 +185,27 @@ impl Workspaces {
         spec: &WorkspaceSpec,
         git_token: Option<Secret>,
     ) -> Result<Workspace, WorkspaceError> {
-        if spec.provider != Provider::Local {
-            let reason = format!(
-                "{} workspaces are provisioned by a later version of SAM Desktop",
-                spec.provider.as_str()
-            );
-            self.store.set_workspace_state(
-                id,
-                Lifecycle::Failed.as_str(),
-                Some(&reason),
-                unix_now(),
-            )?;
-            return Err(WorkspaceError::InvalidInput(reason));
-        }
         self.store
             .set_workspace_state(id, Lifecycle::Provisioning.as_str(), None, unix_now())?;
-        match self.provision_local(id, spec, git_token).await {
-            Ok(placement) => {
-                let json = serde_json::to_string(&placement)
-                    .map_err(|e| WorkspaceError::InvalidInput(e.to_string()))?;
-                self.store
-                    .set_workspace_server(id, Some(&json), unix_now())?;
+        let outcome = match self.remote_setup(spec.provider) {
+            Ok(None) => self
+                .provision_local(id, spec, git_token)
+                .await
+                .and_then(|placement| {
+                    let json = serde_json::to_string(&placement)
+                        .map_err(|e| WorkspaceError::InvalidInput(e.to_string()))?;
+                    self.store
+                        .set_workspace_server(id, Some(&json), unix_now())?;
+                    Ok(())
+                }),
+            Ok(Some(setup)) => self
+                .provision_remote(id, spec, git_token, &setup)
+                .await
+                .map(|_| ()),
+            Err(error) => Err(error),
+        };
+        match outcome {
+            Ok(()) => {
                 self.store
                     .set_workspace_state(id, Lifecycle::Ready.as_str(), None, unix_now())?;
                 tracing::info!(workspace = %id, "workspace ready");
@@ -226,6 +268,7 @@ impl Workspaces {
         let checkout_dir = self.step(id, steps::CHECKOUT, setup).await?;
         Ok(Placement {
             checkout_dir: Some(checkout_dir),
+            ..Placement::default()
         })
     }
 
@@ -293,9 +336,26 @@ impl Workspaces {
         if Lifecycle::parse(&row.state) == Lifecycle::Deleted {
             return self.workspace_of(&row);
         }
+        let spec = spec_of(&row)?;
+        let setup = self.remote_setup(spec.provider)?;
         self.store
             .set_workspace_state(&row.id, Lifecycle::Stopping.as_str(), None, unix_now())?;
-        self.stop_host(&row.id).await;
+        match &setup {
+            // The server goes first: it is what costs money.
+            Some(setup) => {
+                if let Err(error) = self.delete_remote(&row.id, setup).await {
+                    let reason = format!("deleting the server failed: {error}");
+                    self.store.set_workspace_state(
+                        &row.id,
+                        Lifecycle::Failed.as_str(),
+                        Some(&reason),
+                        unix_now(),
+                    )?;
+                    return Err(error);
+                }
+            }
+            None => self.stop_host(&row.id).await,
+        }
         let dir = self.dir(&row.id);
         if dir.exists() {
             std::fs::remove_dir_all(&dir).map_err(WorkspaceError::io(format!(
@@ -364,6 +424,7 @@ impl Workspaces {
             state: Lifecycle::parse(&row.state),
             failure: row.failure.clone(),
             checkout_dir: placement.checkout_dir,
+            address: placement.ipv4,
             steps,
             created_at: row.created_at,
         })
@@ -394,8 +455,18 @@ impl Workspaces {
             )));
         }
         spec.name = name;
+        if spec.provider == Provider::Local && (spec.size.is_some() || !spec.locations.is_empty()) {
+            return Err(WorkspaceError::InvalidInput(
+                "Size and location are for cloud workspaces; a local workspace runs on this computer.".into(),
+            ));
+        }
         match &mut spec.repo {
             Repo::Folder { path } => {
+                if spec.provider != Provider::Local {
+                    return Err(WorkspaceError::InvalidInput(
+                        "A cloud workspace clones a repository URL; a folder on this computer can only be a local workspace.".into(),
+                    ));
+                }
                 if !path.is_absolute() {
                     return Err(WorkspaceError::InvalidInput(
                         "The folder must be an absolute path.".into(),

@@ -63,6 +63,14 @@ pub struct WorkspaceSpec {
     /// The branch to check out; the repository's default when `None`.
     #[serde(default)]
     pub branch: Option<String>,
+    /// Cloud only: a size preset (`small`, `medium`, `large`) or the provider's type name;
+    /// `medium` when `None`.
+    #[serde(default)]
+    pub size: Option<String>,
+    /// Cloud only: the locations (zones) allowed, best first; the provider's defaults when
+    /// empty.
+    #[serde(default)]
+    pub locations: Vec<String>,
 }
 
 /// A workspace's life stage: one state machine for the UI, the CLI and timers.
@@ -139,8 +147,10 @@ pub struct Workspace {
     pub state: Lifecycle,
     /// Why it failed, when it did.
     pub failure: Option<String>,
-    /// The checkout the agents work in, once known.
+    /// The checkout the agents work in, once known (on the server, for a cloud workspace).
     pub checkout_dir: Option<PathBuf>,
+    /// A cloud workspace's public IPv4, once it has one.
+    pub address: Option<String>,
     /// Each step with its timing, in order.
     pub steps: Vec<StepTiming>,
     /// Creation time, UNIX seconds.

@@ -79,6 +79,8 @@ fn spec(name: &str, repo: Repo, branch: Option<&str>) -> WorkspaceSpec {
         provider: Provider::Local,
         repo,
         branch: branch.map(str::to_owned),
+        size: None,
+        locations: Vec::new(),
     }
 }
 

@@ -70,6 +70,8 @@ async fn main() -> anyhow::Result<()> {
             provider: Provider::Local,
             repo: Repo::Url { url: url.clone() },
             branch: None,
+            size: None,
+            locations: Vec::new(),
         };
         let started = Instant::now();
         let created = workspaces.create(spec, None).await?;

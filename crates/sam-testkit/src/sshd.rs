@@ -1,0 +1,138 @@
+//! A private OpenSSH server for tests: the real `/usr/sbin/sshd` (Debian: `openssh-server`) on
+//! 127.0.0.1 and a port of the test's choosing, with the host key and authorized key the test
+//! hands it — e.g. the ones a workspace's cloud-init carries, to stand in for the VM that
+//! cloud-init would set up. Killed (by its own pid) when dropped. Needs root for sshd's
+//! privilege separation.
+
+use std::fs;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+const SSHD: &str = "/usr/sbin/sshd";
+
+/// A port nothing listens on (bound once, then released).
+///
+/// # Errors
+/// When no local port can be bound.
+pub fn free_port() -> anyhow::Result<u16> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("binding a free port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// The user the tests run as (sshd lets only that user in).
+///
+/// # Errors
+/// When `id` cannot be run.
+pub fn login_user() -> anyhow::Result<String> {
+    let output = Command::new("id").arg("-un").output().context("running id")?;
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+/// A running private sshd.
+#[derive(Debug)]
+pub struct TestSshd {
+    dir: tempfile::TempDir,
+    port: u16,
+    child: Child,
+}
+
+impl TestSshd {
+    /// Starts sshd on `port` with this host key (OpenSSH PEM) and one authorized key, and
+    /// waits (up to 10 s) until it accepts connections. Sessions get `HOME` set to a private
+    /// folder ([`Self::home`]), so nothing a test uploads lands in the real home directory.
+    ///
+    /// # Errors
+    /// When sshd is missing, refuses the configuration, or never listens.
+    pub fn start(host_private_pem: &str, authorized_key: &str, port: u16) -> anyhow::Result<Self> {
+        if !Path::new(SSHD).exists() {
+            bail!("{SSHD} is missing: install openssh-server (scripts/setup.sh --test)");
+        }
+        // sshd's privilege separation directory; absent in containers that never ran sshd.
+        fs::create_dir_all("/run/sshd").context("creating /run/sshd")?;
+        let dir = tempfile::tempdir().context("creating the sshd folder")?;
+        let root = dir.path();
+        let write_private = |name: &str, contents: &str| -> anyhow::Result<()> {
+            let path = root.join(name);
+            fs::write(&path, contents)?;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o600))?;
+            Ok(())
+        };
+        write_private("host_ed25519", host_private_pem)?;
+        write_private("authorized_keys", &format!("{}\n", authorized_key.trim()))?;
+        fs::create_dir(root.join("home"))?;
+        let user = login_user()?;
+        let config = format!(
+            "Port {port}\n\
+             ListenAddress 127.0.0.1\n\
+             HostKey {root}/host_ed25519\n\
+             AuthorizedKeysFile {root}/authorized_keys\n\
+             PidFile {root}/sshd.pid\n\
+             StrictModes no\n\
+             UsePAM no\n\
+             PubkeyAuthentication yes\n\
+             PasswordAuthentication no\n\
+             KbdInteractiveAuthentication no\n\
+             PermitRootLogin prohibit-password\n\
+             AllowUsers {user}\n\
+             UseDNS no\n\
+             PrintMotd no\n\
+             LogLevel VERBOSE\n\
+             # A private home for the session; SHLVL keeps Debian's bash from sourcing a slow\n\
+             # ~/.bashrc for every command.\n\
+             SetEnv HOME={root}/home SHLVL=5\n",
+            root = root.display(),
+        );
+        fs::write(root.join("sshd_config"), config)?;
+        let child = Command::new(SSHD)
+            .arg("-D")
+            .arg("-E")
+            .arg(root.join("sshd.log"))
+            .arg("-f")
+            .arg(root.join("sshd_config"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting sshd")?;
+        let mut sshd = Self { dir, port, child };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {
+            if let Some(status) = sshd.child.try_wait()? {
+                bail!("sshd exited with {status}:\n{}", sshd.log());
+            }
+            if Instant::now() > deadline {
+                bail!("sshd did not listen on {port}:\n{}", sshd.log());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(sshd)
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The `HOME` of its sessions.
+    pub fn home(&self) -> std::path::PathBuf {
+        self.dir.path().join("home")
+    }
+
+    /// Its log so far.
+    pub fn log(&self) -> String {
+        fs::read_to_string(self.dir.path().join("sshd.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for TestSshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

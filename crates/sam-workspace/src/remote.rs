@@ -1,0 +1,409 @@
+//! Remote workspaces: a VM on the user's cloud, provisioned by a step machine whose every step
+//! is recorded and safe to repeat — ensure SSH key → create server (labels, cloud-init with
+//! host keys we generated) → wait for IP → wait for SSH (host key pinned) → upload `sam-host`
+//! (skipped when the same build is there) → start it over an SSH exec channel → check out the
+//! repository → ready. A retry after a crash or quit resumes; the server is found by its
+//! labels, so it is never created twice.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sam_cloud::{
+    Arch, CloudProvider, CreateServer, Labels, ProviderKind, Server, ServerId, SizePreset,
+};
+use sam_cloudinit::{CloudInitSpec, DockerSource, HostKeys, Watchdog};
+use sam_protocol::client::HostClient;
+use sam_protocol::{RepoSource, RequestBody, ResponseBody, Secret, SetupPlan};
+use sam_secrets::{SecretStore, Sensitive};
+use sam_ssh::{ClientKey, HostKeyPin, SshOptions, SshSession, SshTarget};
+
+use crate::error::WorkspaceError;
+use crate::model::{Provider, Repo, WorkspaceSpec};
+use crate::{HostLink, Placement, Workspaces, steps, unix_now};
+
+/// How SAM reaches a workspace's server over SSH.
+#[derive(Debug, Clone)]
+pub struct SshSettings {
+    /// The user cloud-init creates on the VM (`sam`).
+    pub vm_user: String,
+    /// The user SAM logs in as: the VM user (tests stand in for cloud-init and log in as
+    /// whoever runs them).
+    pub user: String,
+    /// The SSH port (22).
+    pub port: u16,
+    /// Timeouts and keepalives.
+    pub options: SshOptions,
+    /// How often a booting server is tried.
+    pub interval: Duration,
+    /// How long a new server may take to accept SSH.
+    pub deadline: Duration,
+}
+
+impl Default for SshSettings {
+    fn default() -> Self {
+        Self {
+            vm_user: "sam".into(),
+            user: "sam".into(),
+            port: 22,
+            options: SshOptions::default(),
+            interval: Duration::from_secs(5),
+            deadline: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Everything remote provisioning needs from the rest of the app, for one provider.
+pub struct RemoteSetup {
+    /// The provider client (from the vault's active credential).
+    pub cloud: Arc<dyn CloudProvider>,
+    /// This install's id, for server labels.
+    pub install_id: String,
+    /// This install's SSH key (private half from the keyring).
+    pub client_key: Arc<ClientKey>,
+    /// Where each workspace's SSH host private key is kept (the OS keyring), so a resumed
+    /// creation renders the very same cloud-init.
+    pub secrets: Arc<dyn SecretStore>,
+    /// SSH settings.
+    pub ssh: SshSettings,
+    /// Minutes without contact or agent activity before the VM powers itself off.
+    pub watchdog_minutes: u32,
+}
+
+impl fmt::Debug for RemoteSetup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RemoteSetup")
+            .field("provider", &self.cloud.kind())
+            .field("install_id", &self.install_id)
+            .field("ssh", &self.ssh)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Makes a [`RemoteSetup`] for a provider: the app and the CLI build it from the vault; tests
+/// from fakes.
+pub trait RemoteFactory: Send + Sync + fmt::Debug {
+    /// The setup for `provider`.
+    ///
+    /// # Errors
+    /// When there is no usable credential for it, or the keyring is unavailable.
+    fn remote(&self, provider: ProviderKind) -> Result<RemoteSetup, WorkspaceError>;
+}
+
+pub(crate) fn provider_kind(provider: Provider) -> Option<ProviderKind> {
+    match provider {
+        Provider::Local => None,
+        Provider::Hetzner => Some(ProviderKind::Hetzner),
+        Provider::Scaleway => Some(ProviderKind::Scaleway),
+    }
+}
+
+/// The locations tried when the user allowed none: the provider's EU ones.
+fn default_locations(kind: ProviderKind) -> Vec<String> {
+    let locations: &[&str] = match kind {
+        ProviderKind::Hetzner => &["fsn1", "nbg1", "hel1"],
+        ProviderKind::Scaleway => &["fr-par-1", "fr-par-2", "nl-ams-1"],
+    };
+    locations.iter().map(|l| (*l).to_owned()).collect()
+}
+
+fn host_key_entry(id: &str) -> String {
+    format!("workspace-{id}-host-key")
+}
+
+/// A remote home directory safe to put in a command line unquoted.
+fn checked_home(home: &str) -> Result<String, WorkspaceError> {
+    let home = home.trim();
+    let safe = home.starts_with('/')
+        && home.len() < 256
+        && home
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'.'))
+        && !home.split('/').any(|part| part == "..");
+    if safe {
+        Ok(home.trim_end_matches('/').to_owned())
+    } else {
+        Err(WorkspaceError::Host(
+            "the server reported a home folder SAM cannot use".into(),
+        ))
+    }
+}
+
+impl Workspaces {
+    fn remote_placement(&self, id: &str) -> Result<Placement, WorkspaceError> {
+        Ok(self
+            .store
+            .workspace(id)?
+            .and_then(|row| row.server)
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default())
+    }
+
+    fn save_remote_placement(&self, id: &str, placement: &Placement) -> Result<(), WorkspaceError> {
+        let json = serde_json::to_string(placement)
+            .map_err(|e| WorkspaceError::InvalidInput(e.to_string()))?;
+        self.store
+            .set_workspace_server(id, Some(&json), unix_now())?;
+        Ok(())
+    }
+
+    /// The workspace's SSH host keys: made once, the private half in the keyring and the
+    /// public half on the record, so every render of its cloud-init is identical.
+    fn host_keys(&self, id: &str, secrets: &dyn SecretStore) -> Result<HostKeys, WorkspaceError> {
+        let entry = host_key_entry(id);
+        if let Ok(private) = secrets.get(&entry) {
+            let keys = HostKeys::from_openssh(private.expose()).map_err(|e| {
+                WorkspaceError::Host(format!("the stored host key is unusable: {e}"))
+            })?;
+            return Ok(keys);
+        }
+        let keys = HostKeys::generate()
+            .map_err(|e| WorkspaceError::Host(format!("could not make host keys: {e}")))?;
+        secrets
+            .put(
+                &entry,
+                &Sensitive::new(keys.private_key_openssh().to_owned()),
+            )
+            .map_err(|e| WorkspaceError::Host(format!("could not keep the host key: {e}")))?;
+        self.store
+            .set_workspace_host_key(id, &keys.public_key_openssh(), unix_now())?;
+        Ok(keys)
+    }
+
+    pub(crate) async fn provision_remote(
+        &self,
+        id: &str,
+        spec: &WorkspaceSpec,
+        git_token: Option<Secret>,
+        setup: &RemoteSetup,
+    ) -> Result<String, WorkspaceError> {
+        let cloud = setup.cloud.as_ref();
+        let kind = cloud.kind();
+        let Repo::Url { url } = &spec.repo else {
+            return Err(WorkspaceError::InvalidInput(
+                "A cloud workspace clones a repository URL; a folder on this computer can only be a local workspace.".into(),
+            ));
+        };
+        let labels = Labels::new(&setup.install_id, id)
+            .map_err(|e| WorkspaceError::InvalidInput(e.to_string()))?;
+        let public_key = setup.client_key.public_key_openssh();
+        let mut placement = self.remote_placement(id)?;
+
+        let key_ref = self
+            .step(id, steps::ENSURE_SSH_KEY, async {
+                Ok(cloud
+                    .ensure_ssh_key(&format!("sam-{}", setup.install_id), &public_key)
+                    .await?)
+            })
+            .await?;
+
+        let server = self
+            .step(id, steps::CREATE_SERVER, async {
+                let host_keys = self.host_keys(id, setup.secrets.as_ref())?;
+                let locations = if spec.locations.is_empty() {
+                    default_locations(kind)
+                } else {
+                    spec.locations.clone()
+                };
+                let first = locations.first().map(String::as_str).unwrap_or_default();
+                let size = resolve_size(cloud, spec.size.as_deref(), first).await?;
+                let images = cloud.images(first, size.1).await?;
+                let docker = if images.first().is_some_and(|i| i.docker_ready) {
+                    DockerSource::Preinstalled
+                } else {
+                    DockerSource::Install
+                };
+                let hostname = format!("sam-{}", spec.name);
+                let user_data = sam_cloudinit::render(&CloudInitSpec {
+                    hostname: &hostname,
+                    user: &setup.ssh.vm_user,
+                    authorized_key: &public_key,
+                    host_keys: &host_keys,
+                    docker,
+                    watchdog: Watchdog {
+                        idle_minutes: setup.watchdog_minutes,
+                        enabled: true,
+                    },
+                    workspace_id: id,
+                })
+                .map_err(|e| WorkspaceError::InvalidInput(e.to_string()))?;
+                let request = CreateServer {
+                    // Unique per project: two installs may both have an "api" workspace.
+                    name: format!("sam-{}-{}", spec.name, &id[..6.min(id.len())]),
+                    size: size.0,
+                    locations,
+                    image: None,
+                    ssh_key: Some(key_ref.clone()),
+                    user_data: Sensitive::new(user_data.as_str().to_owned()),
+                    labels: labels.clone(),
+                };
+                Ok(cloud.create_server(&request).await?)
+            })
+            .await?;
+        placement.server = Some(server.id.clone());
+        self.save_remote_placement(id, &placement)?;
+
+        let server: Server = self
+            .step(id, steps::WAIT_FOR_IP, async {
+                Ok(cloud.wait_until_reachable(&server.id).await?)
+            })
+            .await?;
+        let ipv4 = server
+            .ipv4
+            .map(|ip| ip.to_string())
+            .ok_or_else(|| WorkspaceError::Host("the server has no public IPv4".into()))?;
+        placement.ipv4 = Some(ipv4.clone());
+        self.save_remote_placement(id, &placement)?;
+
+        let host_key = self
+            .store
+            .workspace(id)?
+            .and_then(|row| row.host_key)
+            .ok_or_else(|| WorkspaceError::Host("the workspace's host key is missing".into()))?;
+        let target = SshTarget::new(
+            ipv4,
+            setup.ssh.port,
+            setup.ssh.user.clone(),
+            HostKeyPin::from_openssh(&host_key)?,
+        )?;
+        let session = self
+            .step(id, steps::WAIT_FOR_SSH, async {
+                Ok(sam_ssh::wait_for_ssh(
+                    &target,
+                    &setup.client_key,
+                    &setup.ssh.options,
+                    setup.ssh.interval,
+                    setup.ssh.deadline,
+                )
+                .await?)
+            })
+            .await?;
+
+        let home = self
+            .step(id, steps::UPLOAD_HOST, async {
+                let home = session.exec("printf %s \"$HOME\"").await?.check()?;
+                let home = checked_home(&String::from_utf8_lossy(&home.stdout))?;
+                session
+                    .exec(&format!("mkdir -p {home}/.sam/bin"))
+                    .await?
+                    .check()?;
+                let binary = tokio::fs::read(&self.host_binary)
+                    .await
+                    .map_err(|_| WorkspaceError::HostBinaryMissing(self.host_binary.clone()))?;
+                session
+                    .upload(&binary, &format!("{home}/.sam/bin/sam-host"), 0o755)
+                    .await?;
+                Ok(home)
+            })
+            .await?;
+        placement.home = Some(home.clone());
+        self.save_remote_placement(id, &placement)?;
+
+        let link = self
+            .step(id, steps::START_HOST, connect_remote(&session, &home, id))
+            .await?;
+        let checkout_dir = format!("{home}/.sam/{id}/checkout");
+        let plan = SetupPlan {
+            workspace_id: id.to_owned(),
+            repository: RepoSource::GitUrl {
+                url: url.clone(),
+                branch: spec.branch.clone(),
+            },
+            checkout_dir,
+            git_token,
+        };
+        let ready = self
+            .step(id, steps::CHECKOUT, async {
+                match link.request(RequestBody::Setup(plan)).await {
+                    Ok(ResponseBody::SetupReady { checkout_dir }) => Ok(checkout_dir),
+                    Ok(other) => Err(WorkspaceError::Host(format!(
+                        "unexpected answer to setup: {other:?}"
+                    ))),
+                    Err(sam_protocol::client::ClientError::Host(error)) => {
+                        Err(WorkspaceError::SetupFailed(error.message))
+                    }
+                    Err(other) => Err(WorkspaceError::Host(other.to_string())),
+                }
+            })
+            .await?;
+        placement.checkout_dir = Some(ready.clone().into());
+        self.save_remote_placement(id, &placement)?;
+        Ok(ready)
+    }
+
+    /// Deletes every server labelled for this workspace (the recorded one and any an
+    /// interrupted attempt made) and forgets its host key.
+    pub(crate) async fn delete_remote(
+        &self,
+        id: &str,
+        setup: &RemoteSetup,
+    ) -> Result<(), WorkspaceError> {
+        let cloud = setup.cloud.as_ref();
+        let labels = Labels::new(&setup.install_id, id)
+            .map_err(|e| WorkspaceError::InvalidInput(e.to_string()))?;
+        let mut targets: Vec<ServerId> = cloud
+            .servers(&labels.selector())
+            .await?
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        if let Some(recorded) = self.remote_placement(id)?.server
+            && !targets.contains(&recorded)
+        {
+            targets.push(recorded);
+        }
+        for server in &targets {
+            cloud.delete_server(server).await?;
+        }
+        let _ = setup.secrets.delete(&host_key_entry(id));
+        Ok(())
+    }
+}
+
+/// Resolves a preset or a type name to (type name, architecture) against the live catalogue.
+async fn resolve_size(
+    cloud: &dyn CloudProvider,
+    wanted: Option<&str>,
+    location: &str,
+) -> Result<(String, Arch), WorkspaceError> {
+    let sizes = cloud.sizes(Some(location)).await?;
+    let wanted = wanted.unwrap_or("medium");
+    if let Some(preset) = SizePreset::parse(wanted) {
+        return preset
+            .resolve(cloud.kind(), Arch::X86_64, location, &sizes)
+            .map(|s| (s.id.clone(), s.arch))
+            .ok_or_else(|| {
+                WorkspaceError::InvalidInput(format!(
+                    "no current {} size for \"{wanted}\" is sold in {location}",
+                    cloud.kind()
+                ))
+            });
+    }
+    sizes
+        .iter()
+        .find(|s| s.id == wanted)
+        .map(|s| (s.id.clone(), s.arch))
+        .ok_or_else(|| {
+            WorkspaceError::InvalidInput(format!(
+                "{} sells no size \"{wanted}\" in {location}",
+                cloud.kind()
+            ))
+        })
+}
+
+/// Starts `sam-host connect` on the server over an SSH exec channel and shakes hands.
+async fn connect_remote(
+    session: &SshSession,
+    home: &str,
+    id: &str,
+) -> Result<HostLink, WorkspaceError> {
+    let command = format!("{home}/.sam/bin/sam-host connect --state-dir {home}/.sam/{id}/host");
+    let stream = session.open_stream(&command).await?;
+    let (reader, writer) = tokio::io::split(stream);
+    let handshake = HostClient::connect(reader, writer, "sam-desktop");
+    let (client, welcome) = tokio::time::timeout(Duration::from_secs(30), handshake)
+        .await
+        .map_err(|_| WorkspaceError::Host("no handshake from the remote host within 30 s".into()))?
+        .map_err(|e| WorkspaceError::Host(e.to_string()))?;
+    Ok(HostLink::from_parts(client, welcome))
+}
