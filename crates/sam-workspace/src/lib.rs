@@ -122,9 +122,10 @@ impl Workspaces {
         self.dir(id).join("host")
     }
 
-    /// Creates a workspace and provisions it to `Ready`. The record is claimed first, so a
-    /// failure leaves a `Failed` workspace with its reason (and a retry), never nothing.
-    /// `git_token` (a GitHub token from the vault) reaches git through the host only.
+    /// Creates a workspace and provisions it to `Ready`: [`Self::claim`], then
+    /// [`Self::provision_claimed`]. A failure leaves a `Failed` workspace with its reason (and
+    /// a retry), never nothing. `git_token` (a GitHub token from the vault) reaches git through
+    /// the host only.
     ///
     /// # Errors
     /// Invalid input before anything is recorded; afterwards the failure is also on the record.
@@ -133,6 +134,16 @@ impl Workspaces {
         spec: WorkspaceSpec,
         git_token: Option<Secret>,
     ) -> Result<Workspace, WorkspaceError> {
+        let claimed = self.claim(spec)?;
+        self.provision_claimed(&claimed.id, git_token).await
+    }
+
+    /// Checks `spec` and records the workspace as `Requested`, before anything else happens:
+    /// the UI shows it at once and runs [`Self::provision_claimed`] in the background.
+    ///
+    /// # Errors
+    /// Invalid input (nothing is recorded then), or the database.
+    pub fn claim(&self, spec: WorkspaceSpec) -> Result<Workspace, WorkspaceError> {
         let spec = self.check_spec(spec)?;
         let id = new_id();
         let now = unix_now();
@@ -155,7 +166,21 @@ impl Workspaces {
             updated_at: now,
         })?;
         tracing::info!(workspace = %id, provider = spec.provider.as_str(), "workspace claimed");
-        self.provision(&id, &spec, git_token).await
+        self.get(&id)
+    }
+
+    /// Provisions a claimed workspace to `Ready`.
+    ///
+    /// # Errors
+    /// When the workspace does not exist, or a step fails (the reason is also recorded).
+    pub async fn provision_claimed(
+        &self,
+        id: &str,
+        git_token: Option<Secret>,
+    ) -> Result<Workspace, WorkspaceError> {
+        let row = self.row(id)?;
+        let spec = spec_of(&row)?;
+        self.provision(&row.id, &spec, git_token).await
     }
 
     /// Runs provisioning again for a workspace that failed or was interrupted (an app that quit

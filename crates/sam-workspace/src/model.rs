@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 /// Where a workspace runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
 pub enum Provider {
     /// A folder on this computer: no account, no cloud (the default).
@@ -36,7 +36,7 @@ impl Provider {
 }
 
 /// Where the code comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Repo {
     /// A git repository to clone (`https://`, `ssh://`, `file://`, `git@host:path`).
@@ -52,7 +52,7 @@ pub enum Repo {
 }
 
 /// What the user asked for. Stored as JSON on the workspace record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 pub struct WorkspaceSpec {
     /// A short name: lower-case letters, digits and dashes.
     pub name: String,
@@ -74,7 +74,7 @@ pub struct WorkspaceSpec {
 }
 
 /// A workspace's life stage: one state machine for the UI, the CLI and timers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
 pub enum Lifecycle {
     /// Claimed; nothing done yet.
@@ -122,7 +122,7 @@ impl Lifecycle {
 }
 
 /// How one provisioning step went.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct StepTiming {
     /// The step's name (`start_host`, `checkout`, …).
@@ -130,13 +130,14 @@ pub struct StepTiming {
     /// `running`, `done` or `failed`.
     pub state: String,
     /// How long it took, once finished.
+    #[specta(type = Option<f64>)]
     pub millis: Option<u64>,
     /// Why it failed, when it did.
     pub detail: Option<String>,
 }
 
 /// A workspace as the UI and the CLI show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct Workspace {
     /// Its id (16 hex characters), the same in the host journal and cloud labels.
@@ -154,5 +155,6 @@ pub struct Workspace {
     /// Each step with its timing, in order.
     pub steps: Vec<StepTiming>,
     /// Creation time, UNIX seconds.
+    #[specta(type = f64)]
     pub created_at: i64,
 }
