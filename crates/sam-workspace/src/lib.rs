@@ -9,6 +9,7 @@
 mod error;
 mod host_link;
 mod model;
+mod reconcile;
 mod remote;
 mod vault_remote;
 
@@ -22,7 +23,8 @@ use serde::{Deserialize, Serialize};
 
 pub use error::WorkspaceError;
 pub use host_link::HostLink;
-pub use model::{Lifecycle, Provider, Repo, StepTiming, Workspace, WorkspaceSpec};
+pub use model::{Cost, Lifecycle, Provider, Repo, StepTiming, Workspace, WorkspaceSpec};
+pub use reconcile::{Orphan, ReconcileReport};
 pub use remote::{RemoteFactory, RemoteSetup, SshSettings};
 pub use vault_remote::{DEFAULT_WATCHDOG_MINUTES, VaultRemote};
 
@@ -49,7 +51,7 @@ pub mod steps {
 
 /// Where a workspace lives once placed: stored as JSON in the record's `server` column. A
 /// remote workspace's server id is written the moment it is known.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 struct Placement {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     server: Option<sam_cloud::ServerId>,
@@ -59,6 +61,17 @@ struct Placement {
     home: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     checkout_dir: Option<PathBuf>,
+    /// The server's price when it was created (live, from the provider's price list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    price: Option<Price>,
+}
+
+/// A server's price, in the provider's currency, before VAT.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Price {
+    currency: String,
+    hourly: f64,
+    monthly: f64,
 }
 
 /// Every workspace operation, for the app and the CLI alike.
@@ -450,6 +463,24 @@ impl Workspaces {
             failure: row.failure.clone(),
             checkout_dir: placement.checkout_dir,
             address: placement.ipv4,
+            cost: placement.price.map(|price| {
+                // Both providers bill every started hour, up to the monthly cap, until the
+                // server is deleted.
+                let end = if Lifecycle::parse(&row.state) == Lifecycle::Deleted {
+                    row.updated_at
+                } else {
+                    unix_now()
+                };
+                let hours = ((end - row.created_at).max(0) as f64 / 3600.0)
+                    .ceil()
+                    .max(1.0);
+                Cost {
+                    spent: (price.hourly * hours).min(price.monthly.max(price.hourly)),
+                    currency: price.currency,
+                    hourly: price.hourly,
+                    monthly: price.monthly,
+                }
+            }),
             steps,
             created_at: row.created_at,
         })

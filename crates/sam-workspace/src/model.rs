@@ -136,8 +136,23 @@ pub struct StepTiming {
     pub detail: Option<String>,
 }
 
+/// The money side of a cloud workspace, in the provider's currency, before VAT.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Cost {
+    /// ISO 4217 currency.
+    pub currency: String,
+    /// Per hour.
+    pub hourly: f64,
+    /// The monthly cap.
+    pub monthly: f64,
+    /// Spent so far: every started hour since creation, up to the monthly cap (an estimate
+    /// from the live price at creation; the provider's invoice is the truth).
+    pub spent: f64,
+}
+
 /// A workspace as the UI and the CLI show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct Workspace {
     /// Its id (16 hex characters), the same in the host journal and cloud labels.
@@ -152,6 +167,8 @@ pub struct Workspace {
     pub checkout_dir: Option<PathBuf>,
     /// A cloud workspace's public IPv4, once it has one.
     pub address: Option<String>,
+    /// What a cloud workspace costs and has cost so far; `None` for a local one.
+    pub cost: Option<Cost>,
     /// Each step with its timing, in order.
     pub steps: Vec<StepTiming>,
     /// Creation time, UNIX seconds.

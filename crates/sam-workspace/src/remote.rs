@@ -242,6 +242,18 @@ impl Workspaces {
             .await?;
         placement.server = Some(server.id.clone());
         self.save_remote_placement(id, &placement)?;
+        // The live price where it landed (a capacity fallback may have moved it).
+        if let Ok(sizes) = cloud.sizes(Some(&server.id.location)).await
+            && let Some(size) = sizes.iter().find(|s| s.id == server.size)
+            && let Some(price) = size.price_in(&server.id.location)
+        {
+            placement.price = Some(crate::Price {
+                currency: size.currency.clone(),
+                hourly: price.hourly,
+                monthly: price.monthly,
+            });
+            self.save_remote_placement(id, &placement)?;
+        }
 
         let server: Server = self
             .step(id, steps::WAIT_FOR_IP, async {

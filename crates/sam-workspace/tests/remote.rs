@@ -42,29 +42,51 @@ fn host_binary() -> PathBuf {
     path
 }
 
-/// The OS keyring stand-in for host keys (the keyring itself is tested in sam-secrets).
-#[derive(Debug, Default)]
-struct MemorySecrets(Mutex<HashMap<String, String>>);
+/// The OS keyring stand-in for host keys (the keyring itself is tested in sam-secrets): a
+/// JSON file, so a killed process and the one that resumes after it share it, as they share
+/// the real keyring.
+#[derive(Debug)]
+struct FileSecrets(PathBuf, Mutex<()>);
 
-impl SecretStore for MemorySecrets {
+impl FileSecrets {
+    fn entries(&self) -> HashMap<String, String> {
+        std::fs::read(&self.0)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
+
+    fn write(&self, entries: &HashMap<String, String>) {
+        let temp = self.0.with_extension("tmp");
+        std::fs::write(&temp, serde_json::to_vec(entries).unwrap()).unwrap();
+        std::fs::rename(temp, &self.0).unwrap();
+    }
+
+    fn len(&self) -> usize {
+        self.entries().len()
+    }
+}
+
+impl SecretStore for FileSecrets {
     fn put(&self, id: &str, secret: &Sensitive<String>) -> Result<(), SecretStoreError> {
-        self.0
-            .lock()
-            .unwrap()
-            .insert(id.into(), secret.expose().clone());
+        let _guard = self.1.lock().unwrap();
+        let mut entries = self.entries();
+        entries.insert(id.into(), secret.expose().clone());
+        self.write(&entries);
         Ok(())
     }
     fn get(&self, id: &str) -> Result<Sensitive<String>, SecretStoreError> {
-        self.0
-            .lock()
-            .unwrap()
+        self.entries()
             .get(id)
             .cloned()
             .map(Sensitive::new)
             .ok_or(SecretStoreError::NotFound)
     }
     fn delete(&self, id: &str) -> Result<(), SecretStoreError> {
-        self.0.lock().unwrap().remove(id);
+        let _guard = self.1.lock().unwrap();
+        let mut entries = self.entries();
+        entries.remove(id);
+        self.write(&entries);
         Ok(())
     }
 }
@@ -73,13 +95,17 @@ impl SecretStore for MemorySecrets {
 struct Factory {
     hetzner: url::Url,
     client_pem: String,
-    secrets: Arc<MemorySecrets>,
+    secrets: Arc<FileSecrets>,
     port: u16,
 }
 
 impl RemoteFactory for Factory {
     fn remote(&self, provider: ProviderKind) -> Result<RemoteSetup, WorkspaceError> {
-        assert_eq!(provider, ProviderKind::Hetzner);
+        if provider != ProviderKind::Hetzner {
+            return Err(WorkspaceError::InvalidInput(format!(
+                "no {provider} credential in this test"
+            )));
+        }
         Ok(RemoteSetup {
             cloud: Arc::new(Hetzner::new(self.hetzner.clone(), TOKEN, Timing::fast())?),
             install_id: INSTALL.into(),
@@ -138,10 +164,26 @@ fn git(dir: &Path, args: &[&str]) {
 struct World {
     fake: Arc<FakeProviders>,
     workspaces: Workspaces,
-    secrets: Arc<MemorySecrets>,
+    secrets: Arc<FileSecrets>,
     port: u16,
-    _data: tempfile::TempDir,
+    client_pem: String,
+    data: tempfile::TempDir,
     repo: tempfile::TempDir,
+}
+
+impl World {
+    /// What a restarted app sees: the same database, keyring and cloud.
+    fn reopen(&self) -> Workspaces {
+        let (store, _) = Store::open(&self.data.path().join("sam.sqlite3")).unwrap();
+        Workspaces::new(Arc::new(store), self.data.path(), host_binary()).with_remote(Arc::new(
+            Factory {
+                hetzner: self.fake.hetzner_url(),
+                client_pem: self.client_pem.clone(),
+                secrets: self.secrets.clone(),
+                port: self.port,
+            },
+        ))
+    }
 }
 
 async fn world() -> World {
@@ -150,14 +192,17 @@ async fn world() -> World {
     fake.set_fixed_ipv4(Provider::Hetzner, Some("127.0.0.1"));
     let client = PrivateKey::random(&mut OsRng, Algorithm::Ed25519).unwrap();
     let client_pem = client.to_openssh(LineEnding::LF).unwrap().to_string();
-    let secrets = Arc::new(MemorySecrets::default());
     let port = free_port().unwrap();
     let data = tempfile::tempdir().unwrap();
+    let secrets = Arc::new(FileSecrets(
+        data.path().join("keyring.json"),
+        Mutex::new(()),
+    ));
     let (store, _) = Store::open(&data.path().join("sam.sqlite3")).unwrap();
     let workspaces = Workspaces::new(Arc::new(store), data.path(), host_binary()).with_remote(
         Arc::new(Factory {
             hetzner: fake.hetzner_url(),
-            client_pem,
+            client_pem: client_pem.clone(),
             secrets: secrets.clone(),
             port,
         }),
@@ -172,7 +217,8 @@ async fn world() -> World {
         workspaces,
         secrets,
         port,
-        _data: data,
+        client_pem,
+        data,
         repo,
     }
 }
@@ -233,8 +279,13 @@ async fn a_cloud_workspace_is_provisioned_end_to_end_and_deleted() {
     let checkout = created.checkout_dir.clone().unwrap();
     assert!(checkout.starts_with(&home), "{checkout:?}");
     assert!(checkout.join("app.py").is_file());
+    // What it costs: the live price of cx23 in nbg1, one started hour so far.
+    let cost = created.cost.clone().unwrap();
+    assert_eq!(cost.currency, "EUR");
+    assert!(cost.hourly > 0.0 && cost.monthly > cost.hourly);
+    assert!((cost.spent - cost.hourly).abs() < 1e-9, "{cost:?}");
     // The host key that the record pins is the one in the cloud-init, kept in the keyring.
-    assert_eq!(w.secrets.0.lock().unwrap().len(), 1);
+    assert_eq!(w.secrets.len(), 1);
 
     let deleted = w.workspaces.delete("api").await.unwrap();
     assert_eq!(deleted.state, Lifecycle::Deleted);
@@ -242,10 +293,7 @@ async fn a_cloud_workspace_is_provisioned_end_to_end_and_deleted() {
         w.fake.cloud_servers(Provider::Hetzner).is_empty(),
         "nothing billed is left"
     );
-    assert!(
-        w.secrets.0.lock().unwrap().is_empty(),
-        "the host key is forgotten"
-    );
+    assert_eq!(w.secrets.len(), 0, "the host key is forgotten");
     drop(sshd);
 }
 
@@ -340,4 +388,281 @@ async fn cloud_workspaces_refuse_folders_and_need_a_credential() {
     let error = without.create(spec(&w, "api"), None).await.unwrap_err();
     assert!(error.to_string().contains("credential"), "{error}");
     assert!(w.fake.cloud_servers(Provider::Hetzner).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconcile_finds_this_installs_orphans_and_nothing_else() {
+    let w = world().await;
+    let labels = |install: &str, workspace: &str| {
+        sam_cloud::Labels::new(install, workspace).unwrap().to_map()
+    };
+    let seed = |name: &str, labels| {
+        w.fake.seed_server(
+            Provider::Hetzner,
+            sam_testkit::SeedServer {
+                name: name.into(),
+                location: "fsn1".into(),
+                server_type: "cx23".into(),
+                labels,
+                running: true,
+            },
+        )
+    };
+    // A workspace SAM knows (claimed, with its server), an orphan of this install, and a
+    // server of another install sharing the project.
+    let known = w.workspaces.claim(spec(&w, "known")).unwrap();
+    seed("known", labels(INSTALL, &known.id));
+    seed("orphan", labels(INSTALL, "feedfacefeedface"));
+    seed("theirs", labels("ffffffffffffffff", "feedfacefeedface"));
+
+    let report = w.workspaces.reconcile(false).await.unwrap();
+    let names: Vec<(&str, bool)> = report
+        .orphans
+        .iter()
+        .map(|o| (o.name.as_str(), o.deleted))
+        .collect();
+    assert_eq!(names, [("orphan", false)], "{report:?}");
+    assert_eq!(
+        w.fake.cloud_servers(Provider::Hetzner).len(),
+        3,
+        "only shown"
+    );
+    // Scaleway has no credential in this world: said, not hidden.
+    assert_eq!(report.unchecked.len(), 1, "{report:?}");
+    assert!(report.unchecked[0].contains("Scaleway"), "{report:?}");
+
+    let report = w.workspaces.reconcile(true).await.unwrap();
+    assert_eq!(report.orphans.len(), 1);
+    assert!(report.orphans[0].deleted);
+    let left: Vec<String> = w
+        .fake
+        .cloud_servers(Provider::Hetzner)
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(left, ["known", "theirs"]);
+}
+
+// ---- crash safety: the provisioning process killed at every step boundary and at random ----
+
+/// Where the parent kills the child.
+#[derive(Debug, Clone, Copy)]
+enum KillAt {
+    /// As soon as this step has started.
+    Started(&'static str),
+    /// As soon as this step has finished.
+    Finished(&'static str),
+    /// After this many milliseconds.
+    After(u64),
+}
+
+const REMOTE_STEPS: [&str; 7] = [
+    steps::ENSURE_SSH_KEY,
+    steps::CREATE_SERVER,
+    steps::WAIT_FOR_IP,
+    steps::WAIT_FOR_SSH,
+    steps::UPLOAD_HOST,
+    steps::START_HOST,
+    steps::CHECKOUT,
+];
+
+/// The child: provisions one workspace in its own process, until the parent kills it. Run
+/// only by `killing_provisioning_anywhere_leaves_no_orphan_and_no_duplicate`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "the child process of the crash-safety test; it needs that test's environment"]
+async fn crash_child() {
+    let var = |name: &str| std::env::var(name).unwrap();
+    let data = PathBuf::from(var("SAM_CRASH_DATA"));
+    let (store, _) = Store::open(&data.join("sam.sqlite3")).unwrap();
+    let workspaces =
+        Workspaces::new(Arc::new(store), &data, host_binary()).with_remote(Arc::new(Factory {
+            hetzner: var("SAM_CRASH_HETZNER").parse().unwrap(),
+            client_pem: std::fs::read_to_string(data.join("client.pem")).unwrap(),
+            secrets: Arc::new(FileSecrets(data.join("keyring.json"), Mutex::new(()))),
+            port: var("SAM_CRASH_PORT").parse().unwrap(),
+        }));
+    let spec = WorkspaceSpec {
+        name: var("SAM_CRASH_NAME"),
+        provider: WorkspaceProvider::Hetzner,
+        repo: Repo::Url {
+            url: var("SAM_CRASH_REPO"),
+        },
+        branch: None,
+        size: Some("small".into()),
+        locations: vec!["nbg1".into()],
+    };
+    // Killed somewhere in here; if it finishes first, that is a kill point too.
+    let _ = workspaces.create(spec, None).await;
+}
+
+/// The step's state in the child's database, read without the store (the child writes it).
+fn step_state(data: &Path, name: &str, step: &str) -> Option<String> {
+    let conn = rusqlite::Connection::open(data.join("sam.sqlite3")).ok()?;
+    conn.query_row(
+        "SELECT s.state FROM workspace_steps s JOIN workspaces w ON w.id = s.workspace_id
+         WHERE w.name = ?1 AND s.step = ?2",
+        [name, step],
+        |row| row.get(0),
+    )
+    .ok()
+}
+
+/// Plays the VM of the workspace named `name` (found by its server name) until `stop`.
+fn vm_for(
+    fake: Arc<FakeProviders>,
+    name: String,
+    port: u16,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> tokio::task::JoinHandle<Option<TestSshd>> {
+    tokio::task::spawn_blocking(move || {
+        let prefix = format!("sam-{name}-");
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            if let Some(user_data) = fake
+                .cloud_servers(Provider::Hetzner)
+                .into_iter()
+                .filter(|s| s.name.starts_with(&prefix))
+                .find_map(|s| s.user_data)
+            {
+                let config: serde_json::Value =
+                    serde_json::from_str(user_data.strip_prefix("#cloud-config\n").unwrap())
+                        .unwrap();
+                let host_key = config["ssh_keys"]["ed25519_private"].as_str().unwrap();
+                let authorized = config["users"][0]["ssh_authorized_keys"][0]
+                    .as_str()
+                    .unwrap();
+                return Some(TestSshd::start(host_key, authorized, port).unwrap());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_provisioning_anywhere_leaves_no_orphan_and_no_duplicate() {
+    let w = world().await;
+    std::fs::write(w.data.path().join("client.pem"), &w.client_pem).unwrap();
+    let mut points: Vec<KillAt> = REMOTE_STEPS
+        .iter()
+        .flat_map(|step| [KillAt::Started(step), KillAt::Finished(step)])
+        .collect();
+    let mut rng = fastrand::Rng::with_seed(7);
+    while points.len() < 50 {
+        points.push(KillAt::After(rng.u64(0..900)));
+    }
+    let mut outcomes = Vec::new();
+    for (run, point) in points.into_iter().enumerate() {
+        let name = format!("crash{run}");
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let vm = vm_for(w.fake.clone(), name.clone(), w.port, stop.clone());
+        let mut child = tokio::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "crash_child",
+                "--exact",
+                "--ignored",
+                "--nocapture",
+                "--test-threads",
+                "1",
+            ])
+            .env("SAM_CRASH_DATA", w.data.path())
+            .env("SAM_CRASH_HETZNER", w.fake.hetzner_url().to_string())
+            .env("SAM_CRASH_PORT", w.port.to_string())
+            .env("SAM_CRASH_NAME", &name)
+            .env(
+                "SAM_CRASH_REPO",
+                format!("file://{}", w.repo.path().display()),
+            )
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let reached = loop {
+            let hit = match point {
+                KillAt::Started(step) => step_state(w.data.path(), &name, step).is_some(),
+                KillAt::Finished(step) => {
+                    step_state(w.data.path(), &name, step).as_deref() == Some("done")
+                }
+                KillAt::After(ms) => {
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                    true
+                }
+            };
+            if hit || child.try_wait().unwrap().is_some() {
+                break hit;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "run {run}: {point:?} never came"
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        };
+        let _ = child.start_kill();
+        let _ = child.wait().await;
+
+        // The app starts again.
+        let app = w.reopen();
+        app.recover_interrupted().unwrap();
+        let held = |id: &str| {
+            w.fake
+                .cloud_servers(Provider::Hetzner)
+                .into_iter()
+                .filter(|s| s.labels.get("sam-workspace").map(String::as_str) == Some(id))
+                .count()
+        };
+        match app.get(&name) {
+            Err(WorkspaceError::NotFound(_)) => {
+                // Killed before the claim: nothing may exist for it.
+                assert!(
+                    !w.fake
+                        .cloud_servers(Provider::Hetzner)
+                        .iter()
+                        .any(|s| s.name.starts_with(&format!("sam-{name}-"))),
+                    "run {run} {point:?}: a server without a record"
+                );
+                outcomes.push("before claim");
+            }
+            Ok(found) => {
+                assert!(
+                    matches!(found.state, Lifecycle::Failed | Lifecycle::Ready),
+                    "run {run} {point:?}: {:?} is not truthful after a restart",
+                    found.state
+                );
+                outcomes.push(if found.state == Lifecycle::Ready {
+                    "ready"
+                } else {
+                    "resumed"
+                });
+                assert!(
+                    held(&found.id) <= 1,
+                    "run {run} {point:?}: a duplicate server"
+                );
+                let ready = if found.state == Lifecycle::Ready {
+                    found
+                } else {
+                    app.retry(&name, None)
+                        .await
+                        .unwrap_or_else(|e| panic!("run {run} {point:?}: retry failed: {e}"))
+                };
+                assert_eq!(ready.state, Lifecycle::Ready, "run {run} {point:?}");
+                assert_eq!(
+                    held(&ready.id),
+                    1,
+                    "run {run} {point:?}: exactly one server"
+                );
+                app.delete(&name).await.unwrap();
+                assert_eq!(held(&ready.id), 0, "run {run} {point:?}: deleted");
+            }
+            Err(other) => panic!("run {run}: {other}"),
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        drop(vm.await.unwrap());
+        let _ = reached;
+    }
+    // Nothing this install owns is left anywhere.
+    let report = w.reopen().reconcile(false).await.unwrap();
+    assert!(report.orphans.is_empty(), "{report:?}");
+    assert!(w.fake.cloud_servers(Provider::Hetzner).is_empty());
+    assert!(outcomes.contains(&"resumed"), "{outcomes:?}");
 }
