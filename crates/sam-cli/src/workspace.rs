@@ -69,6 +69,14 @@ pub enum WorkspaceCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Find servers labelled with this install's id that no live workspace owns.
+    Reconcile {
+        /// Delete them (default: only list them).
+        #[arg(long)]
+        delete: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 impl WorkspaceCommand {
@@ -78,7 +86,8 @@ impl WorkspaceCommand {
             | Self::List { json }
             | Self::Show { json, .. }
             | Self::Retry { json, .. }
-            | Self::Delete { json, .. } => *json,
+            | Self::Delete { json, .. }
+            | Self::Reconcile { json, .. } => *json,
         }
     }
 }
@@ -224,6 +233,37 @@ pub fn run(command: WorkspaceCommand) -> Result<(), CliError> {
                     .await
                     .map_err(workspace_error)?;
                 report(&retried, json)
+            }
+            WorkspaceCommand::Reconcile { delete, .. } => {
+                let report = workspaces
+                    .reconcile(delete)
+                    .await
+                    .map_err(workspace_error)?;
+                if json {
+                    return print_json(&report);
+                }
+                let mut out: Vec<String> = report
+                    .orphans
+                    .iter()
+                    .map(|o| {
+                        format!(
+                            "{} {}/{} {} (workspace {}){}",
+                            o.provider,
+                            o.location,
+                            o.server_id,
+                            o.name,
+                            o.workspace_id.as_deref().unwrap_or("unknown"),
+                            if o.deleted { ": deleted" } else { "" }
+                        )
+                    })
+                    .collect();
+                if out.is_empty() {
+                    out.push("No orphaned servers.".to_owned());
+                } else if !delete {
+                    out.push("Run `sam workspace reconcile --delete` to delete them.".to_owned());
+                }
+                out.extend(report.unchecked.iter().map(|u| format!("not checked: {u}")));
+                lines(out)
             }
             WorkspaceCommand::Delete { name, .. } => {
                 let deleted = workspaces.delete(&name).await.map_err(workspace_error)?;

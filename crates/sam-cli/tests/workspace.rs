@@ -136,3 +136,75 @@ async fn bad_input_and_failures_are_clear() {
     let (ok, _) = cli.json(&["workspace", "delete", "absent", "--json"], b"");
     assert!(ok);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconcile_lists_then_deletes_this_installs_orphans() {
+    use sam_testkit::{Provider, SeedServer};
+    const TOKEN: &str = "cliReconcileToken0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJK";
+    let fake = FakeProviders::start().await.unwrap();
+    fake.accept(Provider::Hetzner, TOKEN);
+    let cli = Cli::new(&fake);
+    let (ok, out) = cli.json(
+        &[
+            "credentials",
+            "set",
+            "hetzner_token",
+            "--no-check",
+            "--json",
+        ],
+        format!("{TOKEN}\n").as_bytes(),
+    );
+    assert!(ok, "{out}");
+    // The install id exists once the CLI has opened the database; read it back.
+    let (ok, _) = cli.json(
+        &["cloud", "servers", "--provider", "hetzner", "--json"],
+        b"",
+    );
+    assert!(ok);
+    let install: String = rusqlite::Connection::open(cli.data.path().join("sam.sqlite3"))
+        .unwrap()
+        .query_row(
+            "SELECT value FROM settings WHERE key = 'install.id'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    let labels = |install: &str| {
+        [
+            ("sam-install", install),
+            ("sam-workspace", "0000000000000001"),
+            ("sam-created-by", "sam-desktop"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    };
+    for (name, owner) in [("orphan", install.as_str()), ("theirs", "ffffffffffffffff")] {
+        fake.seed_server(
+            Provider::Hetzner,
+            SeedServer {
+                name: name.into(),
+                location: "fsn1".into(),
+                server_type: "cx23".into(),
+                labels: labels(owner),
+                running: true,
+            },
+        );
+    }
+    let (ok, report) = cli.json(&["workspace", "reconcile", "--json"], b"");
+    assert!(ok, "{report}");
+    assert_eq!(report["orphans"].as_array().unwrap().len(), 1, "{report}");
+    assert_eq!(report["orphans"][0]["name"], "orphan");
+    assert_eq!(report["orphans"][0]["deleted"], false);
+    assert_eq!(fake.cloud_servers(Provider::Hetzner).len(), 2);
+
+    let (ok, report) = cli.json(&["workspace", "reconcile", "--delete", "--json"], b"");
+    assert!(ok, "{report}");
+    assert_eq!(report["orphans"][0]["deleted"], true);
+    let left: Vec<String> = fake
+        .cloud_servers(Provider::Hetzner)
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(left, ["theirs"]);
+}
