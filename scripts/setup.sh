@@ -21,8 +21,10 @@ APT_BUILD=(build-essential pkg-config curl file libwebkit2gtk-4.1-dev libayatana
 # (python3-yaml comes with it). Installed without recommends it adds no running service.
 # openssh-server: the tests run a private sshd on loopback as a workspace host (never the
 # system service).
+# podman, runc, debootstrap: sam-host's dev container tests bring containers up with podman
+# (runc: crun fails on some VMs) from a base image built locally with debootstrap.
 APT_TEST=(xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools webkit2gtk-driver util-linux cloud-init
-          openssh-server)
+          openssh-server podman runc debootstrap)
 
 packages=("${APT_BUILD[@]}")
 $want_test && packages+=("${APT_TEST[@]}")
@@ -84,6 +86,16 @@ if $want_test; then
   if ! { command -v tauri-driver >/dev/null 2>&1 || [[ -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ]]; }; then
     say "installing tauri-driver $TAURI_DRIVER_VERSION"
     cargo install tauri-driver --locked --version "$TAURI_DRIVER_VERSION" || die "cargo could not install tauri-driver"
+  fi
+  # The Dev Containers CLI, pinned in tools/devcontainer/package-lock.json; the sam-host tests
+  # run it from tools/devcontainer/node_modules/.bin/devcontainer.
+  dc_stamp=tools/devcontainer/node_modules/.package-lock.json
+  if [[ ! -f "$dc_stamp" || tools/devcontainer/package-lock.json -nt "$dc_stamp" ]]; then
+    say "installing the Dev Containers CLI (npm ci in tools/devcontainer)"
+    (cd tools/devcontainer && npm ci --no-audit --no-fund --loglevel=error) \
+      || die "npm could not install the Dev Containers CLI in tools/devcontainer"
+  else
+    say "Dev Containers CLI present"
   fi
 fi
 say "done"

@@ -9,23 +9,9 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use common::{Cli, error_message};
 use sam_testkit::FakeProviders;
-
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .status()
-        .unwrap();
-    assert!(status.success(), "git {args:?}");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_list_show_delete_a_local_workspace() {
@@ -34,10 +20,7 @@ async fn create_list_show_delete_a_local_workspace() {
     let repo = tempfile::tempdir().unwrap();
     let project = repo.path().join("my-project");
     std::fs::create_dir(&project).unwrap();
-    git(&project, &["init", "-q", "-b", "main"]);
-    std::fs::write(project.join("main.rs"), "fn main() {}\n").unwrap();
-    git(&project, &["add", "."]);
-    git(&project, &["commit", "-q", "-m", "one"]);
+    sam_testkit::git::commit_into(&project, &[("main.rs", "fn main() {}\n")]).unwrap();
 
     let url = format!("file://{}", project.display());
     let (ok, created) = cli.json(&["workspace", "create", "--repo", &url, "--json"], b"");

@@ -213,15 +213,7 @@ impl Scaleway {
     }
 
     async fn action(&self, id: &ServerId, action: &str) -> Result<(), CloudError> {
-        let path = [
-            "instance",
-            "v1",
-            "zones",
-            id.location.as_str(),
-            "servers",
-            id.id.as_str(),
-            "action",
-        ];
+        let path = server_path(id, &["action"]);
         let request = Request::new(
             Method::POST,
             &path,
@@ -232,16 +224,7 @@ impl Scaleway {
     }
 
     async fn set_user_data(&self, id: &ServerId, user_data: &str) -> Result<(), CloudError> {
-        let path = [
-            "instance",
-            "v1",
-            "zones",
-            id.location.as_str(),
-            "servers",
-            id.id.as_str(),
-            "user_data",
-            "cloud-init",
-        ];
+        let path = server_path(id, &["user_data", "cloud-init"]);
         let request = Request::new(
             Method::PATCH,
             &path,
@@ -467,14 +450,7 @@ impl CloudProvider for Scaleway {
 
     async fn server(&self, id: &ServerId) -> Result<Option<Server>, CloudError> {
         Self::check_zone(&id.location)?;
-        let path = [
-            "instance",
-            "v1",
-            "zones",
-            id.location.as_str(),
-            "servers",
-            id.id.as_str(),
-        ];
+        let path = server_path(id, &[]);
         match self.api.json::<ServerReply>(&Request::get(&path)).await {
             Ok(reply) => reply.server.into_server().map(Some),
             Err(CloudError::NotFound { .. }) => Ok(None),
@@ -502,14 +478,7 @@ impl CloudProvider for Scaleway {
         };
         match server.status {
             ServerStatus::Stopped => {
-                let path = [
-                    "instance",
-                    "v1",
-                    "zones",
-                    id.location.as_str(),
-                    "servers",
-                    id.id.as_str(),
-                ];
+                let path = server_path(id, &[]);
                 let request = Request::new(Method::DELETE, &path, Body::None, Repeat::Safe);
                 match self.api.send(&request, |_| Ok(())).await {
                     Ok(()) | Err(CloudError::NotFound { .. }) => {}
@@ -646,6 +615,20 @@ fn parse_error(provider: ProviderKind, reply: &Reply, now: u64) -> CloudError {
         },
         _ => CloudError::InvalidRequest { provider, message },
     }
+}
+
+/// `instance/v1/zones/{zone}/servers/{id}` followed by `tail`.
+fn server_path<'a>(id: &'a ServerId, tail: &[&'a str]) -> Vec<&'a str> {
+    let mut path = vec![
+        "instance",
+        "v1",
+        "zones",
+        id.location.as_str(),
+        "servers",
+        id.id.as_str(),
+    ];
+    path.extend_from_slice(tail);
+    path
 }
 
 fn is_uuid(text: &str) -> bool {

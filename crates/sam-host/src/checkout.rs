@@ -236,7 +236,7 @@ async fn canonical(path: &Path) -> Result<PathBuf, String> {
         .map_err(|e| format!("{} cannot be resolved: {e}", path.display()))
 }
 
-fn tail_chars(text: &str, max: usize) -> String {
+pub(crate) fn tail_chars(text: &str, max: usize) -> String {
     let count = text.chars().count();
     if count <= max {
         text.to_owned()

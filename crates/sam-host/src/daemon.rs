@@ -11,6 +11,7 @@ use tokio::signal::unix::{SignalKind, signal};
 
 use crate::HostError;
 use crate::checkout::GitRunner;
+use crate::devcontainer::ContainerSettings;
 use crate::host::{Host, HostConfig};
 use crate::journal::{EventLog, Journal};
 use crate::state_dir::StateDir;
@@ -23,6 +24,9 @@ const MACHINE_ACTIVITY_PATH: &str = "/var/lib/sam/activity";
 
 /// The longest a `git clone` may run.
 const CLONE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// The longest one `devcontainer up` may run (it may build an image).
+const DEVCONTAINER_UP_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 /// How often the daemon checks that its socket is still the one it bound.
 const SOCKET_CHECK_INTERVAL: Duration = Duration::from_secs(5);
@@ -103,6 +107,8 @@ pub async fn serve(lock: DaemonLock, options: ServeOptions) -> Result<(), HostEr
         context: "finding the sam-host executable (for git's askpass)".to_owned(),
         source,
     })?;
+    let containers = ContainerSettings::from_env(askpass_exe.clone(), DEVCONTAINER_UP_TIMEOUT)
+        .map_err(HostError::Daemon)?;
     let config = HostConfig {
         version: crate::VERSION.to_owned(),
         git: GitRunner {
@@ -110,6 +116,7 @@ pub async fn serve(lock: DaemonLock, options: ServeOptions) -> Result<(), HostEr
             clone_timeout: CLONE_TIMEOUT,
         },
         activity_path: activity_path(&state_dir, options.activity_file),
+        containers,
     };
     let journal_path = state_dir.journal_path();
     let journal = tokio::task::spawn_blocking(move || Journal::open(&journal_path))

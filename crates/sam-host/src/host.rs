@@ -1,25 +1,40 @@
 //! The host's state machine: Unconfigured → SettingUp → Ready | Failed, the bounded queue of
 //! requests waiting for Ready, and the request handlers (all but `Subscribe`, which belongs to
 //! a connection).
+//!
+//! A setup is the checkout step (`clone` or `local_folder`), then, when the checkout has a dev
+//! container configuration, the `devcontainer` step.
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use sam_protocol::{
-    ErrorCode, EventBody, HostState, HostStatus, ProtocolError, RequestBody, ResponseBody,
-    SetupPlan,
+    DevContainer, ErrorCode, EventBody, HostState, HostStatus, ProtocolError, RequestBody,
+    ResponseBody, SetupPlan, step,
 };
 use tokio::sync::{oneshot, watch};
 
 use crate::checkout::{self, GitRunner};
+use crate::devcontainer::{self, ContainerSettings, UpOutcome};
 use crate::journal::{EventLog, JournalError, SetupPhase, SetupRecord, now_ms};
+use crate::run::{self, Place};
 
 /// How many requests may wait for setup to end; one more fails at once with `queue_full`.
 pub const MAX_QUEUED_REQUESTS: usize = 64;
 
-type ReadyResult = Result<PathBuf, ProtocolError>;
+/// What a ready workspace serves.
+#[derive(Debug, Clone)]
+struct Ready {
+    /// The canonical checkout root.
+    root: PathBuf,
+    /// The dev container, when one was brought up.
+    container: Option<DevContainer>,
+}
+
+type ReadyResult = Result<Ready, ProtocolError>;
 
 /// What the host needs besides its journal.
 #[derive(Debug, Clone)]
@@ -30,6 +45,8 @@ pub(crate) struct HostConfig {
     pub git: GitRunner,
     /// The activity stamp `Touch` refreshes.
     pub activity_path: PathBuf,
+    /// How dev containers are brought up and entered.
+    pub containers: ContainerSettings,
 }
 
 #[derive(Debug)]
@@ -39,6 +56,8 @@ struct Core {
     plan: Option<SetupPlan>,
     /// The canonical checkout root while ready.
     root: Option<PathBuf>,
+    /// The dev container while ready with one.
+    container: Option<DevContainer>,
     /// Requests waiting for the setup to end.
     waiters: Vec<oneshot::Sender<ReadyResult>>,
     /// The outcome of the running setup, for repeated `Setup` requests that join it.
@@ -73,6 +92,7 @@ impl Host {
             state: HostState::Unconfigured,
             plan: None,
             root: None,
+            container: None,
             waiters: Vec::new(),
             run: None,
         };
@@ -85,8 +105,11 @@ impl Host {
             });
             let lost = match (record.phase, &record.root) {
                 (SetupPhase::Ready, Some(root)) if Path::new(root).is_dir() => {
+                    // The container is not checked here: an `exec` into one that is gone
+                    // reports the engine's error.
                     core.state = HostState::Ready;
                     core.root = Some(PathBuf::from(root));
+                    core.container = record.container.clone();
                     None
                 }
                 (SetupPhase::Ready, root) => Some(format!(
@@ -109,6 +132,7 @@ impl Host {
                     phase: SetupPhase::Failed,
                     root: None,
                     reason: Some(reason.clone()),
+                    container: None,
                     ..record
                 };
                 log.append(
@@ -159,7 +183,7 @@ impl Host {
             RequestBody::Status => self.status().await.map(ResponseBody::Status),
             RequestBody::Setup(plan) => self.setup(plan).await,
             RequestBody::ReadFile { path, max_bytes } => {
-                let root = self.ready_root().await?;
+                let Ready { root, .. } = self.ready().await?;
                 tokio::task::spawn_blocking(move || {
                     crate::files::read_file(&root, &path, max_bytes)
                 })
@@ -168,6 +192,11 @@ impl Host {
                 .map(ResponseBody::File)
             }
             RequestBody::Touch => self.touch().await,
+            RequestBody::Run {
+                argv,
+                in_container,
+                timeout_ms,
+            } => self.run(argv, in_container, timeout_ms).await,
             RequestBody::Subscribe { .. } => Err(internal(
                 "subscribe is handled by the connection".to_owned(),
             )),
@@ -186,20 +215,58 @@ impl Host {
             checkout_dir: core.root.as_ref().map(|r| r.display().to_string()),
             last_seq,
             queued_requests: u32::try_from(core.waiters.len()).unwrap_or(u32::MAX),
+            container: core.container.clone(),
         })
     }
 
-    /// The checkout root once ready: at once when ready, after the setup when one is pending
-    /// (queued, bounded), an error when the last setup failed or the queue is full.
-    async fn ready_root(&self) -> Result<PathBuf, ProtocolError> {
+    /// Runs a program in the checkout, on the host or in the dev container.
+    async fn run(
+        &self,
+        argv: Vec<String>,
+        in_container: bool,
+        timeout_ms: u64,
+    ) -> Result<ResponseBody, ProtocolError> {
+        let limit = run::validate(&argv, timeout_ms)?;
+        let ready = self.ready().await?;
+        let program = argv.first().cloned().unwrap_or_default();
+        if !in_container {
+            let command = run::host_command(&ready.root, &argv);
+            return run::run(command, &program, Place::Host, limit).await;
+        }
+        let Some(container) = &ready.container else {
+            return Err(ProtocolError::new(
+                ErrorCode::NotFound,
+                "this workspace has no dev container: its repository has no \
+                 .devcontainer/devcontainer.json or .devcontainer.json, or no container engine \
+                 worked when it was set up (the devcontainer step says which). Run the command \
+                 on the host instead (in_container: false).",
+            ));
+        };
+        let command = devcontainer::exec_command(&self.config.containers, container, &argv);
+        run::run(
+            command,
+            &program,
+            Place::Container(container.engine.as_str()),
+            limit,
+        )
+        .await
+    }
+
+    /// The ready workspace: at once when ready, after the setup when one is pending (queued,
+    /// bounded), an error when the last setup failed or the queue is full.
+    async fn ready(&self) -> Result<Ready, ProtocolError> {
         let receiver = {
             let mut core = self.lock();
             match &core.state {
                 HostState::Ready => {
-                    return core
+                    let root = core
                         .root
                         .clone()
-                        .ok_or_else(|| internal("ready without a checkout root".to_owned()));
+                        .ok_or_else(|| internal("ready without a checkout root".to_owned()))?;
+                    return Ok(Ready {
+                        root,
+                        container: core.container.clone(),
+                    });
                 }
                 HostState::Failed { reason } => return Err(setup_failed(reason)),
                 HostState::SettingUp | HostState::Unconfigured => {
@@ -269,6 +336,7 @@ impl Host {
                         ..plan.clone()
                     });
                     core.root = None;
+                    core.container = None;
                     core.run = Some(receiver.clone());
                     tokio::spawn(Arc::clone(self).run_setup(plan, sender));
                     receiver
@@ -281,8 +349,8 @@ impl Host {
             .map_err(|_| internal("the setup task ended without an outcome".to_owned()))?
             .clone();
         match result {
-            Some(Ok(root)) => Ok(ResponseBody::SetupReady {
-                checkout_dir: root.display().to_string(),
+            Some(Ok(ready)) => Ok(ResponseBody::SetupReady {
+                checkout_dir: ready.root.display().to_string(),
             }),
             Some(Err(error)) => Err(error),
             None => Err(internal("the setup ended without an outcome".to_owned())),
@@ -302,15 +370,17 @@ impl Host {
             let waiters = std::mem::take(&mut core.waiters);
             core.run = None;
             match &result {
-                Ok(root) => {
+                Ok(ready) => {
                     core.state = HostState::Ready;
-                    core.root = Some(root.clone());
+                    core.root = Some(ready.root.clone());
+                    core.container = ready.container.clone();
                 }
                 Err(reason) => {
                     core.state = HostState::Failed {
                         reason: reason.clone(),
                     };
                     core.root = None;
+                    core.container = None;
                 }
             }
             waiters
@@ -322,83 +392,117 @@ impl Host {
         let _ = outcome.send(Some(answer));
     }
 
-    /// The steps of a setup; returns the checkout root or the failure reason.
-    async fn run_steps(&self, plan: &SetupPlan) -> Result<PathBuf, String> {
+    /// The steps of a setup; returns what is ready or the failure reason. Every step is
+    /// journaled with its timing; a failed step ends the setup.
+    async fn run_steps(&self, plan: &SetupPlan) -> Result<Ready, String> {
         let started = Instant::now();
-        let record = |phase, root: Option<&Path>, reason: Option<&str>| SetupRecord {
-            phase,
-            workspace_id: plan.workspace_id.clone(),
-            repository: plan.repository.clone(),
-            checkout_dir: plan.checkout_dir.clone(),
-            root: root.map(|r| r.display().to_string()),
-            reason: reason.map(str::to_owned),
-        };
-        let journal = |e: JournalError| format!("the journal failed, so the setup stopped: {e}");
         tracing::info!(workspace = %plan.workspace_id, "setup started");
         self.log
             .append(
                 EventBody::SetupStarted,
-                Some(record(SetupPhase::SettingUp, None, None)),
+                Some(setup_record(plan, SetupPhase::SettingUp, None, None)),
             )
             .await
-            .map_err(journal)?;
-        let step = checkout::step_name(&plan.repository);
+            .map_err(journal_failed)?;
+
+        let checkout_step = checkout::step_name(&plan.repository);
+        let root = self
+            .step(plan, checkout_step, async {
+                checkout::prepare(plan, &self.config.git)
+                    .await
+                    .map(|root| (root, None))
+                    .map_err(|failure| failure.reason)
+            })
+            .await?;
+
+        let mut container = None;
+        if devcontainer::config_file(&root).await.is_some() {
+            let token = plan.git_token.as_ref().map(|t| t.expose());
+            container = self
+                .step(plan, step::DEVCONTAINER, async {
+                    match devcontainer::bring_up(&self.config.containers, &root, token).await? {
+                        UpOutcome::Up(container) => Ok((Some(container), None)),
+                        UpOutcome::Skipped(why) => {
+                            tracing::info!(workspace = %plan.workspace_id, "no container engine; commands run on the host");
+                            Ok((None, Some(why)))
+                        }
+                    }
+                })
+                .await?;
+        }
+
+        let ready = Ready { root, container };
+        self.log
+            .append(
+                EventBody::SetupComplete {
+                    millis: millis_since(started),
+                },
+                Some(SetupRecord {
+                    container: ready.container.clone(),
+                    ..setup_record(plan, SetupPhase::Ready, Some(&ready.root), None)
+                }),
+            )
+            .await
+            .map_err(journal_failed)?;
+        tracing::info!(workspace = %plan.workspace_id, millis = millis_since(started), "setup complete");
+        Ok(ready)
+    }
+
+    /// Journals one step: started, then finished with its timing and `detail`, or failed (and
+    /// the whole setup with it).
+    async fn step<T>(
+        &self,
+        plan: &SetupPlan,
+        name: &str,
+        work: impl Future<Output = Result<(T, Option<String>), String>>,
+    ) -> Result<T, String> {
         self.log
             .append(
                 EventBody::StepStarted {
-                    step: step.to_owned(),
+                    step: name.to_owned(),
                 },
                 None,
             )
             .await
-            .map_err(journal)?;
-        let step_started = Instant::now();
-        match checkout::prepare(plan, &self.config.git).await {
-            Ok(root) => {
+            .map_err(journal_failed)?;
+        let started = Instant::now();
+        match work.await {
+            Ok((value, detail)) => {
                 self.log
                     .append(
                         EventBody::StepFinished {
-                            step: step.to_owned(),
-                            millis: millis_since(step_started),
+                            step: name.to_owned(),
+                            millis: millis_since(started),
+                            detail,
                         },
                         None,
                     )
                     .await
-                    .map_err(journal)?;
-                self.log
-                    .append(
-                        EventBody::SetupComplete {
-                            millis: millis_since(started),
-                        },
-                        Some(record(SetupPhase::Ready, Some(&root), None)),
-                    )
-                    .await
-                    .map_err(journal)?;
-                tracing::info!(workspace = %plan.workspace_id, millis = millis_since(started), "setup complete");
-                Ok(root)
+                    .map_err(journal_failed)?;
+                Ok(value)
             }
-            Err(failure) => {
-                tracing::warn!(workspace = %plan.workspace_id, step = failure.step, "setup failed");
+            Err(reason) => {
+                tracing::warn!(workspace = %plan.workspace_id, step = name, "setup failed");
                 self.log
                     .append(
                         EventBody::StepFailed {
-                            step: failure.step.to_owned(),
-                            reason: failure.reason.clone(),
+                            step: name.to_owned(),
+                            reason: reason.clone(),
                         },
                         None,
                     )
                     .await
-                    .map_err(journal)?;
+                    .map_err(journal_failed)?;
                 self.log
                     .append(
                         EventBody::SetupFailed {
-                            reason: failure.reason.clone(),
+                            reason: reason.clone(),
                         },
-                        Some(record(SetupPhase::Failed, None, Some(&failure.reason))),
+                        Some(setup_record(plan, SetupPhase::Failed, None, Some(&reason))),
                     )
                     .await
-                    .map_err(journal)?;
-                Err(failure.reason)
+                    .map_err(journal_failed)?;
+                Err(reason)
             }
         }
     }
@@ -432,6 +536,28 @@ fn write_stamp(path: &Path, at_ms: u64, unique: u64) -> std::io::Result<()> {
     std::fs::rename(&temp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&temp);
     })
+}
+
+/// The persisted record of `plan` (never its token) in `phase`.
+fn setup_record(
+    plan: &SetupPlan,
+    phase: SetupPhase,
+    root: Option<&Path>,
+    reason: Option<&str>,
+) -> SetupRecord {
+    SetupRecord {
+        phase,
+        workspace_id: plan.workspace_id.clone(),
+        repository: plan.repository.clone(),
+        checkout_dir: plan.checkout_dir.clone(),
+        root: root.map(|r| r.display().to_string()),
+        reason: reason.map(str::to_owned),
+        container: None,
+    }
+}
+
+fn journal_failed(error: JournalError) -> String {
+    format!("the journal failed, so the setup stopped: {error}")
 }
 
 fn current_workspace(core: &Core) -> String {

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, params};
-use sam_protocol::{Event, EventBody, RepoSource};
+use sam_protocol::{DevContainer, Event, EventBody, RepoSource};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
@@ -65,6 +65,10 @@ pub(crate) struct SetupRecord {
     pub root: Option<String>,
     /// Why the setup failed, when failed.
     pub reason: Option<String>,
+    /// The dev container, when ready with one. Absent in records written before dev
+    /// containers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<DevContainer>,
 }
 
 /// The SQLite file. Blocking: async code goes through [`EventLog`].
@@ -316,6 +320,12 @@ mod tests {
             checkout_dir: "/w".into(),
             root: Some("/w".into()),
             reason: None,
+            container: Some(DevContainer {
+                engine: sam_protocol::ContainerEngine::Podman,
+                container_id: "abc".into(),
+                remote_user: "root".into(),
+                remote_workspace_folder: "/workspaces/w".into(),
+            }),
         };
         let event = journal
             .append(&EventBody::SetupComplete { millis: 1 }, Some(&record))
@@ -338,6 +348,16 @@ mod tests {
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn a_setup_record_from_before_dev_containers_still_reads() {
+        let older = r#"{"phase":"ready","workspace_id":"ws",
+            "repository":{"kind":"local_path","path":"/w"},"checkout_dir":"/w","root":"/w",
+            "reason":null}"#;
+        let record: SetupRecord = serde_json::from_str(older).unwrap();
+        assert_eq!(record.phase, SetupPhase::Ready);
+        assert_eq!(record.container, None);
     }
 
     #[test]

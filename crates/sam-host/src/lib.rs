@@ -4,25 +4,33 @@
 //!
 //! It journals every event in SQLite (WAL) before anyone sees it, so a client that attaches
 //! with a cursor gets a gap-free, duplicate-free replay and then live events. It sets the
-//! workspace up (clone or local folder) as journaled, timed steps; requests that need the
-//! checkout wait for setup in a bounded queue and fail together if it fails.
+//! workspace up (clone or local folder, then the repository's dev container when it has one
+//! and a container engine works) as journaled, timed steps; requests that need the checkout
+//! wait for setup in a bounded queue and fail together if it fails. It runs programs in the
+//! checkout, on the host or in the dev container, by argv and never through a shell.
 //!
-//! It never listens on TCP, never puts a secret in an argv, a file, a log or the journal, and
-//! never logs request bodies.
+//! It never listens on TCP, never puts a secret in an argv, a file, a log, the journal or a
+//! container's environment, and never logs request bodies.
 
 mod askpass;
 mod bridge;
 mod checkout;
 mod connection;
 mod daemon;
+mod devcontainer;
 mod files;
 mod host;
 mod journal;
+mod run;
 mod state_dir;
 
 pub use askpass::{ASKPASS_MODE_ENV, TOKEN_ENV, TOKEN_USERNAME, askpass_answer};
 pub use bridge::connect;
 pub use daemon::{ACTIVITY_FILE_ENV, DaemonLock, ServeOptions, recorded_pid, serve};
+pub use devcontainer::{
+    CONTAINER_ENGINE_ENV, DEVCONTAINER_CLI_ENV, PODMAN_RUNTIME_ENV, PODMAN_SHIM_ENV,
+    podman_shim_command,
+};
 pub use host::MAX_QUEUED_REQUESTS;
 pub use journal::JournalError;
 pub use state_dir::{STATE_DIR_ENV, StateDir};

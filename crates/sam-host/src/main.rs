@@ -1,8 +1,10 @@
-//! The `sam-host` command: `serve` (the daemon), `connect` (the desktop's way in), and git's
-//! askpass helper. Only `connect` writes to stdout, and only protocol bytes.
+//! The `sam-host` command: `serve` (the daemon), `connect` (the desktop's way in), git's
+//! askpass helper, and the podman wrapper the Dev Containers CLI runs. Only `connect` (and
+//! podman, as the wrapper) writes to stdout, and only protocol bytes.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Mutex;
@@ -10,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use sam_host::{ASKPASS_MODE_ENV, DaemonLock, ServeOptions, StateDir, TOKEN_ENV};
+use sam_host::{ASKPASS_MODE_ENV, DaemonLock, PODMAN_SHIM_ENV, ServeOptions, StateDir, TOKEN_ENV};
 
 /// The SAM workspace daemon.
 #[derive(Debug, Parser)]
@@ -53,6 +55,20 @@ fn main() -> ExitCode {
     if std::env::var_os(ASKPASS_MODE_ENV).is_some() {
         let prompt = std::env::args().nth(1).unwrap_or_default();
         return askpass(&prompt);
+    }
+    // The Dev Containers CLI runs its "docker" as `<program> <args>`: no room for a subcommand.
+    if let Some((podman, args)) =
+        sam_host::podman_shim_command(std::env::args_os().skip(1).collect())
+    {
+        let error = std::process::Command::new(&podman)
+            .args(args)
+            .env_remove(PODMAN_SHIM_ENV)
+            .exec();
+        eprintln!(
+            "sam-host: could not run {}: {error}",
+            podman.to_string_lossy()
+        );
+        return ExitCode::from(127);
     }
     let cli = Cli::parse();
     let result = match cli.command {

@@ -18,9 +18,9 @@ mod messages;
 mod secret;
 
 pub use messages::{
-    ClientMessage, ErrorCode, Event, EventBody, FileContent, FileContents, Hello, HostMessage,
-    HostState, HostStatus, Incompatible, ProtocolError, RepoSource, Request, RequestBody, Response,
-    ResponseBody, SetupPlan, Welcome, step,
+    ClientMessage, ContainerEngine, DevContainer, ErrorCode, Event, EventBody, FileContent,
+    FileContents, Hello, HostMessage, HostState, HostStatus, Incompatible, ProtocolError,
+    RepoSource, Request, RequestBody, Response, ResponseBody, SetupPlan, Welcome, step,
 };
 pub use secret::Secret;
 
@@ -37,3 +37,12 @@ pub const MAX_FRAME_BYTES: usize = 16 * 1024 * 1024;
 /// Chosen so the response frame stays under [`MAX_FRAME_BYTES`] even when every byte needs a
 /// six-character JSON escape.
 pub const MAX_READ_BYTES: u64 = 2 * 1024 * 1024;
+
+/// The most stdout bytes one [`RequestBody::Run`] returns; the rest is read and dropped.
+pub const MAX_RUN_STDOUT_BYTES: usize = 1024 * 1024;
+
+/// The most stderr bytes (the end of it) one [`RequestBody::Run`] returns.
+pub const MAX_RUN_STDERR_TAIL_BYTES: usize = 64 * 1024;
+
+/// The longest a [`RequestBody::Run`] may run; a larger `timeout_ms` is clamped to this.
+pub const MAX_RUN_TIMEOUT_MS: u64 = 60 * 60 * 1000;

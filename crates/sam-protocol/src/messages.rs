@@ -125,6 +125,25 @@ pub enum RequestBody {
     /// Record that the desktop is in contact: refreshes the activity stamp the machine's idle
     /// watchdog reads. Answered with [`ResponseBody::Touched`]; never queued.
     Touch,
+    /// Run a program in the checkout, without a shell, and wait for it to exit. Answered with
+    /// [`ResponseBody::Ran`] whatever the exit status; [`ErrorCode::TimedOut`] when it runs
+    /// past `timeout_ms` (it is then stopped), [`ErrorCode::NotFound`] when `in_container` is
+    /// asked of a workspace without a dev container or the program is not on the host,
+    /// [`ErrorCode::InvalidRequest`] for an empty argv, an argv[0] starting with `-`, or a
+    /// zero timeout. Needs `Ready`: queued like `ReadFile` (the timeout starts when the
+    /// program does). Inside the container, the engine runs it (`exec`) with the container's
+    /// environment; `remoteEnv` of `devcontainer.json` is not applied.
+    Run {
+        /// The program and its arguments, passed as they are (no shell, no expansion). The
+        /// program is looked up on the `PATH` of the host or of the container.
+        argv: Vec<String>,
+        /// Run inside the workspace's dev container (as its remote user, in its remote
+        /// workspace folder) rather than on the host (in the checkout root).
+        in_container: bool,
+        /// The most the program may run, in milliseconds: at least 1, clamped to
+        /// [`crate::MAX_RUN_TIMEOUT_MS`].
+        timeout_ms: u64,
+    },
 }
 
 impl RequestBody {
@@ -137,6 +156,7 @@ impl RequestBody {
             Self::Setup(_) => "setup",
             Self::ReadFile { .. } => "read_file",
             Self::Touch => "touch",
+            Self::Run { .. } => "run",
         }
     }
 }
@@ -221,6 +241,22 @@ pub enum ResponseBody {
         /// The stamp written, in milliseconds since the Unix epoch.
         at_ms: u64,
     },
+    /// The answer to [`RequestBody::Run`]: the program exited (successfully or not).
+    Ran {
+        /// The exit code; `128 + n` when a signal `n` ended the program (as shells report
+        /// it). Inside a container, the engine's own failures (for example 126 or 127 for a
+        /// program it cannot start) come through here too.
+        status: i32,
+        /// The program's standard output, UTF-8 with invalid bytes replaced, at most
+        /// [`crate::MAX_RUN_STDOUT_BYTES`] bytes of it.
+        stdout: String,
+        /// Whether `stdout` stops before the end of what the program wrote.
+        #[serde(default)]
+        stdout_truncated: bool,
+        /// The end of the program's standard error (at most
+        /// [`crate::MAX_RUN_STDERR_TAIL_BYTES`] bytes), UTF-8 with invalid bytes replaced.
+        stderr_tail: String,
+    },
 }
 
 /// The host's state and vital numbers.
@@ -240,6 +276,50 @@ pub struct HostStatus {
     pub last_seq: u64,
     /// Requests waiting for setup to end.
     pub queued_requests: u32,
+    /// The workspace's dev container, once ready with one; `None` when commands run on the
+    /// host (no dev container configuration, or no container engine). Absent in the JSON of
+    /// hosts that predate dev containers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<DevContainer>,
+}
+
+/// A running dev container the host brought up for the workspace (`devcontainer up`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DevContainer {
+    /// The engine that runs it.
+    pub engine: ContainerEngine,
+    /// The engine's id for the container.
+    pub container_id: String,
+    /// The user commands run as inside the container.
+    pub remote_user: String,
+    /// Where the checkout is mounted inside the container; commands start there.
+    pub remote_workspace_folder: String,
+}
+
+/// A container engine the host can drive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContainerEngine {
+    /// Docker (`docker info` succeeded).
+    Docker,
+    /// Podman (`docker info` failed, `podman info` succeeded).
+    Podman,
+}
+
+impl ContainerEngine {
+    /// The engine's name, which is also its usual command name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Docker => "docker",
+            Self::Podman => "podman",
+        }
+    }
+}
+
+impl fmt::Display for ContainerEngine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Part of a file of the checkout.
@@ -323,6 +403,11 @@ pub mod step {
     pub const CLONE: &str = "clone";
     /// Checking that a [`crate::RepoSource::LocalPath`] folder exists.
     pub const LOCAL_FOLDER: &str = "local_folder";
+    /// `devcontainer up` for a checkout with `.devcontainer/devcontainer.json` or
+    /// `.devcontainer.json`, after the checkout step. A checkout without either has no such
+    /// step at all. With a configuration but no working container engine the step finishes
+    /// with a `detail` saying so and commands run on the host.
+    pub const DEVCONTAINER: &str = "devcontainer";
 }
 
 /// What happened on the host.
@@ -347,6 +432,10 @@ pub enum EventBody {
         step: String,
         /// How long it took.
         millis: u64,
+        /// What the step did when that is not the obvious (for example why it was skipped),
+        /// for the user. Absent in the JSON when `None`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
     },
     /// A setup step failed; a [`EventBody::SetupFailed`] follows.
     StepFailed {
@@ -407,6 +496,8 @@ pub enum ErrorCode {
     Internal,
     /// The peers speak different protocol versions.
     Incompatible,
+    /// The work ran past its time limit and was stopped.
+    TimedOut,
 }
 
 impl ErrorCode {
@@ -421,6 +512,7 @@ impl ErrorCode {
             Self::Io => "io",
             Self::Internal => "internal",
             Self::Incompatible => "incompatible",
+            Self::TimedOut => "timed_out",
         }
     }
 }

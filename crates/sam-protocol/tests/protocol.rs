@@ -12,9 +12,10 @@ use std::time::Duration;
 use sam_protocol::client::{ClientError, HostClient};
 use sam_protocol::frame::{self, FrameError, FrameReader};
 use sam_protocol::{
-    ClientMessage, ErrorCode, Event, EventBody, FileContent, Hello, HostMessage, HostState,
-    Incompatible, MAX_FRAME_BYTES, PROTOCOL_VERSION, ProtocolError, RepoSource, Request,
-    RequestBody, Response, ResponseBody, Secret, SetupPlan, Welcome,
+    ClientMessage, ContainerEngine, DevContainer, ErrorCode, Event, EventBody, FileContent, Hello,
+    HostMessage, HostState, HostStatus, Incompatible, MAX_FRAME_BYTES, PROTOCOL_VERSION,
+    ProtocolError, RepoSource, Request, RequestBody, Response, ResponseBody, Secret, SetupPlan,
+    Welcome, step,
 };
 use serde_json::json;
 use tokio::io::{AsyncWriteExt, DuplexStream};
@@ -148,10 +149,25 @@ fn host_messages_have_a_pinned_wire_form() {
             event: EventBody::StepFinished {
                 step: "clone".into(),
                 millis: 250,
+                detail: None,
             },
         }),
         json!({"type": "event", "seq": 5, "at_ms": 1_700_000_000_000_u64,
                "event": {"kind": "step_finished", "step": "clone", "millis": 250}}),
+    );
+    assert_wire(
+        &HostMessage::Event(Event {
+            seq: 6,
+            at_ms: 1_700_000_000_001,
+            event: EventBody::StepFinished {
+                step: step::DEVCONTAINER.into(),
+                millis: 40,
+                detail: Some("skipped: no container engine".into()),
+            },
+        }),
+        json!({"type": "event", "seq": 6, "at_ms": 1_700_000_000_001_u64,
+               "event": {"kind": "step_finished", "step": "devcontainer", "millis": 40,
+                         "detail": "skipped: no container engine"}}),
     );
     assert_wire(
         &HostMessage::Fatal(ProtocolError::new(
@@ -169,11 +185,85 @@ fn host_messages_have_a_pinned_wire_form() {
         (ErrorCode::Io, "io"),
         (ErrorCode::Internal, "internal"),
         (ErrorCode::Incompatible, "incompatible"),
+        (ErrorCode::TimedOut, "timed_out"),
     ];
     for (code, text) in codes {
         assert_eq!(serde_json::to_value(code).unwrap(), json!(text));
         assert_eq!(code.as_str(), text);
     }
+}
+
+#[test]
+fn run_has_a_pinned_wire_form() {
+    assert_wire(
+        &ClientMessage::Request(Request {
+            id: 11,
+            body: RequestBody::Run {
+                argv: vec!["cat".into(), "/etc/debian_version".into()],
+                in_container: true,
+                timeout_ms: 30_000,
+            },
+        }),
+        json!({"type": "request", "id": 11, "body": {
+            "kind": "run", "argv": ["cat", "/etc/debian_version"], "in_container": true,
+            "timeout_ms": 30000}}),
+    );
+    assert_wire(
+        &HostMessage::Response(Response {
+            id: 11,
+            result: Ok(ResponseBody::Ran {
+                status: 0,
+                stdout: "12.11\n".into(),
+                stdout_truncated: false,
+                stderr_tail: String::new(),
+            }),
+        }),
+        json!({"type": "response", "id": 11, "result": {"ok": {
+            "kind": "ran", "status": 0, "stdout": "12.11\n", "stdout_truncated": false,
+            "stderr_tail": ""}}}),
+    );
+    assert_wire(
+        &HostMessage::Response(Response {
+            id: 12,
+            result: Err(ProtocolError::new(ErrorCode::TimedOut, "too slow")),
+        }),
+        json!({"type": "response", "id": 12, "result": {"err": {"code": "timed_out", "message": "too slow"}}}),
+    );
+}
+
+#[test]
+fn host_status_carries_the_dev_container_and_reads_older_hosts() {
+    let mut status = HostStatus {
+        state: HostState::Ready,
+        host_version: "0.1.0".into(),
+        pid: 42,
+        workspace_id: Some("ws-1".into()),
+        checkout_dir: Some("/home/sam/ws-1".into()),
+        last_seq: 7,
+        queued_requests: 0,
+        container: None,
+    };
+    // A host without a dev container sends what hosts before dev containers sent.
+    let older = json!({"state": {"state": "ready"}, "host_version": "0.1.0", "pid": 42,
+                       "workspace_id": "ws-1", "checkout_dir": "/home/sam/ws-1",
+                       "last_seq": 7, "queued_requests": 0});
+    assert_wire(&ResponseBody::Status(status.clone()), {
+        let mut body = older.clone();
+        body["kind"] = json!("status");
+        body
+    });
+    status.container = Some(DevContainer {
+        engine: ContainerEngine::Podman,
+        container_id: "3477bb438c62".into(),
+        remote_user: "root".into(),
+        remote_workspace_folder: "/workspaces/ws-1".into(),
+    });
+    let mut with_container = older;
+    with_container["kind"] = json!("status");
+    with_container["container"] = json!({"engine": "podman", "container_id": "3477bb438c62",
+                                         "remote_user": "root",
+                                         "remote_workspace_folder": "/workspaces/ws-1"});
+    assert_wire(&ResponseBody::Status(status), with_container);
 }
 
 #[test]

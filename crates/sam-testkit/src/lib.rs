@@ -19,6 +19,7 @@
 
 mod cloud;
 mod fakes;
+pub mod git;
 mod leaks;
 mod server;
 pub mod sshd;

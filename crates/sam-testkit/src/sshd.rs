@@ -29,7 +29,10 @@ pub fn free_port() -> anyhow::Result<u16> {
 /// # Errors
 /// When `id` cannot be run.
 pub fn login_user() -> anyhow::Result<String> {
-    let output = Command::new("id").arg("-un").output().context("running id")?;
+    let output = Command::new("id")
+        .arg("-un")
+        .output()
+        .context("running id")?;
     Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
@@ -135,4 +138,67 @@ impl Drop for TestSshd {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// What [`play_vm`] waits for and how it answers.
+#[derive(Debug, Default, Clone)]
+pub struct VmOptions {
+    /// Only a server whose name starts with this (any server when `None`).
+    pub name_prefix: Option<String>,
+    /// Answer with this host key instead of the one in the cloud-init: an impostor.
+    pub impostor_host_key: Option<String>,
+    /// Give up (returning `None`) once this is set.
+    pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+}
+
+/// Plays the VM that cloud-init would set up: once `fake` holds a matching server with
+/// user-data, starts a [`TestSshd`] on `port` with the host key and the authorized key from
+/// that cloud-init (SAM renders it as `#cloud-config` + JSON). Pair it with
+/// `FakeProviders::set_fixed_ipv4(provider, Some("127.0.0.1"))`.
+pub fn play_vm(
+    fake: std::sync::Arc<crate::FakeProviders>,
+    provider: crate::Provider,
+    port: u16,
+    options: VmOptions,
+) -> tokio::task::JoinHandle<anyhow::Result<Option<TestSshd>>> {
+    tokio::task::spawn_blocking(move || {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if options
+                .stop
+                .as_ref()
+                .is_some_and(|stop| stop.load(std::sync::atomic::Ordering::Relaxed))
+            {
+                return Ok(None);
+            }
+            let user_data = fake
+                .cloud_servers(provider)
+                .into_iter()
+                .filter(|s| {
+                    options
+                        .name_prefix
+                        .as_ref()
+                        .is_none_or(|prefix| s.name.starts_with(prefix))
+                })
+                .find_map(|s| s.user_data);
+            if let Some(user_data) = user_data {
+                let body = user_data
+                    .strip_prefix("#cloud-config\n")
+                    .context("the user-data is not a #cloud-config")?;
+                let config: serde_json::Value = serde_json::from_str(body)?;
+                let host_key = config["ssh_keys"]["ed25519_private"]
+                    .as_str()
+                    .context("no host key in the cloud-init")?;
+                let authorized = config["users"][0]["ssh_authorized_keys"][0]
+                    .as_str()
+                    .context("no authorized key in the cloud-init")?;
+                let host_key = options.impostor_host_key.as_deref().unwrap_or(host_key);
+                return TestSshd::start(host_key, authorized, port).map(Some);
+            }
+            if Instant::now() > deadline {
+                bail!("no server with user-data appeared within 60 s");
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    })
 }

@@ -11,7 +11,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,7 +18,7 @@ use sam_cloud::{Hetzner, ProviderKind, Timing};
 use sam_secrets::{SecretStore, SecretStoreError, Sensitive};
 use sam_ssh::{ClientKey, SshOptions};
 use sam_store::Store;
-use sam_testkit::sshd::{TestSshd, free_port, login_user};
+use sam_testkit::sshd::{VmOptions, free_port, login_user, play_vm};
 use sam_testkit::{FakeProviders, Provider};
 use sam_workspace::{
     Lifecycle, Provider as WorkspaceProvider, RemoteFactory, RemoteSetup, Repo, SshSettings,
@@ -40,6 +39,17 @@ fn host_binary() -> PathBuf {
         path.display()
     );
     path
+}
+
+/// Fast polling, but deadlines a loaded 2-core CI machine meets.
+fn patient() -> Timing {
+    Timing {
+        request_timeout: Duration::from_secs(10),
+        read_timeout: Duration::from_secs(10),
+        action_deadline: Duration::from_secs(30),
+        ready_deadline: Duration::from_secs(30),
+        ..Timing::fast()
+    }
 }
 
 /// The OS keyring stand-in for host keys (the keyring itself is tested in sam-secrets): a
@@ -107,7 +117,7 @@ impl RemoteFactory for Factory {
             )));
         }
         Ok(RemoteSetup {
-            cloud: Arc::new(Hetzner::new(self.hetzner.clone(), TOKEN, Timing::fast())?),
+            cloud: Arc::new(Hetzner::new(self.hetzner.clone(), TOKEN, patient())?),
             install_id: INSTALL.into(),
             client_key: Arc::new(ClientKey::from_openssh(&self.client_pem)?),
             secrets: self.secrets.clone(),
@@ -122,43 +132,6 @@ impl RemoteFactory for Factory {
             watchdog_minutes: 30,
         })
     }
-}
-
-/// Plays the VM: when the fake holds a server with user-data, starts sshd with the host key
-/// and authorized key from that cloud-init, on the port the workspace will dial.
-fn boot_vm_when_created(fake: Arc<FakeProviders>, port: u16) -> tokio::task::JoinHandle<TestSshd> {
-    tokio::task::spawn_blocking(move || {
-        loop {
-            if let Some(user_data) = fake
-                .cloud_servers(Provider::Hetzner)
-                .into_iter()
-                .find_map(|s| s.user_data)
-            {
-                let body = user_data.strip_prefix("#cloud-config\n").unwrap();
-                let config: serde_json::Value = serde_json::from_str(body).unwrap();
-                let host_key = config["ssh_keys"]["ed25519_private"].as_str().unwrap();
-                let authorized = config["users"][0]["ssh_authorized_keys"][0]
-                    .as_str()
-                    .unwrap();
-                assert_eq!(config["users"][0]["name"], "sam");
-                return TestSshd::start(host_key, authorized, port).unwrap();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    })
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .status()
-        .unwrap();
-    assert!(status.success());
 }
 
 struct World {
@@ -207,11 +180,7 @@ async fn world() -> World {
             port,
         }),
     );
-    let repo = tempfile::tempdir().unwrap();
-    git(repo.path(), &["init", "-q", "-b", "main"]);
-    std::fs::write(repo.path().join("app.py"), "print('hi')\n").unwrap();
-    git(repo.path(), &["add", "."]);
-    git(repo.path(), &["commit", "-q", "-m", "one"]);
+    let repo = sam_testkit::git::repository(&[("app.py", "print('hi')\n")]).unwrap();
     World {
         fake,
         workspaces,
@@ -239,9 +208,14 @@ fn spec(world: &World, name: &str) -> WorkspaceSpec {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cloud_workspace_is_provisioned_end_to_end_and_deleted() {
     let w = world().await;
-    let vm = boot_vm_when_created(w.fake.clone(), w.port);
+    let vm = play_vm(
+        w.fake.clone(),
+        Provider::Hetzner,
+        w.port,
+        VmOptions::default(),
+    );
     let created = w.workspaces.create(spec(&w, "api"), None).await.unwrap();
-    let sshd = vm.await.unwrap();
+    let sshd = vm.await.unwrap().unwrap().unwrap();
     assert_eq!(created.state, Lifecycle::Ready, "{created:?}");
     assert_eq!(created.address.as_deref(), Some("127.0.0.1"));
     let steps: Vec<&str> = created.steps.iter().map(|s| s.step.as_str()).collect();
@@ -303,32 +277,21 @@ async fn a_server_with_another_host_key_is_refused() {
     // An impostor answers on the workspace's address with a host key of its own.
     let impostor_key = PrivateKey::random(&mut OsRng, Algorithm::Ed25519).unwrap();
     let impostor_pem = impostor_key.to_openssh(LineEnding::LF).unwrap().to_string();
-    let fake = w.fake.clone();
-    let port = w.port;
-    let impostor = tokio::task::spawn_blocking(move || {
-        loop {
-            if let Some(user_data) = fake
-                .cloud_servers(Provider::Hetzner)
-                .into_iter()
-                .find_map(|s| s.user_data)
-            {
-                let config: serde_json::Value =
-                    serde_json::from_str(user_data.strip_prefix("#cloud-config\n").unwrap())
-                        .unwrap();
-                let authorized = config["users"][0]["ssh_authorized_keys"][0]
-                    .as_str()
-                    .unwrap();
-                return TestSshd::start(&impostor_pem, authorized, port).unwrap();
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    });
+    let impostor = play_vm(
+        w.fake.clone(),
+        Provider::Hetzner,
+        w.port,
+        VmOptions {
+            impostor_host_key: Some(impostor_pem),
+            ..VmOptions::default()
+        },
+    );
     let error = w
         .workspaces
         .create(spec(&w, "api"), None)
         .await
         .unwrap_err();
-    let _impostor = impostor.await.unwrap();
+    let _impostor = impostor.await.unwrap().unwrap();
     assert!(
         matches!(
             error,
@@ -359,9 +322,14 @@ async fn a_retry_after_an_interruption_resumes_without_a_second_server() {
     );
     assert_eq!(w.fake.cloud_servers(Provider::Hetzner).len(), 1);
 
-    let vm = boot_vm_when_created(w.fake.clone(), w.port);
+    let vm = play_vm(
+        w.fake.clone(),
+        Provider::Hetzner,
+        w.port,
+        VmOptions::default(),
+    );
     let resumed = w.workspaces.retry("api", None).await.unwrap();
-    let _sshd = vm.await.unwrap();
+    let _sshd = vm.await.unwrap().unwrap().unwrap();
     assert_eq!(resumed.state, Lifecycle::Ready);
     assert_eq!(
         w.fake.cloud_servers(Provider::Hetzner).len(),
@@ -507,37 +475,6 @@ fn step_state(data: &Path, name: &str, step: &str) -> Option<String> {
     .ok()
 }
 
-/// Plays the VM of the workspace named `name` (found by its server name) until `stop`.
-fn vm_for(
-    fake: Arc<FakeProviders>,
-    name: String,
-    port: u16,
-    stop: Arc<std::sync::atomic::AtomicBool>,
-) -> tokio::task::JoinHandle<Option<TestSshd>> {
-    tokio::task::spawn_blocking(move || {
-        let prefix = format!("sam-{name}-");
-        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-            if let Some(user_data) = fake
-                .cloud_servers(Provider::Hetzner)
-                .into_iter()
-                .filter(|s| s.name.starts_with(&prefix))
-                .find_map(|s| s.user_data)
-            {
-                let config: serde_json::Value =
-                    serde_json::from_str(user_data.strip_prefix("#cloud-config\n").unwrap())
-                        .unwrap();
-                let host_key = config["ssh_keys"]["ed25519_private"].as_str().unwrap();
-                let authorized = config["users"][0]["ssh_authorized_keys"][0]
-                    .as_str()
-                    .unwrap();
-                return Some(TestSshd::start(host_key, authorized, port).unwrap());
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        None
-    })
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_provisioning_anywhere_leaves_no_orphan_and_no_duplicate() {
     let w = world().await;
@@ -554,7 +491,16 @@ async fn killing_provisioning_anywhere_leaves_no_orphan_and_no_duplicate() {
     for (run, point) in points.into_iter().enumerate() {
         let name = format!("crash{run}");
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let vm = vm_for(w.fake.clone(), name.clone(), w.port, stop.clone());
+        let vm = play_vm(
+            w.fake.clone(),
+            Provider::Hetzner,
+            w.port,
+            VmOptions {
+                name_prefix: Some(format!("sam-{name}-")),
+                stop: Some(stop.clone()),
+                ..VmOptions::default()
+            },
+        );
         let mut child = tokio::process::Command::new(std::env::current_exe().unwrap())
             .args([
                 "crash_child",
@@ -577,7 +523,7 @@ async fn killing_provisioning_anywhere_leaves_no_orphan_and_no_duplicate() {
             .kill_on_drop(true)
             .spawn()
             .unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let deadline = std::time::Instant::now() + Duration::from_secs(90);
         let reached = loop {
             let hit = match point {
                 KillAt::Started(step) => step_state(w.data.path(), &name, step).is_some(),
@@ -657,7 +603,7 @@ async fn killing_provisioning_anywhere_leaves_no_orphan_and_no_duplicate() {
             Err(other) => panic!("run {run}: {other}"),
         }
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        drop(vm.await.unwrap());
+        drop(vm.await.unwrap().unwrap());
         let _ = reached;
     }
     // Nothing this install owns is left anywhere.

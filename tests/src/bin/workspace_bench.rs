@@ -12,8 +12,6 @@
 
 #![allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 
-use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,7 +19,8 @@ use anyhow::{Context, bail};
 use sam_cloud::{Hetzner, ProviderKind, Timing};
 use sam_secrets::{SecretStore, SecretStoreError, Sensitive};
 use sam_ssh::{ClientKey, SshOptions};
-use sam_testkit::sshd::{TestSshd, free_port, login_user};
+use sam_testkit::git::git;
+use sam_testkit::sshd::{VmOptions, free_port, login_user, play_vm};
 use sam_testkit::{FakeProviders, Provider};
 use sam_workspace::{
     Provider as WorkspaceProvider, RemoteFactory, RemoteSetup, Repo, SshSettings, WorkspaceError,
@@ -29,22 +28,6 @@ use sam_workspace::{
 };
 
 const TOKEN: &str = "hcloudBENCHabcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRS";
-
-fn git(dir: &Path, args: &[&str]) -> anyhow::Result<()> {
-    let status = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "bench")
-        .env("GIT_AUTHOR_EMAIL", "bench@example.com")
-        .env("GIT_COMMITTER_NAME", "bench")
-        .env("GIT_COMMITTER_EMAIL", "bench@example.com")
-        .status()
-        .context("running git")?;
-    if !status.success() {
-        bail!("git {args:?} failed");
-    }
-    Ok(())
-}
 
 /// Host keys in memory: the bench is one process.
 #[derive(Debug, Default)]
@@ -103,39 +86,6 @@ impl RemoteFactory for Factory {
             watchdog_minutes: 60,
         })
     }
-}
-
-/// Plays the VM: sshd with the host key from the first server's cloud-init.
-fn boot_vm(
-    fake: Arc<FakeProviders>,
-    port: u16,
-) -> tokio::task::JoinHandle<anyhow::Result<TestSshd>> {
-    tokio::task::spawn_blocking(move || {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(user_data) = fake
-                .cloud_servers(Provider::Hetzner)
-                .into_iter()
-                .find_map(|s| s.user_data)
-            {
-                let body = user_data
-                    .strip_prefix("#cloud-config\n")
-                    .context("cloud-config header")?;
-                let config: serde_json::Value = serde_json::from_str(body)?;
-                let host_key = config["ssh_keys"]["ed25519_private"]
-                    .as_str()
-                    .context("host key")?;
-                let authorized = config["users"][0]["ssh_authorized_keys"][0]
-                    .as_str()
-                    .context("authorized key")?;
-                return TestSshd::start(host_key, authorized, port);
-            }
-            if Instant::now() > deadline {
-                bail!("no server was created");
-            }
-            std::thread::sleep(Duration::from_millis(2));
-        }
-    })
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -209,7 +159,8 @@ async fn main() -> anyhow::Result<()> {
                 Vec::new()
             },
         };
-        let vm = remote.then(|| boot_vm(fake.clone(), port));
+        let vm =
+            remote.then(|| play_vm(fake.clone(), Provider::Hetzner, port, VmOptions::default()));
         let started = Instant::now();
         let created = workspaces.create(spec, None).await?;
         let elapsed = started.elapsed().as_secs_f64() * 1000.0;

@@ -1,4 +1,5 @@
-//! `sam-host` as a real process: real sockets, real git, real SQLite.
+//! `sam-host` as a real process: real sockets, real git, real SQLite, real containers
+//! (podman and the Dev Containers CLI; see `containers.rs` for what they need).
 
 #![allow(
     clippy::unwrap_used,
@@ -6,9 +7,12 @@
     reason = "test helpers fail loudly by design"
 )]
 
+mod containers;
+mod devcontainer;
 mod handshake;
 mod lifecycle;
 mod read_file;
+mod run;
 mod secrets;
 mod setup;
 mod subscribe;

@@ -28,7 +28,13 @@ pub struct Daemon {
 impl Daemon {
     /// Starts a daemon on `state_dir` and waits for its socket.
     pub fn start(state_dir: &Path) -> Self {
-        let child = Command::new(BIN)
+        Self::start_with(state_dir, |_| {})
+    }
+
+    /// As [`Daemon::start`], with `configure` adjusting the command (its environment, say).
+    pub fn start_with(state_dir: &Path, configure: impl FnOnce(&mut Command)) -> Self {
+        let mut command = Command::new(BIN);
+        command
             .arg("serve")
             .arg("--state-dir")
             .arg(state_dir)
@@ -37,9 +43,9 @@ impl Daemon {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .env("NO_PROXY", "127.0.0.1")
-            .env("no_proxy", "127.0.0.1")
-            .spawn()
-            .unwrap();
+            .env("no_proxy", "127.0.0.1");
+        configure(&mut command);
+        let child = command.spawn().unwrap();
         let daemon = Self {
             state_dir: state_dir.to_path_buf(),
             child,
@@ -154,6 +160,27 @@ pub async fn within<F: Future>(future: F) -> F::Output {
 /// Sends a request that must succeed.
 pub async fn ok(client: &HostClient, body: RequestBody) -> ResponseBody {
     within(client.request(body)).await.unwrap()
+}
+
+/// Runs `argv` (on the host or in the container) and returns (status, stdout, stderr tail).
+pub async fn run(client: &HostClient, argv: &[&str], in_container: bool) -> (i32, String, String) {
+    let body = RequestBody::Run {
+        argv: argv.iter().map(|a| (*a).to_owned()).collect(),
+        in_container,
+        timeout_ms: 60_000,
+    };
+    match tokio::time::timeout(Duration::from_secs(90), client.request(body))
+        .await
+        .expect("timed out")
+    {
+        Ok(ResponseBody::Ran {
+            status,
+            stdout,
+            stderr_tail,
+            ..
+        }) => (status, stdout, stderr_tail),
+        other => panic!("expected ran for {argv:?}, got {other:?}"),
+    }
 }
 
 /// Sends a request that must fail with a host error; returns it.
