@@ -62,7 +62,7 @@ for tier in "${tiers[@]}"; do
       ;;
     e2e)
       step "e2e: the real app over WebDriver under Xvfb"
-      cargo build --locked -p sam-desktop
+      cargo build --locked -p sam-desktop -p sam-host
       export SAM_APP_BINARY="$target_dir/debug/sam-desktop"
       if command -v cargo-nextest >/dev/null 2>&1; then
         cargo nextest run --locked --no-fail-fast -p sam-e2e --test-threads 1

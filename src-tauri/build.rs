@@ -7,7 +7,6 @@ fn main() {
         "doctor",
         "get_preferences",
         "set_preferences",
-        "list_workspaces",
         "send_test_notification",
         "ui_ready",
         "credential_kinds",
@@ -18,6 +17,13 @@ fn main() {
         "set_credential_active",
         "remove_credential",
         "open_console",
+        "list_workspaces",
+        "get_workspace",
+        "create_workspace",
+        "retry_workspace",
+        "delete_workspace",
+        "cloud_locations",
+        "cloud_sizes",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

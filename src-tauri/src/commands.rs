@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use sam_core::{ApiError, ErrorCode, Preferences};
 use sam_doctor::DoctorReport;
-use sam_store::{StoreError, WorkspaceSummary};
+use sam_store::StoreError;
 use tauri::State;
 use tauri_plugin_notification::NotificationExt;
 
-use crate::credentials;
 use crate::state::{AppInfo, AppState};
+use crate::{credentials, workspaces};
 
 type Shared<'a> = State<'a, Arc<AppState>>;
 
@@ -23,7 +23,6 @@ pub fn ipc_builder() -> tauri_specta::Builder<tauri::Wry> {
         doctor,
         get_preferences,
         set_preferences,
-        list_workspaces,
         send_test_notification,
         ui_ready,
         credentials::credential_kinds,
@@ -34,6 +33,13 @@ pub fn ipc_builder() -> tauri_specta::Builder<tauri::Wry> {
         credentials::set_credential_active,
         credentials::remove_credential,
         credentials::open_console,
+        workspaces::list_workspaces,
+        workspaces::get_workspace,
+        workspaces::create_workspace,
+        workspaces::retry_workspace,
+        workspaces::delete_workspace,
+        workspaces::cloud_locations,
+        workspaces::cloud_sizes,
     ])
 }
 
@@ -71,13 +77,6 @@ pub async fn set_preferences(
         Ok(preferences)
     })
     .await
-}
-
-#[tauri::command]
-#[specta::specta]
-pub async fn list_workspaces(state: Shared<'_>) -> Result<Vec<WorkspaceSummary>, ApiError> {
-    let store = state.store()?;
-    blocking(move || store.workspaces().map_err(store_error)).await
 }
 
 /// Sends a notification so the user can see that notifications reach them.

@@ -8,6 +8,7 @@ mod commands;
 mod credentials;
 mod state;
 mod tray;
+mod workspaces;
 
 use std::io::Write;
 use std::process::ExitCode;

@@ -9,7 +9,10 @@ use sam_checks::{Checker, Endpoints};
 use sam_core::{ApiError, AppPaths, ErrorCode};
 use sam_secrets::{KeyringStore, Vault};
 use sam_store::{OpenOutcome, Store, StoreError};
+use sam_workspace::Workspaces;
 use serde::Serialize;
+
+use crate::workspaces::WorkspaceTasks;
 
 /// Environment variable naming a file that `ui_ready` creates once the shell has rendered;
 /// the start-up benchmark waits for it.
@@ -53,6 +56,10 @@ pub struct AppState {
     store: Option<Arc<Store>>,
     database: DatabaseStatus,
     vault: Option<Arc<Vault>>,
+    /// Workspaces (they need the database and the vault).
+    workspaces: Option<Arc<Workspaces>>,
+    /// Provisioning and deletion running in the background, by workspace id.
+    pub(crate) workspace_tasks: WorkspaceTasks,
     /// The provider checker, or why there is none (a bad `SAM_*_URL` override). Built on
     /// first use: its HTTP client loads the system's TLS roots, which start-up need not wait for.
     checker: OnceLock<Result<Arc<Checker>, String>>,
@@ -87,11 +94,19 @@ impl AppState {
                 Arc::new(KeyringStore::for_this_build()),
             ))
         });
+        let workspaces = match (&store, &vault) {
+            (Some(store), Some(vault)) => {
+                Some(Arc::new(crate::workspaces::open(store, vault, &paths)))
+            }
+            _ => None,
+        };
         Self {
             paths,
             store,
             database,
             vault,
+            workspaces,
+            workspace_tasks: WorkspaceTasks::default(),
             checker: OnceLock::new(),
             tray_available: AtomicBool::new(false),
             started_at,
@@ -121,6 +136,25 @@ impl AppState {
                 .store()
                 .err()
                 .unwrap_or_else(|| ApiError::internal("The vault is not open."))),
+        }
+    }
+
+    /// Workspaces (they need the database).
+    pub fn workspaces(&self) -> Result<Arc<Workspaces>, ApiError> {
+        match &self.workspaces {
+            Some(workspaces) => Ok(Arc::clone(workspaces)),
+            None => {
+                let reason = self
+                    .store()
+                    .err()
+                    .map_or_else(|| "it is not open".to_owned(), |e| e.message);
+                Err(ApiError::new(
+                    ErrorCode::Database,
+                    format!(
+                        "Workspaces are recorded in SAM's database, which is unavailable: {reason}"
+                    ),
+                ))
+            }
         }
     }
 

@@ -54,6 +54,11 @@ async fn a_credential_added_in_the_ui_is_checked_masked_and_never_leaks() {
     within_suite_timeout(credentials_flow()).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_workspace_made_in_the_ui_gets_ready_with_timed_steps_and_is_deleted() {
+    within_suite_timeout(workspace_flow()).await;
+}
+
 async fn shell_flow() -> anyhow::Result<()> {
     let services = DesktopServices::start().await?;
     let data = tempfile::tempdir()?;
@@ -464,6 +469,173 @@ async fn credentials_flow() -> anyhow::Result<()> {
     // window state, webview storage and caches).
     let hits = sam_testkit::files_containing(data.path(), TOKEN.as_bytes())?;
     assert!(hits.is_empty(), "the secret leaked into {hits:?}");
+    Ok(())
+}
+
+async fn workspace_flow() -> anyhow::Result<()> {
+    let _services = DesktopServices::start().await?;
+    let app = sam_e2e::app_binary()?;
+    // The app runs the `sam-host` next to its own executable, as an installed app does.
+    let host = app.with_file_name("sam-host");
+    anyhow::ensure!(
+        host.is_file(),
+        "{} does not exist: build it with the app (cargo build -p sam-desktop -p sam-host)",
+        host.display()
+    );
+    let data = tempfile::tempdir()?;
+    let code = tempfile::tempdir()?;
+    let folder = code.path().join("e2e-project");
+    git_repository(&folder).await?;
+
+    let session = Session::start(&Launch::new(app, data.path())).await?;
+    session.wait_testid("new-workspace").await?.click().await?;
+    session.wait_testid("new-workspace-dialog").await?;
+    session
+        .wait_testid("workspace-repo")
+        .await?
+        .send_keys(&folder.to_string_lossy())
+        .await?;
+    let name = session.wait_testid("workspace-name").await?;
+    let derived = name.prop("value").await?.unwrap_or_default();
+    assert_eq!(derived, "e2e-project", "the name comes from the folder");
+    session.screenshot("workspace-new").await?;
+    session
+        .wait_testid("workspace-create")
+        .await?
+        .click()
+        .await?;
+
+    // The view opens on the claimed workspace and follows provisioning to Ready.
+    session.wait_testid("workspace-view").await?;
+    session
+        .wait_text("workspace-state", |t| t == "Ready")
+        .await?;
+    let mut steps = Vec::new();
+    for row in session
+        .client
+        .find_all(fantoccini::Locator::Css("[data-testid=workspace-step]"))
+        .await?
+    {
+        let step = row.attr("data-step").await?.unwrap_or_default();
+        let state = row.attr("data-state").await?.unwrap_or_default();
+        let time = row
+            .find(fantoccini::Locator::Css(
+                "[data-testid=workspace-step-time]",
+            ))
+            .await?
+            .text()
+            .await?;
+        steps.push((step, state, time));
+    }
+    let timed = |time: &str| {
+        time.strip_suffix(" ms")
+            .or_else(|| time.strip_suffix(" s"))
+            .is_some_and(|n| n.parse::<f64>().is_ok())
+    };
+    assert_eq!(
+        steps
+            .iter()
+            .map(|s| (s.0.as_str(), s.1.as_str()))
+            .collect::<Vec<_>>(),
+        [("start_host", "done"), ("checkout", "done")],
+        "{steps:?}"
+    );
+    assert!(
+        steps.iter().all(|s| timed(&s.2)),
+        "every step is timed: {steps:?}"
+    );
+    let progress = session
+        .wait_testid("workspace-progress-text")
+        .await?
+        .text()
+        .await?;
+    assert_eq!(progress, "2 of 2 steps done");
+    let checkout = session
+        .wait_testid("workspace-checkout")
+        .await?
+        .text()
+        .await?;
+    assert_eq!(
+        checkout,
+        folder.to_string_lossy(),
+        "a folder is used in place"
+    );
+    session.screenshot("workspace-ready").await?;
+
+    // The record behind the view: ready, both steps finished.
+    let db = rusqlite::Connection::open(data.path().join("sam.sqlite3"))?;
+    let state: String = db.query_row(
+        "SELECT state FROM workspaces WHERE name = 'e2e-project'",
+        [],
+        |r| r.get(0),
+    )?;
+    assert_eq!(state, "ready");
+    let finished: i64 = db.query_row(
+        "SELECT COUNT(*) FROM workspace_steps WHERE state = 'done' AND finished_at_ms IS NOT NULL",
+        [],
+        |r| r.get(0),
+    )?;
+    assert_eq!(finished, 2);
+
+    // Delete, after a confirmation that keeps the chat history; the folder stays.
+    session
+        .wait_testid("workspace-delete")
+        .await?
+        .click()
+        .await?;
+    let dialog = session
+        .wait_text("delete-workspace-dialog", |t| {
+            t.contains("chat history stays")
+        })
+        .await?;
+    assert!(dialog.contains("stays as it is"), "{dialog}");
+    session
+        .wait_testid("confirm-delete-workspace")
+        .await?
+        .click()
+        .await?;
+    session
+        .wait_text("workspace-state", |t| t == "Deleted")
+        .await?;
+    session
+        .wait_text("workspace-item-state", |t| t == "Deleted")
+        .await?;
+    session.screenshot("workspace-deleted").await?;
+    assert!(
+        folder.join(".git").is_dir() && folder.join("README.md").is_file(),
+        "deleting never touches a folder used in place"
+    );
+    session.close().await?;
+    Ok(())
+}
+
+/// A git repository with one commit, made with the real `git`.
+async fn git_repository(folder: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(folder)?;
+    std::fs::write(folder.join("README.md"), "# e2e\n")?;
+    for args in [
+        &["init", "-q"][..],
+        &["add", "README.md"],
+        &[
+            "-c",
+            "user.name=SAM e2e",
+            "-c",
+            "user.email=e2e@sam.invalid",
+            "commit",
+            "-q",
+            "-m",
+            "first",
+        ],
+    ] {
+        let status = tokio::process::Command::new("git")
+            .args(args)
+            .current_dir(folder)
+            .stdin(std::process::Stdio::null())
+            .status()
+            .await
+            .context("running git")?;
+        anyhow::ensure!(status.success(), "git {args:?} failed: {status}");
+    }
     Ok(())
 }
 

@@ -8,6 +8,7 @@ import type { AppInfo, DoctorReport, Preferences } from "./shared/ipc";
 import { createQueryClient } from "./shared/queries";
 import { useUiStore } from "./shared/store";
 import { installFakeCredentials } from "./test/fakeCredentials";
+import { installFakeWorkspaces, step, workspace } from "./test/fakeWorkspaces";
 
 vi.mock("./shared/ipc", async (importOriginal) => {
   const actual = await importOriginal<typeof import("./shared/ipc")>();
@@ -18,6 +19,12 @@ vi.mock("./shared/ipc", async (importOriginal) => {
     getPreferences: vi.fn(),
     setPreferences: vi.fn(),
     listWorkspaces: vi.fn(),
+    getWorkspace: vi.fn(),
+    createWorkspace: vi.fn(),
+    retryWorkspace: vi.fn(),
+    deleteWorkspace: vi.fn(),
+    getCloudLocations: vi.fn(),
+    getCloudSizes: vi.fn(),
     sendTestNotification: vi.fn(),
     notifyUiReady: vi.fn(),
     getCredentialKinds: vi.fn(),
@@ -87,12 +94,12 @@ beforeEach(() => {
   mocked.getAppInfo.mockResolvedValue(APP_INFO);
   mocked.getPreferences.mockResolvedValue({ theme: "system" });
   mocked.setPreferences.mockImplementation(async (preferences: Preferences) => preferences);
-  mocked.listWorkspaces.mockResolvedValue([]);
+  installFakeWorkspaces(mocked);
   mocked.runDoctor.mockResolvedValue(DOCTOR);
   mocked.sendTestNotification.mockResolvedValue(undefined);
   mocked.notifyUiReady.mockResolvedValue(undefined);
   installFakeCredentials(mocked);
-  useUiStore.setState({ view: "chat", addCredentialKind: null });
+  useUiStore.setState({ view: "chat", addCredentialKind: null, workspaceId: null, newWorkspaceOpen: false });
   document.documentElement.removeAttribute("data-theme");
   localStorage.clear();
 });
@@ -106,10 +113,7 @@ describe("shell", () => {
     expect(within(screen.getByTestId("sidebar")).getByTestId("workspaces-empty")).toBe(empty);
     expect(empty).toHaveTextContent(/folder on this computer/i);
     expect(empty).toHaveTextContent(/Hetzner or Scaleway/);
-    expect(empty).toHaveTextContent(/next release/i);
-    const local = within(empty).getByRole("button", { name: /use this computer/i });
-    expect(local).toHaveAttribute("aria-disabled", "true");
-    expect(local).toHaveAccessibleDescription(/next release/i);
+    expect(within(empty).getByRole("button", { name: /use this computer/i })).not.toHaveAttribute("aria-disabled");
     expect(within(empty).getByRole("button", { name: /add a cloud account/i })).not.toHaveAttribute("aria-disabled");
 
     const main = screen.getByTestId("main-empty");
@@ -123,16 +127,40 @@ describe("shell", () => {
     expect(screen.getByRole("complementary", { name: "Sidebar" })).toBeInTheDocument();
   });
 
-  it("lists workspaces when there are some", async () => {
-    mocked.listWorkspaces.mockResolvedValue([
-      { id: "1", name: "billing-api", kind: "local", state: "ready" },
-      { id: "2", name: "gpu-box", kind: "remote", state: "stopped" },
+  it("lists workspaces when there are some, and shows the one picked in the main area", async () => {
+    installFakeWorkspaces(mocked, [
+      workspace({ id: "1", spec: { name: "billing-api" }, state: "ready", steps: [step("start_host", "done", 80), step("checkout", "done", 20)] }),
+      workspace({ id: "2", spec: { name: "gpu-box", provider: "hetzner" }, state: "deleted" }),
     ]);
-    renderApp();
+    const { user } = renderApp();
     const sidebar = screen.getByTestId("sidebar");
     expect(await within(sidebar).findByText("billing-api")).toBeInTheDocument();
     expect(within(sidebar).getByText("gpu-box")).toBeInTheDocument();
     expect(screen.queryByTestId("workspaces-empty")).not.toBeInTheDocument();
+
+    await user.click(within(sidebar).getByRole("button", { name: /billing-api/ }));
+    const view = await screen.findByTestId("workspace-view");
+    expect(within(view).getByRole("heading", { level: 1 })).toHaveTextContent("billing-api");
+    expect(await within(view).findByTestId("workspace-state")).toHaveTextContent("Ready");
+    expect(screen.getByTestId("nav-chat")).not.toHaveAttribute("aria-current");
+
+    await user.keyboard("{Escape}");
+    expect(screen.getByTestId("main-empty")).toBeInTheDocument();
+  });
+
+  it("opens the New workspace dialog from the chat, the sidebar and Ctrl+N; Escape closes only the dialog", async () => {
+    const { user } = renderApp();
+    await user.click(within(screen.getByTestId("main-empty")).getByRole("button", { name: "New workspace" }));
+    expect(await screen.findByRole("dialog", { name: "New workspace" })).toBeInTheDocument();
+    await user.keyboard("{Escape}");
+    expect(screen.queryByRole("dialog")).not.toBeInTheDocument();
+
+    await user.click(screen.getByTestId("nav-settings"));
+    await user.keyboard("{Control>}n{/Control}");
+    expect(await screen.findByRole("dialog", { name: "New workspace" })).toBeInTheDocument();
+    await user.keyboard("{Escape}");
+    expect(screen.queryByRole("dialog")).not.toBeInTheDocument();
+    expect(screen.getByTestId("settings-view")).toBeInTheDocument();
   });
 
   it("shows an inline alert worded by error code when workspaces fail to load", async () => {

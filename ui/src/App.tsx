@@ -12,9 +12,13 @@ import { DatabaseBanner } from "./shell/DatabaseBanner";
 import { Navigation } from "./shell/Navigation";
 import { useShortcuts } from "./shell/useShortcuts";
 import { WorkspaceList } from "./workspaces/WorkspaceList";
+import { WorkspaceView } from "./workspaces/WorkspaceView";
 
 function CurrentView({ view }: { view: View }) {
+  const workspaceId = useUiStore((state) => state.workspaceId);
   switch (view) {
+    case "workspace":
+      return workspaceId === null ? <ChatView /> : <WorkspaceView key={workspaceId} id={workspaceId} />;
     case "chat":
       return <ChatView />;
     case "credentials":

@@ -14,7 +14,6 @@ export const commands = {
 	getPreferences: () => typedError<Preferences, ApiError>(__TAURI_INVOKE("get_preferences")),
 	/**  Saves and returns the preferences. */
 	setPreferences: (preferences: Preferences) => typedError<Preferences, ApiError>(__TAURI_INVOKE("set_preferences", { preferences })),
-	listWorkspaces: () => typedError<WorkspaceSummary[], ApiError>(__TAURI_INVOKE("list_workspaces")),
 	/**  Sends a notification so the user can see that notifications reach them. */
 	sendTestNotification: () => typedError<null, ApiError>(__TAURI_INVOKE("send_test_notification")),
 	/**  Called once by the UI after its first render (start-up benchmark and log). */
@@ -33,6 +32,29 @@ export const commands = {
 	 *  can be opened: the webview never hands the shell a URL.
 	 */
 	openConsole: (kind: CredentialKind) => typedError<null, ApiError>(__TAURI_INVOKE("open_console", { kind })),
+	/**  Every workspace, newest first (deleted ones too: their chat history stays). */
+	listWorkspaces: () => typedError<Workspace_Serialize[], ApiError>(__TAURI_INVOKE("list_workspaces")),
+	/**  One workspace with its provisioning steps and their timings. */
+	getWorkspace: (id: string) => typedError<Workspace_Serialize, ApiError>(__TAURI_INVOKE("get_workspace", { id })),
+	/**
+	 *  Records the workspace (`Requested`) and returns it at once; provisioning runs in the
+	 *  background.
+	 */
+	createWorkspace: (spec: WorkspaceSpec_Deserialize) => typedError<Workspace_Serialize, ApiError>(__TAURI_INVOKE("create_workspace", { spec })),
+	/**
+	 *  Provisions a failed (or interrupted) workspace again, in the background. Returns once
+	 *  provisioning has started, so the UI's next poll sees it running.
+	 */
+	retryWorkspace: (id: string) => typedError<Workspace_Serialize, ApiError>(__TAURI_INVOKE("retry_workspace", { id })),
+	/**
+	 *  Deletes a workspace, cancelling its provisioning first if it is still running. A cloud
+	 *  workspace's server is deleted; the chat history stays either way.
+	 */
+	deleteWorkspace: (id: string) => typedError<Workspace_Serialize, ApiError>(__TAURI_INVOKE("delete_workspace", { id })),
+	/**  The provider's locations (Hetzner) or zones (Scaleway). */
+	cloudLocations: (provider: Provider) => typedError<CloudLocation[], ApiError>(__TAURI_INVOKE("cloud_locations", { provider })),
+	/**  The current sizes sold in `location`, cheapest first, with live prices. */
+	cloudSizes: (provider: Provider, location: string) => typedError<CloudSize_Serialize[], ApiError>(__TAURI_INVOKE("cloud_sizes", { provider, location })),
 };
 
 /* Types */
@@ -86,6 +108,77 @@ export type CheckStatus =
 "warning" | 
 /**  SAM cannot do its job without it. */
 "error";
+
+/**  A place cloud servers can be created, for the location picker. */
+export type CloudLocation = {
+	/**  The provider's id (`fsn1`, `fr-par-1`). */
+	id: string,
+	/**  A human name ("Falkenstein DC Park 1"). */
+	description: string,
+	/**  ISO 3166 country code. */
+	country: string,
+	city: string,
+};
+
+/**  A server size sold in one location, with its price there, for the size picker. */
+export type CloudSize = CloudSize_Serialize | CloudSize_Deserialize;
+
+/**  A server size sold in one location, with its price there, for the size picker. */
+export type CloudSize_Deserialize = {
+	/**  The provider's name (`cx33`, `DEV1-M`): what `WorkspaceSpec::size` takes. */
+	id: string,
+	vcpus: number,
+	memoryMib: number,
+	diskGb: number,
+	/**  `x86_64` or `arm64`. */
+	arch: string,
+	/**  ISO 4217 currency of the prices. */
+	currency: string,
+	/**  Per hour in this location, before VAT. */
+	hourly: number | null,
+	/**  Per month (the provider's cap) in this location, before VAT. */
+	monthly: number | null,
+	/**  In stock there, as far as the provider says. */
+	available: boolean,
+	/**  `small`, `medium` or `large` when this is the size SAM picks for that preset here. */
+	preset?: string | null,
+};
+
+/**  A server size sold in one location, with its price there, for the size picker. */
+export type CloudSize_Serialize = {
+	/**  The provider's name (`cx33`, `DEV1-M`): what `WorkspaceSpec::size` takes. */
+	id: string,
+	vcpus: number,
+	memoryMib: number,
+	diskGb: number,
+	/**  `x86_64` or `arm64`. */
+	arch: string,
+	/**  ISO 4217 currency of the prices. */
+	currency: string,
+	/**  Per hour in this location, before VAT. */
+	hourly: number | null,
+	/**  Per month (the provider's cap) in this location, before VAT. */
+	monthly: number | null,
+	/**  In stock there, as far as the provider says. */
+	available: boolean,
+	/**  `small`, `medium` or `large` when this is the size SAM picks for that preset here. */
+	preset: string | null,
+};
+
+/**  The money side of a cloud workspace, in the provider's currency, before VAT. */
+export type Cost = {
+	/**  ISO 4217 currency. */
+	currency: string,
+	/**  Per hour. */
+	hourly: number | null,
+	/**  The monthly cap. */
+	monthly: number | null,
+	/**
+	 *  Spent so far: every started hour since creation, up to the monthly cap (an estimate
+	 *  from the live price at creation; the provider's invoice is the truth).
+	 */
+	spent: number | null,
+};
 
 export type CredentialGroup = "cloud" | "agent" | "source_control";
 
@@ -251,6 +344,21 @@ export type KindInfo = {
 	fields: KindField[],
 };
 
+/**  A workspace's life stage: one state machine for the UI, the CLI and timers. */
+export type Lifecycle = 
+/**  Claimed; nothing done yet. */
+"requested" | 
+/**  Steps are running. */
+"provisioning" | 
+/**  Agents can work here. */
+"ready" | 
+/**  Being deleted. */
+"stopping" | 
+/**  Gone (its chat history stays). */
+"deleted" | 
+/**  A step failed; the reason is on the record. */
+"failed";
+
 /**
  *  What the user entered. The secret field travels in `fields` once, at entry; this type
  *  redacts itself in `Debug` and wipes its values when dropped.
@@ -267,22 +375,148 @@ export type Preferences = {
 	theme: ThemePreference,
 };
 
+/**  Where a workspace runs. */
+export type Provider = 
+/**  A folder on this computer: no account, no cloud (the default). */
+"local" | 
+/**  A Hetzner Cloud server. */
+"hetzner" | 
+/**  A Scaleway instance. */
+"scaleway";
+
+/**  Where the code comes from. */
+export type Repo = 
+/**  A git repository to clone (`https://`, `ssh://`, `file://`, `git@host:path`). */
+{ kind: "url"; 
+/**  The URL. */
+url: string } | 
+/**  A folder on this computer, used in place (never moved, never deleted by SAM). */
+{ kind: "folder"; 
+/**  An absolute path. */
+path: string };
+
+/**  How one provisioning step went. */
+export type StepTiming = StepTiming_Serialize | StepTiming_Deserialize;
+
+/**  How one provisioning step went. */
+export type StepTiming_Deserialize = {
+	/**  The step's name (`start_host`, `checkout`, …). */
+	step: string,
+	/**  `running`, `done` or `failed`. */
+	state: string,
+	/**  How long it took, once finished. */
+	millis?: number | null,
+	/**  Why it failed, when it did. */
+	detail?: string | null,
+};
+
+/**  How one provisioning step went. */
+export type StepTiming_Serialize = {
+	/**  The step's name (`start_host`, `checkout`, …). */
+	step: string,
+	/**  `running`, `done` or `failed`. */
+	state: string,
+	/**  How long it took, once finished. */
+	millis: number | null,
+	/**  Why it failed, when it did. */
+	detail: string | null,
+};
+
 /**  Which colour scheme the app uses. `System` follows the OS (the default). */
 export type ThemePreference = "system" | "light" | "dark";
 
-/**  Where a workspace runs. */
-export type WorkspaceKind = 
-/**  A folder on this computer (the default). */
-"local" | 
-/**  A VM on the user's cloud. */
-"remote";
+/**  A workspace as the UI and the CLI show it. */
+export type Workspace = Workspace_Serialize | Workspace_Deserialize;
 
-/**  One row of the sidebar. */
-export type WorkspaceSummary = {
-	id: string,
+/**  What the user asked for. Stored as JSON on the workspace record. */
+export type WorkspaceSpec = WorkspaceSpec_Serialize | WorkspaceSpec_Deserialize;
+
+/**  What the user asked for. Stored as JSON on the workspace record. */
+export type WorkspaceSpec_Deserialize = {
+	/**  A short name: lower-case letters, digits and dashes. */
 	name: string,
-	kind: WorkspaceKind,
-	state: string,
+	/**  Where it runs. */
+	provider: Provider,
+	/**  The code. */
+	repo: Repo,
+	/**  The branch to check out; the repository's default when `None`. */
+	branch?: string | null,
+	/**
+	 *  Cloud only: a size preset (`small`, `medium`, `large`) or the provider's type name;
+	 *  `medium` when `None`.
+	 */
+	size?: string | null,
+	/**
+	 *  Cloud only: the locations (zones) allowed, best first; the provider's defaults when
+	 *  empty.
+	 */
+	locations?: string[],
+};
+
+/**  What the user asked for. Stored as JSON on the workspace record. */
+export type WorkspaceSpec_Serialize = {
+	/**  A short name: lower-case letters, digits and dashes. */
+	name: string,
+	/**  Where it runs. */
+	provider: Provider,
+	/**  The code. */
+	repo: Repo,
+	/**  The branch to check out; the repository's default when `None`. */
+	branch: string | null,
+	/**
+	 *  Cloud only: a size preset (`small`, `medium`, `large`) or the provider's type name;
+	 *  `medium` when `None`.
+	 */
+	size: string | null,
+	/**
+	 *  Cloud only: the locations (zones) allowed, best first; the provider's defaults when
+	 *  empty.
+	 */
+	locations: string[],
+};
+
+/**  A workspace as the UI and the CLI show it. */
+export type Workspace_Deserialize = {
+	/**  Its id (16 hex characters), the same in the host journal and cloud labels. */
+	id: string,
+	/**  What was asked for. */
+	spec: WorkspaceSpec_Deserialize,
+	/**  Where it stands. */
+	state: Lifecycle,
+	/**  Why it failed, when it did. */
+	failure?: string | null,
+	/**  The checkout the agents work in, once known (on the server, for a cloud workspace). */
+	checkoutDir?: string | null,
+	/**  A cloud workspace's public IPv4, once it has one. */
+	address?: string | null,
+	/**  What a cloud workspace costs and has cost so far; `None` for a local one. */
+	cost?: Cost | null,
+	/**  Each step with its timing, in order. */
+	steps: StepTiming_Deserialize[],
+	/**  Creation time, UNIX seconds. */
+	createdAt: number | null,
+};
+
+/**  A workspace as the UI and the CLI show it. */
+export type Workspace_Serialize = {
+	/**  Its id (16 hex characters), the same in the host journal and cloud labels. */
+	id: string,
+	/**  What was asked for. */
+	spec: WorkspaceSpec_Serialize,
+	/**  Where it stands. */
+	state: Lifecycle,
+	/**  Why it failed, when it did. */
+	failure: string | null,
+	/**  The checkout the agents work in, once known (on the server, for a cloud workspace). */
+	checkoutDir: string | null,
+	/**  A cloud workspace's public IPv4, once it has one. */
+	address: string | null,
+	/**  What a cloud workspace costs and has cost so far; `None` for a local one. */
+	cost: Cost | null,
+	/**  Each step with its timing, in order. */
+	steps: StepTiming_Serialize[],
+	/**  Creation time, UNIX seconds. */
+	createdAt: number | null,
 };
 
 /* Tauri Specta runtime */

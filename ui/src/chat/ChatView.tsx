@@ -1,8 +1,10 @@
-import { ChatIcon, EmptyState, SendIcon } from "../shared/ui";
+import { useUiStore } from "../shared/store";
+import { Button, ChatIcon, EmptyState, PlusIcon, SendIcon } from "../shared/ui";
 
 const AGENTS = ["Claude Code", "Codex", "Gemini CLI", "Mistral Vibe", "OpenCode"];
 
 export function ChatView() {
+  const setNewWorkspaceOpen = useUiStore((state) => state.setNewWorkspaceOpen);
   return (
     <section className="view chat" aria-labelledby="chat-heading">
       <header className="view__header">
@@ -15,6 +17,11 @@ export function ChatView() {
           icon={<ChatIcon width={28} height={28} />}
           title="Pick or create a workspace to start a chat with an agent"
           data-testid="main-empty"
+          actions={
+            <Button variant="primary" data-testid="main-new-workspace" onClick={() => setNewWorkspaceOpen(true)}>
+              <PlusIcon /> New workspace
+            </Button>
+          }
         >
           <p>
             SAM runs the coding agents you already use, in a workspace on a machine you own: a folder on this computer

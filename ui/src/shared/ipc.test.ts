@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { commands } from "../bindings";
+import { workspace } from "../test/fakeWorkspaces";
 import type { AppInfo } from "./ipc";
 import {
   addCredential,
@@ -13,6 +14,12 @@ import {
   renameCredential,
   setCredentialActive,
   listWorkspaces,
+  getWorkspace,
+  createWorkspace,
+  retryWorkspace,
+  deleteWorkspace,
+  getCloudLocations,
+  getCloudSizes,
   notifyUiReady,
   sendTestNotification,
   setPreferences,
@@ -26,6 +33,12 @@ vi.mock("../bindings", () => ({
     getPreferences: vi.fn(),
     setPreferences: vi.fn(),
     listWorkspaces: vi.fn(),
+    getWorkspace: vi.fn(),
+    createWorkspace: vi.fn(),
+    retryWorkspace: vi.fn(),
+    deleteWorkspace: vi.fn(),
+    cloudLocations: vi.fn(),
+    cloudSizes: vi.fn(),
     sendTestNotification: vi.fn(),
     uiReady: vi.fn(),
     credentialKinds: vi.fn(),
@@ -60,11 +73,9 @@ describe("shared/ipc", () => {
     mocked.appInfo.mockResolvedValue({ status: "ok", data: appInfo });
     await expect(getAppInfo()).resolves.toEqual(appInfo);
 
-    mocked.listWorkspaces.mockResolvedValue({
-      status: "ok",
-      data: [{ id: "w1", name: "api", kind: "local", state: "ready" }],
-    });
-    await expect(listWorkspaces()).resolves.toEqual([{ id: "w1", name: "api", kind: "local", state: "ready" }]);
+    const ready = workspace({ id: "w1" });
+    mocked.listWorkspaces.mockResolvedValue({ status: "ok", data: [ready] });
+    await expect(listWorkspaces()).resolves.toEqual([ready]);
   });
 
   it("forwards arguments to the command", async () => {
@@ -167,6 +178,37 @@ describe("shared/ipc", () => {
     await expect(
       addCredential({ kind: "anthropic_api_key", label: "x", scope: { scope: "global" }, fields: { secret: "ghp_x" } }),
     ).rejects.toMatchObject({ name: "IpcError", code: "invalid_input" });
+  });
+
+  it("forwards the workspace commands' arguments and results", async () => {
+    const created = workspace({ id: "w2", state: "requested" });
+    const spec = {
+      name: "api",
+      provider: "local",
+      repo: { kind: "folder", path: "/home/ada/code/api" },
+      branch: null,
+      size: null,
+      locations: [],
+    } as const;
+    mocked.createWorkspace.mockResolvedValue({ status: "ok", data: created });
+    await expect(createWorkspace({ ...spec, locations: [] })).resolves.toEqual(created);
+    expect(mocked.createWorkspace).toHaveBeenCalledWith(spec);
+
+    mocked.getWorkspace.mockResolvedValue({ status: "ok", data: created });
+    await getWorkspace("w2");
+    expect(mocked.getWorkspace).toHaveBeenCalledWith("w2");
+    mocked.retryWorkspace.mockResolvedValue({ status: "ok", data: created });
+    await retryWorkspace("w2");
+    expect(mocked.retryWorkspace).toHaveBeenCalledWith("w2");
+    mocked.deleteWorkspace.mockResolvedValue({ status: "error", error: { code: "not_found", message: "No workspace" } });
+    await expect(deleteWorkspace("w2")).rejects.toMatchObject({ name: "IpcError", code: "not_found" });
+
+    mocked.cloudLocations.mockResolvedValue({ status: "ok", data: [] });
+    await getCloudLocations("hetzner");
+    expect(mocked.cloudLocations).toHaveBeenCalledWith("hetzner");
+    mocked.cloudSizes.mockResolvedValue({ status: "ok", data: [] });
+    await getCloudSizes("scaleway", "fr-par-1");
+    expect(mocked.cloudSizes).toHaveBeenCalledWith("scaleway", "fr-par-1");
   });
 
   it("notifyUiReady swallows failures", async () => {

@@ -5,6 +5,8 @@ import { isTauri } from "@tauri-apps/api/core";
 import { commands, type ApiError, type ErrorCode } from "../bindings";
 import type {
   AppInfo_Serialize,
+  CloudLocation,
+  CloudSize_Serialize,
   CredentialKind,
   CredentialSummary_Serialize,
   DatabaseStatus_Serialize,
@@ -13,7 +15,11 @@ import type {
   KindInfo,
   NewCredential,
   Preferences,
-  WorkspaceSummary,
+  Provider,
+  StepTiming_Serialize,
+  Workspace_Serialize,
+  WorkspaceSpec_Deserialize,
+  WorkspaceSpec_Serialize,
 } from "../bindings";
 
 // tauri-specta emits a `_Serialize` and a `_Deserialize` shape for types that could travel
@@ -23,9 +29,17 @@ export type DatabaseStatus = DatabaseStatus_Serialize;
 export type DoctorCheck = DoctorCheck_Serialize;
 export type DoctorReport = DoctorReport_Serialize;
 export type CredentialSummary = CredentialSummary_Serialize;
+export type Workspace = Workspace_Serialize;
+export type WorkspaceSpec = WorkspaceSpec_Serialize;
+export type StepTiming = StepTiming_Serialize;
+export type CloudSize = CloudSize_Serialize;
+/** What createWorkspace sends: a WorkspaceSpec whose optional parts may be left out. */
+export type NewWorkspace = WorkspaceSpec_Deserialize;
 export type {
   ApiError,
   CheckState,
+  CloudLocation,
+  Cost,
   CheckStatus,
   CredentialGroup,
   CredentialKind,
@@ -33,11 +47,12 @@ export type {
   ErrorCode,
   KindField,
   KindInfo,
+  Lifecycle,
   NewCredential,
   Preferences,
+  Provider,
+  Repo,
   ThemePreference,
-  WorkspaceKind,
-  WorkspaceSummary,
 } from "../bindings";
 
 type Result<T, E> = { status: "ok"; data: T } | { status: "error"; error: E };
@@ -117,10 +132,6 @@ export function setPreferences(preferences: Preferences): Promise<Preferences> {
   return call(() => commands.setPreferences(preferences));
 }
 
-export function listWorkspaces(): Promise<WorkspaceSummary[]> {
-  return call(() => commands.listWorkspaces());
-}
-
 export async function sendTestNotification(): Promise<void> {
   await call(() => commands.sendTestNotification());
 }
@@ -160,6 +171,40 @@ export async function removeCredential(id: string): Promise<void> {
 /** The shell opens the provider's page in the browser; the webview never opens URLs itself. */
 export async function openConsole(kind: CredentialKind): Promise<void> {
   await call(() => commands.openConsole(kind));
+}
+
+// Workspaces. Creating and retrying return at once and provision in the background: follow
+// progress with getWorkspace (its steps and timings are in SAM's database).
+
+export function listWorkspaces(): Promise<Workspace[]> {
+  return call(() => commands.listWorkspaces());
+}
+
+export function getWorkspace(id: string): Promise<Workspace> {
+  return call(() => commands.getWorkspace(id));
+}
+
+/** Rust validates the spec and records the workspace (Requested), then provisions it. */
+export function createWorkspace(spec: NewWorkspace): Promise<Workspace> {
+  return call(() => commands.createWorkspace(spec));
+}
+
+export function retryWorkspace(id: string): Promise<Workspace> {
+  return call(() => commands.retryWorkspace(id));
+}
+
+/** Deletes the workspace (and a cloud workspace's server); its chat history stays. */
+export function deleteWorkspace(id: string): Promise<Workspace> {
+  return call(() => commands.deleteWorkspace(id));
+}
+
+export function getCloudLocations(provider: Provider): Promise<CloudLocation[]> {
+  return call(() => commands.cloudLocations(provider));
+}
+
+/** The sizes sold in `location`, cheapest first, with that location's live prices. */
+export function getCloudSizes(provider: Provider, location: string): Promise<CloudSize[]> {
+  return call(() => commands.cloudSizes(provider, location));
 }
 
 /** Tells the core the shell has rendered (start-up benchmarks). Never throws. */

@@ -1,13 +1,25 @@
 // react-query hooks for everything that comes from the Rust core.
 import { QueryClient, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import * as ipc from "./ipc";
-import type { CredentialKind, CredentialSummary, NewCredential, Preferences } from "./ipc";
+import type {
+  CredentialKind,
+  CredentialSummary,
+  Lifecycle,
+  NewCredential,
+  NewWorkspace,
+  Preferences,
+  Provider,
+  Workspace,
+} from "./ipc";
 
 export const queryKeys = {
   appInfo: ["appInfo"],
   preferences: ["preferences"],
   doctor: ["doctor"],
   workspaces: ["workspaces"],
+  workspace: (id: string) => ["workspaces", id] as const,
+  cloudLocations: (provider: Provider) => ["cloud", provider, "locations"] as const,
+  cloudSizes: (provider: Provider, location: string) => ["cloud", provider, "sizes", location] as const,
   credentials: ["credentials"],
   credentialKinds: ["credentialKinds"],
 } as const;
@@ -59,8 +71,101 @@ export function useDoctor() {
   return useQuery({ queryKey: queryKeys.doctor, queryFn: () => ipc.runDoctor() });
 }
 
+// ---------- Workspaces ----------
+
+/** States in which something runs in the background and the record changes on its own. */
+export function isWorkspaceBusy(state: Lifecycle | undefined): boolean {
+  return state === "requested" || state === "provisioning" || state === "stopping";
+}
+
+/** How often a busy workspace is polled (its steps and timings are in the database). */
+export const WORKSPACE_POLL_MS = 500;
+
+/** Every workspace; polled while any of them is busy, so the sidebar's states stay true. */
 export function useWorkspaces() {
-  return useQuery({ queryKey: queryKeys.workspaces, queryFn: () => ipc.listWorkspaces() });
+  return useQuery({
+    queryKey: queryKeys.workspaces,
+    queryFn: () => ipc.listWorkspaces(),
+    refetchInterval: (query) => (query.state.data?.some((w) => isWorkspaceBusy(w.state)) ? WORKSPACE_POLL_MS * 2 : false),
+  });
+}
+
+/** Puts a workspace the core returned into the list, so the sidebar shows it at once. */
+function putInList(client: QueryClient, workspace: Workspace) {
+  client.setQueryData<Workspace[]>(queryKeys.workspaces, (list) => {
+    if (!list) return list;
+    return list.some((item) => item.id === workspace.id)
+      ? list.map((item) => (item.id === workspace.id ? workspace : item))
+      : [workspace, ...list];
+  });
+}
+
+/** Puts a workspace a mutation returned into the single and the list caches. */
+function useStoreWorkspace() {
+  const client = useQueryClient();
+  return (workspace: Workspace) => {
+    client.setQueryData<Workspace>(queryKeys.workspace(workspace.id), workspace);
+    putInList(client, workspace);
+  };
+}
+
+/** One workspace, polled while it is being set up or deleted. */
+export function useWorkspace(id: string) {
+  const client = useQueryClient();
+  return useQuery({
+    queryKey: queryKeys.workspace(id),
+    queryFn: async () => {
+      const workspace = await ipc.getWorkspace(id);
+      putInList(client, workspace);
+      return workspace;
+    },
+    refetchInterval: (query) => (isWorkspaceBusy(query.state.data?.state) ? WORKSPACE_POLL_MS : false),
+  });
+}
+
+export function useCreateWorkspace() {
+  const store = useStoreWorkspace();
+  return useMutation({
+    mutationFn: (spec: NewWorkspace) => ipc.createWorkspace(spec),
+    onSuccess: (workspace) => store(workspace),
+  });
+}
+
+export function useRetryWorkspace() {
+  const store = useStoreWorkspace();
+  return useMutation({
+    mutationFn: (id: string) => ipc.retryWorkspace(id),
+    onSuccess: (workspace) => store(workspace),
+  });
+}
+
+export function useDeleteWorkspace() {
+  const store = useStoreWorkspace();
+  return useMutation({
+    mutationFn: (id: string) => ipc.deleteWorkspace(id),
+    onSuccess: (workspace) => store(workspace),
+  });
+}
+
+/** The catalogue changes rarely: five minutes fresh. */
+const CLOUD_STALE_MS = 5 * 60_000;
+
+export function useCloudLocations(provider: Provider) {
+  return useQuery({
+    queryKey: queryKeys.cloudLocations(provider),
+    queryFn: () => ipc.getCloudLocations(provider),
+    enabled: provider !== "local",
+    staleTime: CLOUD_STALE_MS,
+  });
+}
+
+export function useCloudSizes(provider: Provider, location: string | null) {
+  return useQuery({
+    queryKey: queryKeys.cloudSizes(provider, location ?? ""),
+    queryFn: () => ipc.getCloudSizes(provider, location ?? ""),
+    enabled: provider !== "local" && location !== null,
+    staleTime: CLOUD_STALE_MS,
+  });
 }
 
 export function useSendTestNotification() {

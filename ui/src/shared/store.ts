@@ -2,7 +2,7 @@
 import { create } from "zustand";
 import type { CredentialKind } from "./ipc";
 
-export type View = "chat" | "credentials" | "settings" | "about";
+export type View = "chat" | "credentials" | "settings" | "about" | "workspace";
 
 type UiState = {
   view: View;
@@ -14,6 +14,12 @@ type UiState = {
   addCredentialKind: CredentialKind | null;
   requestAddCredential: (kind: CredentialKind) => void;
   clearAddCredentialRequest: () => void;
+  /** The workspace the "workspace" view shows. */
+  workspaceId: string | null;
+  openWorkspace: (id: string) => void;
+  /** Whether the New workspace dialog is open (it can be asked for from anywhere). */
+  newWorkspaceOpen: boolean;
+  setNewWorkspaceOpen: (open: boolean) => void;
 };
 
 export const useUiStore = create<UiState>()((set) => ({
@@ -22,4 +28,8 @@ export const useUiStore = create<UiState>()((set) => ({
   addCredentialKind: null,
   requestAddCredential: (kind) => set({ view: "credentials", addCredentialKind: kind }),
   clearAddCredentialRequest: () => set({ addCredentialKind: null }),
+  workspaceId: null,
+  openWorkspace: (id) => set({ view: "workspace", workspaceId: id }),
+  newWorkspaceOpen: false,
+  setNewWorkspaceOpen: (open) => set({ newWorkspaceOpen: open }),
 }));

@@ -3,6 +3,7 @@ import { useUiStore } from "../shared/store";
 
 /**
  * Global shortcuts: Ctrl/Cmd+1 → chat, Ctrl/Cmd+2 → credentials, Ctrl/Cmd+, → settings,
+ * Ctrl/Cmd+N → the New workspace dialog,
  * Escape in any other view → back to chat (unless something in the view, such as an open
  * form or dialog, handled the Escape first).
  */
@@ -10,7 +11,7 @@ export function useShortcuts(): void {
   useEffect(() => {
     function onKeyDown(event: KeyboardEvent) {
       if (event.defaultPrevented || event.isComposing) return;
-      const { view, setView } = useUiStore.getState();
+      const { view, setView, setNewWorkspaceOpen } = useUiStore.getState();
       const mod = event.ctrlKey || event.metaKey;
       if (mod && !event.altKey && !event.shiftKey) {
         if (event.key === "1") {
@@ -22,6 +23,9 @@ export function useShortcuts(): void {
         } else if (event.key === ",") {
           event.preventDefault();
           setView("settings");
+        } else if (event.key === "n" || event.key === "N") {
+          event.preventDefault();
+          setNewWorkspaceOpen(true);
         }
         return;
       }

@@ -13,6 +13,10 @@ type DialogProps = {
   initialFocus?: RefObject<HTMLElement | null>;
   /** Where focus goes on close when the element that had it before is gone. */
   fallbackFocus?: () => HTMLElement | null | undefined;
+  /** The id of what describes the dialog; its whole body when not given (set it for forms). */
+  describedBy?: string;
+  /** "wide" for forms. */
+  size?: "normal" | "wide";
   "data-testid"?: string;
 };
 
@@ -22,7 +26,18 @@ const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]), select
  * A modal dialog: focus moves into it, Tab stays inside it, Escape closes it, and focus returns
  * to where it was (or to `fallbackFocus`) when it closes.
  */
-export function Dialog({ title, children, actions, onClose, role = "dialog", initialFocus, fallbackFocus, ...rest }: DialogProps) {
+export function Dialog({
+  title,
+  children,
+  actions,
+  onClose,
+  role = "dialog",
+  initialFocus,
+  fallbackFocus,
+  size = "normal",
+  describedBy,
+  ...rest
+}: DialogProps) {
   const ref = useRef<HTMLDivElement>(null);
   const titleId = useId();
   const bodyId = useId();
@@ -71,11 +86,11 @@ export function Dialog({ title, children, actions, onClose, role = "dialog", ini
     <div className="dialog-backdrop">
       <div
         ref={ref}
-        className="dialog"
+        className={size === "wide" ? "dialog dialog--wide" : "dialog"}
         role={role}
         aria-modal="true"
         aria-labelledby={titleId}
-        aria-describedby={children ? bodyId : undefined}
+        aria-describedby={describedBy ?? (children ? bodyId : undefined)}
         tabIndex={-1}
         onKeyDown={onKeyDown}
         data-testid={rest["data-testid"]}
