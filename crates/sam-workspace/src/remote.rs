@@ -372,7 +372,17 @@ impl Workspaces {
     }
 }
 
+/// The architecture of the `sam-host` build this desktop uploads: its own.
+fn host_arch() -> Arch {
+    if std::env::consts::ARCH == "aarch64" {
+        Arch::Arm64
+    } else {
+        Arch::X86_64
+    }
+}
+
 /// Resolves a preset or a type name to (type name, architecture) against the live catalogue.
+/// The server must run the `sam-host` this desktop uploads, so its architecture must match.
 async fn resolve_size(
     cloud: &dyn CloudProvider,
     wanted: Option<&str>,
@@ -380,9 +390,10 @@ async fn resolve_size(
 ) -> Result<(String, Arch), WorkspaceError> {
     let sizes = cloud.sizes(Some(location)).await?;
     let wanted = wanted.unwrap_or("medium");
+    let arch = host_arch();
     if let Some(preset) = SizePreset::parse(wanted) {
         return preset
-            .resolve(cloud.kind(), Arch::X86_64, location, &sizes)
+            .resolve(cloud.kind(), arch, location, &sizes)
             .map(|s| (s.id.clone(), s.arch))
             .ok_or_else(|| {
                 WorkspaceError::InvalidInput(format!(
@@ -391,16 +402,19 @@ async fn resolve_size(
                 ))
             });
     }
-    sizes
-        .iter()
-        .find(|s| s.id == wanted)
-        .map(|s| (s.id.clone(), s.arch))
-        .ok_or_else(|| {
-            WorkspaceError::InvalidInput(format!(
-                "{} sells no size \"{wanted}\" in {location}",
-                cloud.kind()
-            ))
-        })
+    let size = sizes.iter().find(|s| s.id == wanted).ok_or_else(|| {
+        WorkspaceError::InvalidInput(format!(
+            "{} sells no size \"{wanted}\" in {location}",
+            cloud.kind()
+        ))
+    })?;
+    if size.arch != arch {
+        return Err(WorkspaceError::InvalidInput(format!(
+            "{wanted} is an {} server, and this build of SAM runs its workspace host on {arch} only: pick an {arch} size",
+            size.arch
+        )));
+    }
+    Ok((size.id.clone(), size.arch))
 }
 
 /// Starts `sam-host connect` on the server over an SSH exec channel and shakes hands.

@@ -350,6 +350,13 @@ async fn cloud_workspaces_refuse_folders_and_need_a_credential() {
     let error = w.workspaces.create(folder, None).await.unwrap_err();
     assert!(error.to_string().contains("repository URL"), "{error}");
 
+    // An ARM server could not run the x86-64 sam-host this desktop uploads.
+    let mut arm = spec(&w, "arm");
+    arm.size = Some("cax11".into());
+    let error = w.workspaces.create(arm, None).await.unwrap_err();
+    assert!(error.to_string().contains("arm64"), "{error}");
+    assert_eq!(w.workspaces.get("arm").unwrap().state, Lifecycle::Failed);
+
     let data = tempfile::tempdir().unwrap();
     let (store, _) = Store::open(&data.path().join("sam.sqlite3")).unwrap();
     let without = Workspaces::new(Arc::new(store), data.path(), host_binary());
