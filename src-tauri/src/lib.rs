@@ -106,6 +106,7 @@ fn launch(state: Arc<AppState>) -> tauri::Result<()> {
             // The window next: its web content process loads the UI while the tray is built.
             create_main_window(app.handle(), &state)?;
             tracing::debug!(elapsed_ms = state.elapsed_ms(), "window created");
+            workspaces::start_policy_timer(app.handle(), &state);
             let tray_available = tray::install(app.handle());
             state.set_tray_available(tray_available);
             tracing::debug!(elapsed_ms = state.elapsed_ms(), "tray done");

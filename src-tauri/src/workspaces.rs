@@ -39,7 +39,15 @@ pub async fn list_workspaces(state: Shared<'_>) -> Result<Vec<Workspace>, ApiErr
 #[specta::specta]
 pub async fn get_workspace(state: Shared<'_>, id: String) -> Result<Workspace, ApiError> {
     let workspaces = state.workspaces()?;
-    blocking(move || workspaces.get(&id).map_err(workspace_error)).await
+    blocking(move || {
+        let workspace = workspaces.get(&id).map_err(workspace_error)?;
+        // Looking at a ready workspace is desktop contact: it restarts the idle clock.
+        if workspace.state == Lifecycle::Ready {
+            workspaces.touch(&workspace.id).map_err(workspace_error)?;
+        }
+        Ok(workspace)
+    })
+    .await
 }
 
 /// Records the workspace (`Requested`) and returns it at once; provisioning runs in the
@@ -392,6 +400,56 @@ pub fn workspace_error(error: WorkspaceError) -> ApiError {
 fn cloud_error(error: CloudError) -> ApiError {
     tracing::warn!(%error, "cloud catalogue request failed");
     ApiError::unavailable(error.to_string())
+}
+
+/// How often the cost policy runs.
+const POLICY_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Runs the cost policy every minute for the life of the app: forgotten cloud workspaces are
+/// warned about, then deleted, and each event becomes a notification.
+pub fn start_policy_timer(app: &tauri::AppHandle, state: &Arc<AppState>) {
+    let Ok(workspaces) = state.workspaces() else {
+        return;
+    };
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let policy = sam_workspace::Policy::default();
+        let mut ticks = tokio::time::interval(POLICY_INTERVAL);
+        loop {
+            ticks.tick().await;
+            let now = sam_core::clock::unix_now();
+            match workspaces.enforce(&policy, now).await {
+                Ok(events) => {
+                    for event in events {
+                        notify_policy_event(&app, &event);
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "the workspace cost policy could not run"),
+            }
+        }
+    });
+}
+
+fn notify_policy_event(app: &tauri::AppHandle, event: &sam_workspace::PolicyEvent) {
+    use sam_workspace::PolicyEvent;
+    use tauri_plugin_notification::NotificationExt as _;
+    let (title, body) = match event {
+        PolicyEvent::IdleWarning { name, minutes, .. } => (
+            format!("{name} will be deleted in {minutes} min"),
+            "Nobody has used this cloud workspace for a while; SAM deletes it so it stops costing money. Open it to keep it.".to_owned(),
+        ),
+        PolicyEvent::Deleted { name, reason, .. } => (
+            format!("{name} was deleted"),
+            format!("SAM deleted this cloud workspace because {reason}. Its chat history stays."),
+        ),
+        PolicyEvent::DeleteFailed { name, reason, .. } => (
+            format!("{name} could not be deleted"),
+            format!("It keeps costing money until it is deleted: {reason}"),
+        ),
+    };
+    if let Err(error) = app.notification().builder().title(title).body(body).show() {
+        tracing::warn!(%error, "a cost-policy notification could not be shown");
+    }
 }
 
 #[cfg(test)]

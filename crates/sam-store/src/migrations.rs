@@ -63,6 +63,11 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (workspace_id, step)
     ) STRICT;
     "#,
+    // v5: the last sign of life of a workspace (desktop contact, agent activity), for the idle
+    // policy that deletes forgotten cloud servers.
+    r#"
+    ALTER TABLE workspaces ADD COLUMN last_activity_at INTEGER;
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -188,6 +188,29 @@ impl Store {
         Ok(())
     }
 
+    /// Records a sign of life: desktop contact or agent activity.
+    pub fn touch_workspace(&self, id: &str, at: i64) -> Result<(), StoreError> {
+        self.conn()?.execute(
+            "UPDATE workspaces SET last_activity_at = max(coalesce(last_activity_at, 0), ?2) WHERE id = ?1",
+            rusqlite::params![id, at],
+        )?;
+        Ok(())
+    }
+
+    /// The last sign of life, if any was recorded.
+    pub fn workspace_activity(&self, id: &str) -> Result<Option<i64>, StoreError> {
+        let conn = self.conn()?;
+        match conn.query_row(
+            "SELECT last_activity_at FROM workspaces WHERE id = ?1",
+            [id],
+            |row| row.get::<_, Option<i64>>(0),
+        ) {
+            Ok(at) => Ok(at),
+            Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+            Err(other) => Err(other.into()),
+        }
+    }
+
     /// Marks a step as running (again, after a resume).
     pub fn step_started(&self, id: &str, step: &str, at_ms: i64) -> Result<(), StoreError> {
         self.conn()?.execute(

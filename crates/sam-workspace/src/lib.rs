@@ -9,6 +9,7 @@
 mod error;
 mod host_link;
 mod model;
+mod policy;
 mod reconcile;
 mod remote;
 mod vault_remote;
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 pub use error::WorkspaceError;
 pub use host_link::HostLink;
 pub use model::{Cost, Lifecycle, Provider, Repo, StepTiming, Workspace, WorkspaceSpec};
+pub use policy::{Policy, PolicyEvent};
 pub use reconcile::{Orphan, ReconcileReport};
 pub use remote::{RemoteFactory, RemoteSetup, SshSettings};
 pub use vault_remote::{DEFAULT_WATCHDOG_MINUTES, VaultRemote};

@@ -619,3 +619,81 @@ async fn killing_provisioning_anywhere_leaves_no_orphan_and_no_duplicate() {
     assert!(w.fake.cloud_servers(Provider::Hetzner).is_empty());
     assert!(outcomes.contains(&"resumed"), "{outcomes:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forgotten_cloud_workspaces_are_warned_about_then_deleted() {
+    use sam_workspace::{Policy, PolicyEvent};
+    let w = world().await;
+    let policy = Policy::default();
+    let minutes = |m: i64| m * 60;
+
+    let vm = play_vm(
+        w.fake.clone(),
+        Provider::Hetzner,
+        w.port,
+        VmOptions::default(),
+    );
+    let created = w.workspaces.create(spec(&w, "idle"), None).await.unwrap();
+    let sshd = vm.await.unwrap().unwrap().unwrap();
+    let now = created.created_at + 1;
+    assert!(w.workspaces.enforce(&policy, now).await.unwrap().is_empty());
+    let events = w
+        .workspaces
+        .enforce(&policy, now + minutes(26))
+        .await
+        .unwrap();
+    assert!(
+        matches!(&events[..], [PolicyEvent::IdleWarning { name, minutes: 4 | 5, .. }] if name == "idle"),
+        "{events:?}"
+    );
+    assert_eq!(w.fake.cloud_servers(Provider::Hetzner).len(), 1);
+    let events = w
+        .workspaces
+        .enforce(&policy, now + minutes(31))
+        .await
+        .unwrap();
+    assert!(
+        matches!(&events[..], [PolicyEvent::Deleted { reason, .. }] if reason.contains("30 minutes")),
+        "{events:?}"
+    );
+    assert_eq!(w.workspaces.get("idle").unwrap().state, Lifecycle::Deleted);
+    assert!(
+        w.fake.cloud_servers(Provider::Hetzner).is_empty(),
+        "the server is gone"
+    );
+    drop(sshd);
+
+    // A sign of life restarts the idle clock; the maximum lifetime still ends it.
+    let vm = play_vm(
+        w.fake.clone(),
+        Provider::Hetzner,
+        w.port,
+        VmOptions::default(),
+    );
+    let created = w.workspaces.create(spec(&w, "busy"), None).await.unwrap();
+    let _sshd = vm.await.unwrap().unwrap().unwrap();
+    w.workspaces.touch(&created.id).unwrap();
+    let strict = Policy {
+        idle: Duration::from_secs(10 * 3600),
+        max_lifetime: Some(Duration::from_secs(3600)),
+        ..Policy::default()
+    };
+    let now = created.created_at + 1;
+    assert!(
+        w.workspaces
+            .enforce(&strict, now + minutes(30))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let events = w
+        .workspaces
+        .enforce(&strict, now + minutes(61))
+        .await
+        .unwrap();
+    assert!(
+        matches!(&events[..], [PolicyEvent::Deleted { reason, .. }] if reason.contains("lifetime")),
+        "{events:?}"
+    );
+    assert!(w.fake.cloud_servers(Provider::Hetzner).is_empty());
+}
