@@ -377,7 +377,17 @@ impl Workspaces {
             return self.workspace_of(&row);
         }
         let spec = spec_of(&row)?;
-        let setup = self.remote_setup(spec.provider)?;
+        let setup = match self.remote_setup(spec.provider) {
+            Ok(setup) => setup,
+            // Without a credential nothing at the provider can be deleted; when no server was
+            // ever recorded (a create that failed early) the record alone goes. A server an
+            // interrupted create made anyway is then an orphan the reconcile finds.
+            Err(error) if row.server.is_none() => {
+                tracing::info!(workspace = %row.id, %error, "no usable credential and no server recorded: deleting the record only");
+                None
+            }
+            Err(error) => return Err(error),
+        };
         self.store
             .set_workspace_state(&row.id, Lifecycle::Stopping.as_str(), None, unix_now())?;
         match &setup {

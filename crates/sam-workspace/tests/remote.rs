@@ -362,6 +362,12 @@ async fn cloud_workspaces_refuse_folders_and_need_a_credential() {
     let without = Workspaces::new(Arc::new(store), data.path(), host_binary());
     let error = without.create(spec(&w, "api"), None).await.unwrap_err();
     assert!(error.to_string().contains("credential"), "{error}");
+    // It failed before any server existed: it can be deleted without the credential.
+    assert_eq!(without.get("api").unwrap().state, Lifecycle::Failed);
+    assert_eq!(
+        without.delete("api").await.unwrap().state,
+        Lifecycle::Deleted
+    );
     assert!(w.fake.cloud_servers(Provider::Hetzner).is_empty());
 }
 
