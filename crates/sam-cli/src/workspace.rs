@@ -69,6 +69,22 @@ pub enum WorkspaceCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Run a command (no shell) in a ready workspace's checkout, or in its dev container;
+    /// exits with the command's status.
+    Run {
+        name: String,
+        /// Inside the workspace's dev container.
+        #[arg(long)]
+        container: bool,
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 600)]
+        timeout_secs: u64,
+        #[arg(long)]
+        json: bool,
+        /// The program and its arguments, after `--`.
+        #[arg(last = true, required = true)]
+        argv: Vec<String>,
+    },
     /// Find servers labelled with this install's id that no live workspace owns.
     Reconcile {
         /// Delete them (default: only list them).
@@ -87,7 +103,8 @@ impl WorkspaceCommand {
             | Self::Show { json, .. }
             | Self::Retry { json, .. }
             | Self::Delete { json, .. }
-            | Self::Reconcile { json, .. } => *json,
+            | Self::Reconcile { json, .. }
+            | Self::Run { json, .. } => *json,
         }
     }
 }
@@ -233,6 +250,38 @@ pub fn run(command: WorkspaceCommand) -> Result<(), CliError> {
                     .await
                     .map_err(workspace_error)?;
                 report(&retried, json)
+            }
+            WorkspaceCommand::Run {
+                name,
+                container,
+                timeout_secs,
+                argv,
+                ..
+            } => {
+                let ran = workspaces
+                    .run(
+                        &name,
+                        argv,
+                        container,
+                        std::time::Duration::from_secs(timeout_secs),
+                    )
+                    .await
+                    .map_err(workspace_error)?;
+                if json {
+                    print_json(&ran)?;
+                } else {
+                    let mut out = std::io::stdout().lock();
+                    let _ = out.write_all(ran.stdout.as_bytes());
+                    let _ = std::io::stderr().write_all(ran.stderr_tail.as_bytes());
+                }
+                if ran.status == 0 {
+                    Ok(())
+                } else {
+                    Err(CliError(ApiError::new(
+                        ErrorCode::Internal,
+                        format!("the command exited with status {}", ran.status),
+                    )))
+                }
             }
             WorkspaceCommand::Reconcile { delete, .. } => {
                 let report = workspaces

@@ -62,6 +62,19 @@ async fn create_list_show_delete_a_local_workspace() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("checkout") && text.contains(" ms"), "{text}");
 
+    // A command in the workspace, through its host; the exit status comes back.
+    let out = cli.run(
+        &["workspace", "run", "my-project", "--", "cat", "main.rs"],
+        b"",
+    );
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "fn main() {}\n");
+    let out = cli.run(
+        &["workspace", "run", "my-project", "--", "sh", "-c", "exit 4"],
+        b"",
+    );
+    assert!(!out.status.success());
+
     for name in ["my-project", "in-place"] {
         let (ok, deleted) = cli.json(&["workspace", "delete", name, "--json"], b"");
         assert!(ok, "{deleted}");

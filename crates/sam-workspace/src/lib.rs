@@ -76,6 +76,20 @@ struct Price {
     monthly: f64,
 }
 
+/// What a command run in a workspace did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunOutput {
+    /// Exit status (`128 + n` for a signal).
+    pub status: i32,
+    /// Standard output (at most 1 MiB).
+    pub stdout: String,
+    /// Whether `stdout` was cut.
+    pub stdout_truncated: bool,
+    /// The end of standard error.
+    pub stderr_tail: String,
+}
+
 /// Every workspace operation, for the app and the CLI alike.
 #[derive(Debug, Clone)]
 pub struct Workspaces {
@@ -330,19 +344,64 @@ impl Workspaces {
         outcome
     }
 
-    /// Connects to a ready local workspace's host (starting its daemon again if it stopped,
-    /// e.g. after a reboot).
+    /// Connects to a ready workspace's host: a local one's daemon (started again if it
+    /// stopped, e.g. after a reboot), or a cloud one's over SSH with its pinned host key.
     ///
     /// # Errors
-    /// When the workspace does not exist, is not local, or its host does not answer.
+    /// When the workspace does not exist or is not ready, or its host does not answer.
     pub async fn attach(&self, id_or_name: &str) -> Result<HostLink, WorkspaceError> {
         let row = self.row(id_or_name)?;
-        if row.provider != Provider::Local.as_str() {
-            return Err(WorkspaceError::InvalidInput(
-                "only local workspaces can be attached in this version".into(),
-            ));
+        let spec = spec_of(&row)?;
+        if Lifecycle::parse(&row.state) != Lifecycle::Ready {
+            return Err(WorkspaceError::InvalidInput(format!(
+                "\"{}\" is {}, not ready",
+                row.name, row.state
+            )));
         }
-        HostLink::local(&self.host_binary, &self.state_dir(&row.id)).await
+        match self.remote_setup(spec.provider)? {
+            None => HostLink::local(&self.host_binary, &self.state_dir(&row.id)).await,
+            Some(setup) => self.attach_remote(&row, &setup).await,
+        }
+    }
+
+    /// Runs `argv` (no shell) in a ready workspace's checkout, or inside its dev container,
+    /// and returns the exit status and output.
+    ///
+    /// # Errors
+    /// When the workspace cannot be attached or its host refuses the command.
+    pub async fn run(
+        &self,
+        id_or_name: &str,
+        argv: Vec<String>,
+        in_container: bool,
+        timeout: std::time::Duration,
+    ) -> Result<RunOutput, WorkspaceError> {
+        let link = self.attach(id_or_name).await?;
+        let request = RequestBody::Run {
+            argv,
+            in_container,
+            timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+        };
+        match link.request(request).await {
+            Ok(ResponseBody::Ran {
+                status,
+                stdout,
+                stdout_truncated,
+                stderr_tail,
+            }) => Ok(RunOutput {
+                status,
+                stdout,
+                stdout_truncated,
+                stderr_tail,
+            }),
+            Ok(other) => Err(WorkspaceError::Host(format!(
+                "unexpected answer to run: {other:?}"
+            ))),
+            Err(sam_protocol::client::ClientError::Host(error)) => {
+                Err(WorkspaceError::InvalidInput(error.message))
+            }
+            Err(other) => Err(WorkspaceError::Host(other.to_string())),
+        }
     }
 
     /// Every workspace, newest first (deleted ones included, for their chat history).

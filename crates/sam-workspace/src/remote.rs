@@ -343,6 +343,32 @@ impl Workspaces {
         Ok(ready)
     }
 
+    /// Reconnects to a ready cloud workspace's host: SSH to its recorded address with its
+    /// pinned host key, then `sam-host connect` over an exec channel.
+    pub(crate) async fn attach_remote(
+        &self,
+        row: &sam_store::WorkspaceRow,
+        setup: &RemoteSetup,
+    ) -> Result<HostLink, WorkspaceError> {
+        let placement = self.remote_placement(&row.id)?;
+        let (Some(ipv4), Some(home), Some(host_key)) =
+            (placement.ipv4, placement.home, row.host_key.as_deref())
+        else {
+            return Err(WorkspaceError::Host(format!(
+                "the record of \"{}\" lacks its address or host key; retry or delete it",
+                row.name
+            )));
+        };
+        let target = SshTarget::new(
+            ipv4,
+            setup.ssh.port,
+            setup.ssh.user.clone(),
+            HostKeyPin::from_openssh(host_key)?,
+        )?;
+        let session = sam_ssh::connect(&target, &setup.client_key, &setup.ssh.options).await?;
+        connect_remote(&session, &checked_home(&home)?, &row.id).await
+    }
+
     /// Deletes every server labelled for this workspace (the recorded one and any an
     /// interrupted attempt made) and forgets its host key.
     pub(crate) async fn delete_remote(

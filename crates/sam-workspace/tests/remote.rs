@@ -253,6 +253,20 @@ async fn a_cloud_workspace_is_provisioned_end_to_end_and_deleted() {
     let checkout = created.checkout_dir.clone().unwrap();
     assert!(checkout.starts_with(&home), "{checkout:?}");
     assert!(checkout.join("app.py").is_file());
+    // A new connection later (as the chat will make): SSH with the pinned key, the host, a
+    // command in the checkout.
+    let ran = w
+        .workspaces
+        .run(
+            "api",
+            vec!["cat".into(), "app.py".into()],
+            false,
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!((ran.status, ran.stdout.as_str()), (0, "print('hi')\n"));
+
     // What it costs: the live price of cx23 in nbg1, one started hour so far.
     let cost = created.cost.clone().unwrap();
     assert_eq!(cost.currency, "EUR");

@@ -120,6 +120,32 @@ async fn a_cloned_workspace_is_ready_survives_a_restart_and_is_deleted_cleanly()
     );
     assert!(created.steps.iter().all(|s| s.millis.is_some()));
 
+    // Commands run in the checkout through the host, without a shell.
+    let ten = Duration::from_secs(10);
+    let ran = f
+        .workspaces
+        .run("api", vec!["cat".into(), "README.md".into()], false, ten)
+        .await
+        .unwrap();
+    assert_eq!((ran.status, ran.stdout.as_str()), (0, "hello\n"));
+    let ran = f
+        .workspaces
+        .run(
+            "api",
+            vec!["sh".into(), "-c".into(), "exit 3".into()],
+            false,
+            ten,
+        )
+        .await
+        .unwrap();
+    assert_eq!(ran.status, 3);
+    let error = f
+        .workspaces
+        .run("api", vec!["true".into()], true, ten)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("container"), "{error}");
+
     // The app restarts: a new process finds the same daemon, still ready.
     let pid = host_pid(&f.workspaces, "api").await;
     let restarted = Fixture::open(f.data.path());
@@ -135,6 +161,11 @@ async fn a_cloned_workspace_is_ready_survives_a_restart_and_is_deleted_cleanly()
         assert!(Instant::now() < deadline, "the host daemon stopped");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let error = restarted
+        .run("api", vec!["true".into()], false, Duration::from_secs(5))
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("not ready"), "{error}");
     // Deleting again is success; the record stays for the chat history.
     assert_eq!(
         restarted.delete("api").await.unwrap().state,
