@@ -155,6 +155,13 @@ impl Workspaces {
             let keys = HostKeys::from_openssh(private.expose()).map_err(|e| {
                 WorkspaceError::Host(format!("the stored host key is unusable: {e}"))
             })?;
+            // A crash between the keyring write and the record's can leave the record without
+            // the public half: the keyring is the source, the record follows it.
+            let public = keys.public_key_openssh();
+            let recorded = self.store.workspace(id)?.and_then(|row| row.host_key);
+            if recorded.as_deref() != Some(public.as_str()) {
+                self.store.set_workspace_host_key(id, &public, unix_now())?;
+            }
             return Ok(keys);
         }
         let keys = HostKeys::generate()
