@@ -36,6 +36,42 @@ pub fn login_user() -> anyhow::Result<String> {
     Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
+/// Writes `<root>/sshd_config` for a private sshd on 127.0.0.1:`port` that uses
+/// `<root>/host_ed25519` and `<root>/authorized_keys`, lets only `user` in (key auth only),
+/// logs at `log_level` and sets `extra_env` (`NAME=value …`) in sessions besides `SHLVL=5`
+/// (which keeps Debian's bash from sourcing a slow `~/.bashrc` for every command).
+///
+/// # Errors
+/// When the file cannot be written.
+pub fn write_config(
+    root: &Path,
+    port: u16,
+    user: &str,
+    log_level: &str,
+    extra_env: &str,
+) -> anyhow::Result<()> {
+    let config = format!(
+        "Port {port}\n\
+         ListenAddress 127.0.0.1\n\
+         HostKey {root}/host_ed25519\n\
+         AuthorizedKeysFile {root}/authorized_keys\n\
+         PidFile {root}/sshd.pid\n\
+         StrictModes no\n\
+         UsePAM no\n\
+         PubkeyAuthentication yes\n\
+         PasswordAuthentication no\n\
+         KbdInteractiveAuthentication no\n\
+         PermitRootLogin prohibit-password\n\
+         AllowUsers {user}\n\
+         UseDNS no\n\
+         PrintMotd no\n\
+         LogLevel {log_level}\n\
+         SetEnv SHLVL=5 {extra_env}\n",
+        root = root.display(),
+    );
+    fs::write(root.join("sshd_config"), config).context("writing sshd_config")
+}
+
 /// A running private sshd.
 #[derive(Debug)]
 pub struct TestSshd {
@@ -68,29 +104,8 @@ impl TestSshd {
         write_private("host_ed25519", host_private_pem)?;
         write_private("authorized_keys", &format!("{}\n", authorized_key.trim()))?;
         fs::create_dir(root.join("home"))?;
-        let user = login_user()?;
-        let config = format!(
-            "Port {port}\n\
-             ListenAddress 127.0.0.1\n\
-             HostKey {root}/host_ed25519\n\
-             AuthorizedKeysFile {root}/authorized_keys\n\
-             PidFile {root}/sshd.pid\n\
-             StrictModes no\n\
-             UsePAM no\n\
-             PubkeyAuthentication yes\n\
-             PasswordAuthentication no\n\
-             KbdInteractiveAuthentication no\n\
-             PermitRootLogin prohibit-password\n\
-             AllowUsers {user}\n\
-             UseDNS no\n\
-             PrintMotd no\n\
-             LogLevel VERBOSE\n\
-             # A private home for the session; SHLVL keeps Debian's bash from sourcing a slow\n\
-             # ~/.bashrc for every command.\n\
-             SetEnv HOME={root}/home SHLVL=5\n",
-            root = root.display(),
-        );
-        fs::write(root.join("sshd_config"), config)?;
+        let extra_env = format!("HOME={}/home", root.display());
+        write_config(root, port, &login_user()?, "VERBOSE", &extra_env)?;
         let child = Command::new(SSHD)
             .arg("-D")
             .arg("-E")

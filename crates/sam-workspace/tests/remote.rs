@@ -18,7 +18,7 @@ use sam_cloud::{Hetzner, ProviderKind, Timing};
 use sam_secrets::{SecretStore, SecretStoreError, Sensitive};
 use sam_ssh::{ClientKey, SshOptions};
 use sam_store::Store;
-use sam_testkit::sshd::{VmOptions, free_port, login_user, play_vm};
+use sam_testkit::sshd::{TestSshd, VmOptions, free_port, login_user, play_vm};
 use sam_testkit::{FakeProviders, Provider};
 use sam_workspace::{
     Lifecycle, Provider as WorkspaceProvider, RemoteFactory, RemoteSetup, Repo, SshSettings,
@@ -192,6 +192,24 @@ async fn world() -> World {
     }
 }
 
+impl World {
+    /// Creates a workspace while a [`play_vm`] VM answers for it; returns both.
+    async fn create_with_vm(&self, name: &str) -> (sam_workspace::Workspace, TestSshd) {
+        let vm = play_vm(
+            self.fake.clone(),
+            Provider::Hetzner,
+            self.port,
+            VmOptions::default(),
+        );
+        let created = self
+            .workspaces
+            .create(spec(self, name), None)
+            .await
+            .unwrap();
+        (created, vm.await.unwrap().unwrap().unwrap())
+    }
+}
+
 fn spec(world: &World, name: &str) -> WorkspaceSpec {
     WorkspaceSpec {
         name: name.into(),
@@ -208,14 +226,7 @@ fn spec(world: &World, name: &str) -> WorkspaceSpec {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cloud_workspace_is_provisioned_end_to_end_and_deleted() {
     let w = world().await;
-    let vm = play_vm(
-        w.fake.clone(),
-        Provider::Hetzner,
-        w.port,
-        VmOptions::default(),
-    );
-    let created = w.workspaces.create(spec(&w, "api"), None).await.unwrap();
-    let sshd = vm.await.unwrap().unwrap().unwrap();
+    let (created, sshd) = w.create_with_vm("api").await;
     assert_eq!(created.state, Lifecycle::Ready, "{created:?}");
     assert_eq!(created.address.as_deref(), Some("127.0.0.1"));
     let steps: Vec<&str> = created.steps.iter().map(|s| s.step.as_str()).collect();
@@ -647,14 +658,7 @@ async fn forgotten_cloud_workspaces_are_warned_about_then_deleted() {
     let policy = Policy::default();
     let minutes = |m: i64| m * 60;
 
-    let vm = play_vm(
-        w.fake.clone(),
-        Provider::Hetzner,
-        w.port,
-        VmOptions::default(),
-    );
-    let created = w.workspaces.create(spec(&w, "idle"), None).await.unwrap();
-    let sshd = vm.await.unwrap().unwrap().unwrap();
+    let (created, sshd) = w.create_with_vm("idle").await;
     let now = created.created_at + 1;
     assert!(w.workspaces.enforce(&policy, now).await.unwrap().is_empty());
     let events = w
@@ -684,14 +688,7 @@ async fn forgotten_cloud_workspaces_are_warned_about_then_deleted() {
     drop(sshd);
 
     // A sign of life restarts the idle clock; the maximum lifetime still ends it.
-    let vm = play_vm(
-        w.fake.clone(),
-        Provider::Hetzner,
-        w.port,
-        VmOptions::default(),
-    );
-    let created = w.workspaces.create(spec(&w, "busy"), None).await.unwrap();
-    let _sshd = vm.await.unwrap().unwrap().unwrap();
+    let (created, _sshd) = w.create_with_vm("busy").await;
     w.workspaces.touch(&created.id).unwrap();
     let strict = Policy {
         idle: Duration::from_secs(10 * 3600),
@@ -716,4 +713,41 @@ async fn forgotten_cloud_workspaces_are_warned_about_then_deleted() {
         "{events:?}"
     );
     assert!(w.fake.cloud_servers(Provider::Hetzner).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_key_kept_in_the_keyring_but_not_yet_recorded_is_recovered() {
+    // The window the crash-safety run found: killed after the host key reached the keyring,
+    // before the record had its public half.
+    let w = world().await;
+    let claimed = w.workspaces.claim(spec(&w, "api")).unwrap();
+    let keys = sam_cloudinit::HostKeys::generate().unwrap();
+    w.secrets
+        .put(
+            &format!("workspace-{}-host-key", claimed.id),
+            &Sensitive::new(keys.private_key_openssh().to_owned()),
+        )
+        .unwrap();
+    let vm = play_vm(
+        w.fake.clone(),
+        Provider::Hetzner,
+        w.port,
+        VmOptions::default(),
+    );
+    let ready = w
+        .workspaces
+        .provision_claimed(&claimed.id, None)
+        .await
+        .unwrap();
+    let _sshd = vm.await.unwrap().unwrap().unwrap();
+    assert_eq!(ready.state, Lifecycle::Ready);
+    let user_data = w.fake.cloud_servers(Provider::Hetzner)[0]
+        .user_data
+        .clone()
+        .unwrap();
+    assert!(
+        user_data.contains(&keys.public_key_openssh()),
+        "the kept key was used"
+    );
+    w.workspaces.delete("api").await.unwrap();
 }

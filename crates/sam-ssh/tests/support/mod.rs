@@ -70,28 +70,7 @@ impl TestSshd {
         write_private(&root.join("authorized_keys"), &format!("{client_public}\n"));
         let port = free_port();
         let user = login_user();
-        let config = format!(
-            "Port {port}\n\
-             ListenAddress 127.0.0.1\n\
-             HostKey {root}/host_ed25519\n\
-             AuthorizedKeysFile {root}/authorized_keys\n\
-             PidFile {root}/sshd.pid\n\
-             StrictModes no\n\
-             UsePAM no\n\
-             PubkeyAuthentication yes\n\
-             PasswordAuthentication no\n\
-             KbdInteractiveAuthentication no\n\
-             PermitRootLogin prohibit-password\n\
-             AllowUsers {user}\n\
-             UseDNS no\n\
-             PrintMotd no\n\
-             LogLevel DEBUG1\n\
-             # Debian's bash sources ~/.bashrc for commands run by sshd when SHLVL < 2; the\n\
-             # build machine's .bashrc is slow and noisy, and it is not what we test.\n\
-             SetEnv SHLVL=5\n",
-            root = root.display(),
-        );
-        fs::write(root.join("sshd_config"), config).unwrap();
+        sam_testkit::sshd::write_config(root, port, &user, "DEBUG1", "").unwrap();
         Self {
             dir,
             port,
