@@ -10,6 +10,7 @@ use tokio::net::UnixListener;
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::HostError;
+use crate::agents::AgentSettings;
 use crate::checkout::GitRunner;
 use crate::devcontainer::ContainerSettings;
 use crate::host::{Host, HostConfig};
@@ -116,6 +117,7 @@ pub async fn serve(lock: DaemonLock, options: ServeOptions) -> Result<(), HostEr
             clone_timeout: CLONE_TIMEOUT,
         },
         activity_path: activity_path(&state_dir, options.activity_file),
+        agents: AgentSettings::from_env(state_dir.path(), containers.clone()),
         containers,
     };
     let journal_path = state_dir.journal_path();

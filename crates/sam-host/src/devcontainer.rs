@@ -510,6 +510,28 @@ pub(crate) fn exec_command(
     command
 }
 
+/// The command that runs `argv` in `container` with its stdin attached (`exec -i`), passing
+/// the variables `env_names` through from the command's own environment (`-e NAME`, so values
+/// never appear in an argv).
+pub(crate) fn exec_interactive(
+    settings: &ContainerSettings,
+    container: &DevContainer,
+    argv: &[String],
+    env_names: &[&str],
+) -> Command {
+    let mut command = settings.engine_command(container.engine);
+    command
+        .arg("exec")
+        .arg("-i")
+        .arg(format!("--workdir={}", container.remote_workspace_folder))
+        .arg(format!("--user={}", container.remote_user));
+    for name in env_names {
+        command.arg("-e").arg(name);
+    }
+    command.arg(&container.container_id).args(argv);
+    command
+}
+
 /// Clears `command`'s environment but for [`PASSED_ENV`].
 fn allowlisted_env(command: &mut Command) {
     command.env_clear();

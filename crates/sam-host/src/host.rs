@@ -17,6 +17,7 @@ use sam_protocol::{
 };
 use tokio::sync::{oneshot, watch};
 
+use crate::agents::{AgentSettings, Sessions, Workplace};
 use crate::checkout::{self, GitRunner};
 use crate::devcontainer::{self, ContainerSettings, UpOutcome};
 use crate::journal::{EventLog, JournalError, SetupPhase, SetupRecord, now_ms};
@@ -47,6 +48,8 @@ pub(crate) struct HostConfig {
     pub activity_path: PathBuf,
     /// How dev containers are brought up and entered.
     pub containers: ContainerSettings,
+    /// How agents are installed, started and watched.
+    pub agents: AgentSettings,
 }
 
 #[derive(Debug)]
@@ -68,6 +71,7 @@ struct Core {
 #[derive(Debug)]
 pub(crate) struct Host {
     log: EventLog,
+    sessions: Sessions,
     config: HostConfig,
     core: Mutex<Core>,
     stamp_counter: AtomicU64,
@@ -146,6 +150,7 @@ impl Host {
             }
         }
         Ok(Arc::new(Self {
+            sessions: Sessions::new(log.clone(), config.agents.clone()),
             log,
             config,
             core: Mutex::new(core),
@@ -197,6 +202,31 @@ impl Host {
                 in_container,
                 timeout_ms,
             } => self.run(argv, in_container, timeout_ms).await,
+            RequestBody::StartSession(request) => {
+                let ready = self.ready().await?;
+                let place = Workplace {
+                    root: ready.root,
+                    container: ready.container,
+                };
+                self.sessions.start(request, place).await
+            }
+            RequestBody::Prompt { session, text } => {
+                self.ready().await?;
+                self.sessions.prompt(&session, text).await
+            }
+            RequestBody::Cancel { session } => self.sessions.cancel(&session).await,
+            RequestBody::AnswerPermission {
+                session,
+                request,
+                option_id,
+                by,
+            } => {
+                self.sessions
+                    .answer(&session, request, &option_id, &by)
+                    .await
+            }
+            RequestBody::StopSession { session } => self.sessions.stop(&session),
+            RequestBody::Sessions => Ok(self.sessions.list()),
             RequestBody::Subscribe { .. } => Err(internal(
                 "subscribe is handled by the connection".to_owned(),
             )),

@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, OptionalExtension, params};
 use sam_protocol::{DevContainer, Event, EventBody, RepoSource};
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 /// The schema this build writes. Additive migrations only.
 const SCHEMA_VERSION: i64 = 1;
@@ -121,32 +121,50 @@ impl Journal {
 
     /// Appends `body` (and replaces the setup record, when given) in one transaction, and
     /// returns the event with its new sequence number.
+    #[cfg(test)]
     pub(crate) fn append(
         &mut self,
         body: &EventBody,
         setup: Option<&SetupRecord>,
     ) -> Result<Event, JournalError> {
+        let mut events = self.append_batch(&[(body, setup)])?;
+        events
+            .pop()
+            .ok_or_else(|| JournalError::Task("an append returned no event".into()))
+    }
+
+    /// Appends every `(body, setup)` in one transaction (one fsync for the lot: group
+    /// commit), and returns the events with their sequence numbers, in order.
+    pub(crate) fn append_batch(
+        &mut self,
+        items: &[(&EventBody, Option<&SetupRecord>)],
+    ) -> Result<Vec<Event>, JournalError> {
         let at_ms = now_ms();
-        let json = serde_json::to_string(body)?;
         let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO events (at_ms, body) VALUES (?1, ?2)",
-            params![i64::try_from(at_ms).unwrap_or(i64::MAX), json],
-        )?;
-        let seq = tx.last_insert_rowid();
-        if let Some(record) = setup {
-            tx.execute(
-                "INSERT INTO setup (id, record) VALUES (1, ?1)
-                 ON CONFLICT (id) DO UPDATE SET record = excluded.record",
-                params![serde_json::to_string(record)?],
-            )?;
+        let mut events = Vec::with_capacity(items.len());
+        {
+            let mut insert =
+                tx.prepare_cached("INSERT INTO events (at_ms, body) VALUES (?1, ?2)")?;
+            for (body, setup) in items {
+                let json = serde_json::to_string(body)?;
+                insert.execute(params![i64::try_from(at_ms).unwrap_or(i64::MAX), json])?;
+                let seq = tx.last_insert_rowid();
+                if let Some(record) = setup {
+                    tx.execute(
+                        "INSERT INTO setup (id, record) VALUES (1, ?1)
+                         ON CONFLICT (id) DO UPDATE SET record = excluded.record",
+                        params![serde_json::to_string(record)?],
+                    )?;
+                }
+                events.push(Event {
+                    seq: u64::try_from(seq).unwrap_or_default(),
+                    at_ms,
+                    event: (*body).clone(),
+                });
+            }
         }
         tx.commit()?;
-        Ok(Event {
-            seq: u64::try_from(seq).unwrap_or_default(),
-            at_ms,
-            event: body.clone(),
-        })
+        Ok(events)
     }
 
     /// Up to `limit` events with a sequence number above `after`, in order.
@@ -205,11 +223,47 @@ impl Journal {
     }
 }
 
+/// The most events one transaction of the writer commits.
+const MAX_BATCH: usize = 4096;
+
+/// How many appends may wait for the writer before `append` waits for room.
+const WRITE_QUEUE: usize = 16 * 1024;
+
+/// One append waiting for the writer.
+struct PendingAppend {
+    body: EventBody,
+    setup: Option<SetupRecord>,
+    done: Option<oneshot::Sender<Result<Event, String>>>,
+}
+
 /// The journal shared by the daemon's tasks, with live fan-out of appended events.
+///
+/// Appends go through one writer thread that commits whatever has queued up in one
+/// transaction (group commit): a burst of agent updates costs one fsync, not one each, while
+/// every event is still committed before anyone sees it. Appends from one task are journaled
+/// in the order it made them.
 #[derive(Debug, Clone)]
 pub(crate) struct EventLog {
     journal: Arc<Mutex<Journal>>,
     live: broadcast::Sender<Event>,
+    writes: mpsc::Sender<PendingAppend>,
+}
+
+impl std::fmt::Debug for PendingAppend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingAppend")
+            .field("kind", &self.body_kind())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PendingAppend {
+    fn body_kind(&self) -> &'static str {
+        match &self.body {
+            EventBody::Session { event, .. } => event.kind(),
+            _ => "host",
+        }
+    }
 }
 
 impl EventLog {
@@ -220,29 +274,60 @@ impl EventLog {
     /// As [`EventLog::new`], with `capacity` live events buffered per subscriber.
     pub(crate) fn with_live_buffer(journal: Journal, capacity: usize) -> Self {
         let (live, _) = broadcast::channel(capacity);
+        let journal = Arc::new(Mutex::new(journal));
+        let (writes, queue) = mpsc::channel(WRITE_QUEUE);
+        let writer_journal = Arc::clone(&journal);
+        let writer_live = live.clone();
+        // A plain thread: the writer blocks on SQLite and fsync, and ends when every
+        // `EventLog` clone (every sender) is gone.
+        let spawned = std::thread::Builder::new()
+            .name("journal-writer".into())
+            .spawn(move || write_loop(&writer_journal, &writer_live, queue));
+        if let Err(error) = spawned {
+            // Appends then fail with "the journal writer stopped"; the daemon reports it.
+            tracing::error!(%error, "the journal writer thread could not be started");
+        }
         Self {
-            journal: Arc::new(Mutex::new(journal)),
+            journal,
             live,
+            writes,
         }
     }
 
-    /// Journals `body` (with `setup`, atomically), then broadcasts it. The broadcast happens
-    /// under the same lock as the insert, so live events go out in sequence order.
+    /// Journals `body` (with `setup`, atomically), then broadcasts it, and returns it with its
+    /// sequence number once committed.
     pub(crate) async fn append(
         &self,
         body: EventBody,
         setup: Option<SetupRecord>,
     ) -> Result<Event, JournalError> {
-        let journal = Arc::clone(&self.journal);
-        let live = self.live.clone();
-        run_blocking(move || {
-            let mut journal = lock(&journal);
-            let event = journal.append(&body, setup.as_ref())?;
-            // No receivers is fine: subscribers replay from the journal.
-            let _ = live.send(event.clone());
-            Ok(event)
-        })
-        .await
+        let (done, answer) = oneshot::channel();
+        self.writes
+            .send(PendingAppend {
+                body,
+                setup,
+                done: Some(done),
+            })
+            .await
+            .map_err(|_| JournalError::Task("the journal writer stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| JournalError::Task("the journal writer stopped".into()))?
+            .map_err(JournalError::Task)
+    }
+
+    /// Queues `body` for the journal without waiting for the commit (it is broadcast once
+    /// committed, like every event). Later appends from the same task are journaled after it.
+    /// Waits only when the writer is far behind.
+    pub(crate) async fn enqueue(&self, body: EventBody) -> Result<(), JournalError> {
+        self.writes
+            .send(PendingAppend {
+                body,
+                setup: None,
+                done: None,
+            })
+            .await
+            .map_err(|_| JournalError::Task("the journal writer stopped".into()))
     }
 
     /// Up to `limit` events after `after`.
@@ -266,6 +351,53 @@ impl EventLog {
     /// A receiver of every event appended from now on.
     pub(crate) fn live(&self) -> broadcast::Receiver<Event> {
         self.live.subscribe()
+    }
+}
+
+/// The writer thread: takes what has queued up (up to [`MAX_BATCH`]), commits it in one
+/// transaction, broadcasts the events in order and answers the waiting appends.
+fn write_loop(
+    journal: &Mutex<Journal>,
+    live: &broadcast::Sender<Event>,
+    mut queue: mpsc::Receiver<PendingAppend>,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = queue.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let items: Vec<(&EventBody, Option<&SetupRecord>)> = batch
+            .iter()
+            .map(|pending| (&pending.body, pending.setup.as_ref()))
+            .collect();
+        // The broadcast happens under the same lock as the insert, so live events go out in
+        // sequence order.
+        let mut guard = lock(journal);
+        match guard.append_batch(&items) {
+            Ok(events) => {
+                for (pending, event) in batch.drain(..).zip(events) {
+                    // No receivers is fine: subscribers replay from the journal.
+                    let _ = live.send(event.clone());
+                    if let Some(done) = pending.done {
+                        let _ = done.send(Ok(event));
+                    }
+                }
+            }
+            Err(error) => {
+                let message = error.to_string();
+                tracing::error!(error = %message, events = batch.len(), "journal append failed");
+                for pending in batch.drain(..) {
+                    if let Some(done) = pending.done {
+                        let _ = done.send(Err(message.clone()));
+                    }
+                }
+            }
+        }
+        drop(guard);
     }
 }
 

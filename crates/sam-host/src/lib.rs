@@ -12,6 +12,7 @@
 //! It never listens on TCP, never puts a secret in an argv, a file, a log, the journal or a
 //! container's environment, and never logs request bodies.
 
+mod agents;
 mod askpass;
 mod bridge;
 mod checkout;
@@ -24,6 +25,7 @@ mod journal;
 mod run;
 mod state_dir;
 
+pub use agents::{AGENT_INIT_TIMEOUT_ENV, AGENT_SILENT_ENV, NPM_ENV, PERMISSION_EXPIRY_ENV};
 pub use askpass::{ASKPASS_MODE_ENV, TOKEN_ENV, TOKEN_USERNAME, askpass_answer};
 pub use bridge::connect;
 pub use daemon::{ACTIVITY_FILE_ENV, DaemonLock, ServeOptions, recorded_pid, serve};

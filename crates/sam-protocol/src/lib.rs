@@ -16,6 +16,7 @@ pub mod client;
 pub mod frame;
 mod messages;
 mod secret;
+pub mod session;
 
 pub use messages::{
     ClientMessage, ContainerEngine, DevContainer, ErrorCode, Event, EventBody, FileContent,
@@ -23,10 +24,14 @@ pub use messages::{
     RepoSource, Request, RequestBody, Response, ResponseBody, SetupPlan, Welcome, step,
 };
 pub use secret::Secret;
+pub use session::{
+    AgentInstall, AgentLaunch, EnvVar, PermissionOption, PermissionOutcome, SessionEvent,
+    SessionId, SessionStatus, StartSession,
+};
 
 /// The protocol version this build speaks. Both sides must speak the same version; the host
 /// answers any other with [`Incompatible`]. Bump it on any change an older peer cannot read.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// The largest frame (one JSON message, excluding its newline) either side accepts, in bytes.
 /// A longer line is a protocol error that closes the connection; the reader never buffers more

@@ -10,6 +10,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 use crate::Secret;
+use crate::session::{SessionEvent, SessionId, SessionStatus, StartSession};
 
 /// Everything a client sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,6 +145,48 @@ pub enum RequestBody {
         /// [`crate::MAX_RUN_TIMEOUT_MS`].
         timeout_ms: u64,
     },
+    /// Start an agent and open an ACP session with it (installing the agent first when
+    /// asked). Answered with [`ResponseBody::SessionOpened`] once the agent answered
+    /// `session/new`; [`ErrorCode::AgentFailed`] when it could not be started (the reason is
+    /// journaled too), [`ErrorCode::InvalidRequest`] for an id already in use. Needs `Ready`.
+    StartSession(StartSession),
+    /// Send a prompt to a session's agent. Answered with [`ResponseBody::PromptAccepted`] as
+    /// soon as the turn started (its end is the [`SessionEvent::TurnEnded`] event);
+    /// [`ErrorCode::Busy`] while another turn of the session runs, [`ErrorCode::NotFound`] for
+    /// an unknown session, [`ErrorCode::AgentFailed`] when its agent is gone.
+    Prompt {
+        /// The session.
+        session: SessionId,
+        /// What the user wrote.
+        text: String,
+    },
+    /// Cancel the session's running turn (`session/cancel`); the session stays open and open
+    /// permission requests resolve as cancelled. Answered with [`ResponseBody::Done`], also when
+    /// no turn runs.
+    Cancel {
+        /// The session.
+        session: SessionId,
+    },
+    /// Answer an open permission request. Answered with [`ResponseBody::Done`];
+    /// [`ErrorCode::NotFound`] when the request is not open (already answered elsewhere,
+    /// expired, or unknown) or the option is not one the agent offered.
+    AnswerPermission {
+        /// The session.
+        session: SessionId,
+        /// The request's number.
+        request: u32,
+        /// The option chosen.
+        option_id: String,
+        /// Who answers (`desktop`, `cli`, `notification`), for the record.
+        by: String,
+    },
+    /// Stop a session's agent process. Answered with [`ResponseBody::Done`].
+    StopSession {
+        /// The session.
+        session: SessionId,
+    },
+    /// The host's sessions. Answered with [`ResponseBody::Sessions`]; never queued.
+    Sessions,
 }
 
 impl RequestBody {
@@ -157,6 +200,12 @@ impl RequestBody {
             Self::ReadFile { .. } => "read_file",
             Self::Touch => "touch",
             Self::Run { .. } => "run",
+            Self::StartSession(_) => "start_session",
+            Self::Prompt { .. } => "prompt",
+            Self::Cancel { .. } => "cancel",
+            Self::AnswerPermission { .. } => "answer_permission",
+            Self::StopSession { .. } => "stop_session",
+            Self::Sessions => "sessions",
         }
     }
 }
@@ -256,6 +305,25 @@ pub enum ResponseBody {
         /// The end of the program's standard error (at most
         /// [`crate::MAX_RUN_STDERR_TAIL_BYTES`] bytes), UTF-8 with invalid bytes replaced.
         stderr_tail: String,
+    },
+    /// The answer to [`RequestBody::StartSession`].
+    SessionOpened {
+        /// The session.
+        session: SessionId,
+        /// The journal sequence number of its [`SessionEvent::SessionStarted`] event.
+        seq: u64,
+    },
+    /// The answer to [`RequestBody::Prompt`]: the turn started.
+    PromptAccepted {
+        /// The turn number.
+        prompt: u32,
+    },
+    /// The answer to requests that have nothing else to say.
+    Done,
+    /// The answer to [`RequestBody::Sessions`].
+    Sessions {
+        /// Every session the host knows, oldest first.
+        sessions: Vec<SessionStatus>,
     },
 }
 
@@ -454,6 +522,13 @@ pub enum EventBody {
         /// Why, for the user.
         reason: String,
     },
+    /// Something happened in an agent session.
+    Session {
+        /// The session.
+        session: SessionId,
+        /// What.
+        event: SessionEvent,
+    },
 }
 
 /// A failed request, with a code to switch on and a message for the user.
@@ -498,6 +573,10 @@ pub enum ErrorCode {
     Incompatible,
     /// The work ran past its time limit and was stopped.
     TimedOut,
+    /// The session is busy with another turn.
+    Busy,
+    /// The agent could not be started or has gone away.
+    AgentFailed,
 }
 
 impl ErrorCode {
@@ -513,6 +592,8 @@ impl ErrorCode {
             Self::Internal => "internal",
             Self::Incompatible => "incompatible",
             Self::TimedOut => "timed_out",
+            Self::Busy => "busy",
+            Self::AgentFailed => "agent_failed",
         }
     }
 }

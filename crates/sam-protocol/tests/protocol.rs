@@ -553,3 +553,103 @@ async fn an_incompatible_host_is_reported() {
         other => panic!("expected incompatible, got {other:?}"),
     }
 }
+
+#[test]
+fn session_messages_have_a_pinned_wire_form() {
+    use sam_protocol::{
+        AgentInstall, AgentLaunch, EnvVar, PermissionOption, PermissionOutcome, SessionEvent,
+        StartSession,
+    };
+    assert_wire(
+        &ClientMessage::Request(Request {
+            id: 3,
+            body: RequestBody::StartSession(StartSession {
+                session: "s-1".into(),
+                agent: AgentLaunch {
+                    agent: "claude".into(),
+                    argv: vec!["claude-agent-acp".into()],
+                    install: Some(AgentInstall::Npm {
+                        package: "@agentclientprotocol/claude-agent-acp".into(),
+                        version: "0.101.0".into(),
+                    }),
+                    env: vec![EnvVar {
+                        name: "ANTHROPIC_API_KEY".into(),
+                        value: Secret::new("sk-wire"),
+                    }],
+                    in_container: true,
+                    mode: Some("default".into()),
+                },
+                context: None,
+            }),
+        }),
+        json!({"type": "request", "id": 3, "body": {"kind": "start_session", "session": "s-1",
+            "agent": {"agent": "claude", "argv": ["claude-agent-acp"],
+                "install": {"kind": "npm", "package": "@agentclientprotocol/claude-agent-acp",
+                            "version": "0.101.0"},
+                "env": [{"name": "ANTHROPIC_API_KEY", "value": "sk-wire"}],
+                "in_container": true, "mode": "default"}}}),
+    );
+    assert_wire(
+        &ClientMessage::Request(Request {
+            id: 4,
+            body: RequestBody::AnswerPermission {
+                session: "s-1".into(),
+                request: 2,
+                option_id: "allow".into(),
+                by: "cli".into(),
+            },
+        }),
+        json!({"type": "request", "id": 4, "body": {"kind": "answer_permission",
+            "session": "s-1", "request": 2, "option_id": "allow", "by": "cli"}}),
+    );
+    assert_wire(
+        &HostMessage::Event(Event {
+            seq: 9,
+            at_ms: 1,
+            event: EventBody::Session {
+                session: "s-1".into(),
+                event: SessionEvent::PermissionRequested {
+                    request: 2,
+                    tool_call: json!({"toolCallId": "t"}),
+                    options: vec![PermissionOption {
+                        option_id: "allow".into(),
+                        name: "Allow once".into(),
+                        kind: "allow_once".into(),
+                    }],
+                },
+            },
+        }),
+        json!({"type": "event", "seq": 9, "at_ms": 1, "event": {"kind": "session",
+            "session": "s-1", "event": {"kind": "permission_requested", "request": 2,
+            "tool_call": {"toolCallId": "t"},
+            "options": [{"option_id": "allow", "name": "Allow once", "kind": "allow_once"}]}}}),
+    );
+    assert_wire(
+        &HostMessage::Event(Event {
+            seq: 10,
+            at_ms: 2,
+            event: EventBody::Session {
+                session: "s-1".into(),
+                event: SessionEvent::PermissionResolved {
+                    request: 2,
+                    outcome: PermissionOutcome::Selected {
+                        option_id: "allow".into(),
+                        by: "desktop".into(),
+                    },
+                },
+            },
+        }),
+        json!({"type": "event", "seq": 10, "at_ms": 2, "event": {"kind": "session",
+            "session": "s-1", "event": {"kind": "permission_resolved", "request": 2,
+            "outcome": {"outcome": "selected", "option_id": "allow", "by": "desktop"}}}}),
+    );
+    // The secret in a launch never prints.
+    let launch = format!(
+        "{:?}",
+        EnvVar {
+            name: "K".into(),
+            value: Secret::new("sk-wire")
+        }
+    );
+    assert!(!launch.contains("sk-wire"));
+}

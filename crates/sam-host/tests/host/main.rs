@@ -14,6 +14,7 @@ mod lifecycle;
 mod read_file;
 mod run;
 mod secrets;
+mod sessions;
 mod setup;
 mod subscribe;
 mod support;
