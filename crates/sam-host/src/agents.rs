@@ -257,7 +257,7 @@ impl Sessions {
             rpc: Rpc::new(stdin),
             acp_session: Mutex::new(String::new()),
             context: Mutex::new(request.context.clone()),
-            state: Mutex::new(SessionState::new()),
+            state: Mutex::new(SessionState::new(request.first_prompt.unwrap_or(1).max(1))),
             stderr: Arc::new(Mutex::new(Vec::new())),
             kill: Mutex::new(None),
         });
@@ -546,12 +546,12 @@ struct SessionState {
 }
 
 impl SessionState {
-    fn new() -> Self {
+    fn new(first_prompt: u32) -> Self {
         let now = Instant::now();
         Self {
             created: now,
             alive: true,
-            next_prompt: 1,
+            next_prompt: first_prompt,
             working: None,
             next_request: 1,
             open: BTreeMap::new(),

@@ -25,6 +25,10 @@ pub struct StartSession {
     /// or continued session). Never journaled as a prompt of its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,
+    /// The number of the session's first prompt (a session continuing a history numbers its
+    /// turns on from it); 1 when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_prompt: Option<u32>,
 }
 
 /// An agent process to launch, resolved on the desktop from the agent manifest.

@@ -580,6 +580,7 @@ fn session_messages_have_a_pinned_wire_form() {
                     mode: Some("default".into()),
                 },
                 context: None,
+                first_prompt: None,
             }),
         }),
         json!({"type": "request", "id": 3, "body": {"kind": "start_session", "session": "s-1",

@@ -6,6 +6,7 @@
 //! a file from a newer SAM is never touched. This crate never holds secrets: those live in the
 //! OS keyring only.
 
+mod chat;
 mod credentials;
 mod migrations;
 mod open;
@@ -15,6 +16,7 @@ mod workspaces;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
+pub use chat::{ChatEventRow, ChatSearchHit, ChatSessionRow, IngestItem, NewChatSession};
 pub use credentials::CredentialRow;
 pub use migrations::LATEST_SCHEMA_VERSION;
 pub use open::{OpenOutcome, StoreError};

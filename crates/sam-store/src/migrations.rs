@@ -68,6 +68,41 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE workspaces ADD COLUMN last_activity_at INTEGER;
     "#,
+    // v6: agent chat. Sessions outlive their workspace (the name is copied, no foreign key);
+    // events are the host journal's session events, numbered per session, with the host's
+    // sequence number to make ingesting idempotent; a cursor per workspace says how far its
+    // host journal has been read; full-text search over prompts and agent replies.
+    r#"
+    CREATE TABLE chat_sessions (
+        id              TEXT PRIMARY KEY NOT NULL,
+        workspace_id    TEXT NOT NULL,
+        workspace_name  TEXT NOT NULL,
+        agent           TEXT NOT NULL,
+        agent_command   TEXT,
+        title           TEXT NOT NULL,
+        state           TEXT NOT NULL,
+        created_at_ms   INTEGER NOT NULL,
+        forked_from     TEXT,
+        forked_at_seq   INTEGER,
+        live            INTEGER NOT NULL DEFAULT 0 CHECK (live IN (0, 1))
+    ) STRICT;
+    CREATE INDEX chat_sessions_by_workspace ON chat_sessions (workspace_id, created_at_ms);
+    CREATE TABLE chat_events (
+        session_id  TEXT NOT NULL REFERENCES chat_sessions (id),
+        seq         INTEGER NOT NULL,
+        host_seq    INTEGER,
+        at_ms       INTEGER NOT NULL,
+        body        TEXT NOT NULL,
+        PRIMARY KEY (session_id, seq)
+    ) STRICT;
+    CREATE UNIQUE INDEX chat_events_by_host_seq ON chat_events (session_id, host_seq)
+        WHERE host_seq IS NOT NULL;
+    CREATE TABLE chat_cursors (
+        workspace_id  TEXT PRIMARY KEY NOT NULL,
+        host_seq      INTEGER NOT NULL
+    ) STRICT;
+    CREATE VIRTUAL TABLE chat_search USING fts5 (text, session_id UNINDEXED, seq UNINDEXED);
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -71,7 +71,7 @@ async function askPermission(title, path) {
   return { toolCallId, outcome: answer.result?.outcome };
 }
 
-async function runPrompt(promptText) {
+async function runPrompt(promptText, fullText = promptText) {
   const [command, ...rest] = promptText.trim().split(/\s+/);
   const arg = rest.join(" ");
   switch (command) {
@@ -153,7 +153,7 @@ async function runPrompt(promptText) {
       text(`length ${(process.env[arg] ?? "").length}`);
       return "end_turn";
     case "context":
-      text(promptText.slice(0, 200));
+      text(fullText.slice(0, 200));
       return "end_turn";
     default:
       text(`unknown command: ${command}`);
@@ -196,7 +196,10 @@ rl.on("line", async (line) => {
     case "session/prompt": {
       cancelled = false;
       const promptText = message.params.prompt.map((b) => b.text ?? "").join("");
-      const stopReason = await runPrompt(promptText);
+      // A prompt with earlier conversation as context ends with the user's own text after a
+      // separator: the command is there.
+      const own = promptText.split("\n\n---\n\n").pop();
+      const stopReason = await runPrompt(own, promptText);
       send({ id: message.id, result: { stopReason } });
       return;
     }

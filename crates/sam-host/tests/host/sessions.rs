@@ -38,6 +38,7 @@ fn start(session: &str, agent: AgentLaunch) -> RequestBody {
         session: session.into(),
         agent,
         context: None,
+        first_prompt: None,
     })
 }
 
