@@ -629,6 +629,7 @@ impl Chat {
         request: u32,
         prefix: &str,
     ) -> Result<String, ChatError> {
+        self.catch_up(session).await?;
         let mut after = 0;
         let mut found = None;
         loop {
@@ -786,6 +787,34 @@ impl Chat {
             }
         }
         failures
+    }
+
+    /// Brings the stored history of `session` up to its host's journal as it is now (when
+    /// the workspace can still be reached; a deleted one has only its stored history).
+    pub async fn catch_up(&self, session: &str) -> Result<(), ChatError> {
+        let row = self.session_row(session).await?;
+        let Ok(attached) = self.attach(&row.workspace_id).await else {
+            return Ok(());
+        };
+        let head = match attached.link.request(RequestBody::Status).await {
+            Ok(ResponseBody::Status(status)) => i64::try_from(status.last_seq).unwrap_or(i64::MAX),
+            Ok(other) => return Err(ChatError::Host(format!("unexpected answer {other:?}"))),
+            Err(error) => return Err(host_error(error)),
+        };
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let store = Arc::clone(&self.store);
+            let id = row.workspace_id.clone();
+            if blocking(move || store.chat_cursor(&id)).await? >= head {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ChatError::Host(
+                    "the workspace host's history did not arrive within 30 s".into(),
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Drops every host connection (the next operation attaches again and catches up from

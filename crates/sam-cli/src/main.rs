@@ -3,6 +3,7 @@
 //! Every subcommand takes `--json` and then prints exactly one JSON document on stdout: the
 //! result, or `{"error": {"code", "message"}}` with a non-zero exit status.
 
+mod chat;
 mod cloud;
 mod credentials;
 mod output;
@@ -44,6 +45,9 @@ enum Command {
     /// Workspaces: a folder on this computer (the default) or a cloud VM.
     #[command(subcommand)]
     Workspace(workspace::WorkspaceCommand),
+    /// Chat with coding agents in a workspace: send, read, approve, cancel, search.
+    #[command(subcommand)]
+    Chat(chat::ChatCommand),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +67,16 @@ fn main() -> ExitCode {
         Command::Workspace(command) => {
             let json = command.json();
             match workspace::run(command) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    error.report(json);
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::Chat(command) => {
+            let json = command.json();
+            match chat::run(command) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(error) => {
                     error.report(json);
