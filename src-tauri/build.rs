@@ -24,6 +24,16 @@ fn main() {
         "delete_workspace",
         "cloud_locations",
         "cloud_sizes",
+        "chat_agents",
+        "chat_sessions",
+        "chat_events",
+        "chat_wait_events",
+        "chat_send",
+        "chat_cancel",
+        "chat_answer",
+        "chat_fork",
+        "chat_restart",
+        "chat_search",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

@@ -11,7 +11,7 @@ use tauri::State;
 use tauri_plugin_notification::NotificationExt;
 
 use crate::state::{AppInfo, AppState};
-use crate::{credentials, workspaces};
+use crate::{chat, credentials, workspaces};
 
 type Shared<'a> = State<'a, Arc<AppState>>;
 
@@ -40,6 +40,16 @@ pub fn ipc_builder() -> tauri_specta::Builder<tauri::Wry> {
         workspaces::delete_workspace,
         workspaces::cloud_locations,
         workspaces::cloud_sizes,
+        chat::chat_agents,
+        chat::chat_sessions,
+        chat::chat_events,
+        chat::chat_wait_events,
+        chat::chat_send,
+        chat::chat_cancel,
+        chat::chat_answer,
+        chat::chat_fork,
+        chat::chat_restart,
+        chat::chat_search,
     ])
 }
 

@@ -4,6 +4,7 @@
 //! call one domain function, map the error — and everything they call lives in `crates/`.
 //! The shell never runs programs on the webview's behalf and never hands it a secret.
 
+mod chat;
 mod commands;
 mod credentials;
 mod state;
@@ -107,6 +108,14 @@ fn launch(state: Arc<AppState>) -> tauri::Result<()> {
             create_main_window(app.handle(), &state)?;
             tracing::debug!(elapsed_ms = state.elapsed_ms(), "window created");
             workspaces::start_policy_timer(app.handle(), &state);
+            // Sessions that were live when the app last stopped catch up from their hosts.
+            if let Ok(chat) = state.chat() {
+                tauri::async_runtime::spawn(async move {
+                    for (workspace, error) in chat.resume().await {
+                        tracing::warn!(workspace, %error, "a workspace's chat could not catch up");
+                    }
+                });
+            }
             let tray_available = tray::install(app.handle());
             state.set_tray_available(tray_available);
             tracing::debug!(elapsed_ms = state.elapsed_ms(), "tray done");

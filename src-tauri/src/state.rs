@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
+use sam_chat::Chat;
 use sam_checks::{Checker, Endpoints};
 use sam_core::{ApiError, AppPaths, ErrorCode};
 use sam_secrets::{KeyringStore, Vault};
@@ -58,6 +59,8 @@ pub struct AppState {
     vault: Option<Arc<Vault>>,
     /// Workspaces (they need the database and the vault).
     workspaces: Option<Arc<Workspaces>>,
+    /// Agent chat (it needs the workspaces).
+    chat: Option<Arc<Chat>>,
     /// Provisioning and deletion running in the background, by workspace id.
     pub(crate) workspace_tasks: WorkspaceTasks,
     /// The provider checker, or why there is none (a bad `SAM_*_URL` override). Built on
@@ -100,12 +103,21 @@ impl AppState {
             }
             _ => None,
         };
+        let chat = match (&store, &workspaces) {
+            (Some(store), Some(workspaces)) => Some(Arc::new(Chat::new(
+                Arc::clone(store),
+                Workspaces::clone(workspaces),
+                vault.clone(),
+            ))),
+            _ => None,
+        };
         Self {
             paths,
             store,
             database,
             vault,
             workspaces,
+            chat,
             workspace_tasks: WorkspaceTasks::default(),
             checker: OnceLock::new(),
             tray_available: AtomicBool::new(false),
@@ -155,6 +167,17 @@ impl AppState {
                     ),
                 ))
             }
+        }
+    }
+
+    /// Agent chat (it needs the database).
+    pub fn chat(&self) -> Result<Arc<Chat>, ApiError> {
+        match &self.chat {
+            Some(chat) => Ok(Arc::clone(chat)),
+            None => Err(self
+                .workspaces()
+                .err()
+                .unwrap_or_else(|| ApiError::internal("Chat is not available."))),
         }
     }
 

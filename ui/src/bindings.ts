@@ -55,9 +55,50 @@ export const commands = {
 	cloudLocations: (provider: Provider) => typedError<CloudLocation[], ApiError>(__TAURI_INVOKE("cloud_locations", { provider })),
 	/**  The current sizes sold in `location`, cheapest first, with live prices. */
 	cloudSizes: (provider: Provider, location: string) => typedError<CloudSize_Serialize[], ApiError>(__TAURI_INVOKE("cloud_sizes", { provider, location })),
+	/**  The agents the picker offers, and whether each has its credential. */
+	chatAgents: () => typedError<AgentChoice_Serialize[], ApiError>(__TAURI_INVOKE("chat_agents")),
+	/**  Chat sessions, newest first (of one workspace, or all). */
+	chatSessions: (workspaceId: string | null) => typedError<ChatSession_Serialize[], ApiError>(__TAURI_INVOKE("chat_sessions", { workspaceId })),
+	/**  A page of a session's events after `after_seq`. */
+	chatEvents: (sessionId: string, afterSeq: number | null, limitEvents: number | null) => typedError<ChatPage_Serialize, ApiError>(__TAURI_INVOKE("chat_events", { sessionId, afterSeq, limitEvents })),
+	/**  Events after `after_seq` as soon as there are some, or an empty page after `timeout_ms`. */
+	chatWaitEvents: (sessionId: string, afterSeq: number | null, limitEvents: number | null, timeoutMs: number | null) => typedError<ChatPage_Serialize, ApiError>(__TAURI_INVOKE("chat_wait_events", { sessionId, afterSeq, limitEvents, timeoutMs })),
+	/**  Sends a prompt (to a new session when `session_id` is null). */
+	chatSend: (input: ChatSendInput_Deserialize) => typedError<Sent, ApiError>(__TAURI_INVOKE("chat_send", { input })),
+	/**  Cancels the running turn. */
+	chatCancel: (sessionId: string) => typedError<null, ApiError>(__TAURI_INVOKE("chat_cancel", { sessionId })),
+	/**  Answers an open permission request with one of the agent's options. */
+	chatAnswer: (sessionId: string, request: number, optionId: string) => typedError<null, ApiError>(__TAURI_INVOKE("chat_answer", { sessionId, request, optionId })),
+	/**  A new session from `session_id`'s events up to `seq`; returns its id. */
+	chatFork: (sessionId: string, atSeq: number | null) => typedError<string, ApiError>(__TAURI_INVOKE("chat_fork", { sessionId, atSeq })),
+	/**  A new session continuing one whose agent stopped; returns its id. */
+	chatRestart: (sessionId: string) => typedError<string, ApiError>(__TAURI_INVOKE("chat_restart", { sessionId })),
+	/**  Full-text search across sessions. */
+	chatSearch: (query: string) => typedError<SearchHit[], ApiError>(__TAURI_INVOKE("chat_search", { query })),
 };
 
 /* Types */
+/**  An agent the picker offers. */
+export type AgentChoice = AgentChoice_Serialize | AgentChoice_Deserialize;
+
+/**  An agent the picker offers. */
+export type AgentChoice_Deserialize = {
+	id: string,
+	name: string,
+	available: boolean,
+	/**  Why it is not available (a missing credential), or what it needs. */
+	reason?: string | null,
+};
+
+/**  An agent the picker offers. */
+export type AgentChoice_Serialize = {
+	id: string,
+	name: string,
+	available: boolean,
+	/**  Why it is not available (a missing credential), or what it needs. */
+	reason: string | null,
+};
+
 /**
  *  An error as the UI sees it: a code to switch on and a message written for the user, which
  *  says what to do next. Messages never contain secrets.
@@ -90,6 +131,102 @@ export type AppInfo_Serialize = {
 	trayAvailable: boolean,
 	platform: string,
 	database: DatabaseStatus_Serialize,
+};
+
+/**  One stored event of a session, numbered from 1 without gaps. */
+export type ChatEvent = ChatEvent_Serialize | ChatEvent_Deserialize;
+
+/**  One stored event of a session, numbered from 1 without gaps. */
+export type ChatEvent_Deserialize = {
+	seq: number | null,
+	at_ms: number | null,
+	body: SessionEvent_Deserialize,
+};
+
+/**  One stored event of a session, numbered from 1 without gaps. */
+export type ChatEvent_Serialize = {
+	seq: number | null,
+	at_ms: number | null,
+	body: SessionEvent_Serialize,
+};
+
+/**  A page of events. */
+export type ChatPage = ChatPage_Serialize | ChatPage_Deserialize;
+
+/**  A page of events. */
+export type ChatPage_Deserialize = {
+	events: ChatEvent_Deserialize[],
+	/**  The session's last event number. */
+	last_seq: number | null,
+};
+
+/**  A page of events. */
+export type ChatPage_Serialize = {
+	events: ChatEvent_Serialize[],
+	/**  The session's last event number. */
+	last_seq: number | null,
+};
+
+/**  What the composer sends. */
+export type ChatSendInput = ChatSendInput_Serialize | ChatSendInput_Deserialize;
+
+/**  What the composer sends. */
+export type ChatSendInput_Deserialize = {
+	workspace_id: string,
+	session_id?: string | null,
+	agent?: string | null,
+	agent_command?: string | null,
+	text: string,
+};
+
+/**  What the composer sends. */
+export type ChatSendInput_Serialize = {
+	workspace_id: string,
+	session_id: string | null,
+	agent: string | null,
+	agent_command: string | null,
+	text: string,
+};
+
+/**  A session as the UI and `sam chat sessions` see it. */
+export type ChatSession = ChatSession_Serialize | ChatSession_Deserialize;
+
+/**  A session as the UI and `sam chat sessions` see it. */
+export type ChatSession_Deserialize = {
+	id: string,
+	workspace_id: string,
+	workspace_name: string,
+	/**  The workspace was deleted; the history stays. */
+	workspace_gone: boolean,
+	agent: string,
+	title: string,
+	created_at_ms: number | null,
+	last_seq: number | null,
+	/**
+	 *  `starting`, `idle`, `working`, `waiting` (a permission request is open), `ended` or
+	 *  `failed`.
+	 */
+	state: string,
+	forked_from?: ForkOrigin | null,
+};
+
+/**  A session as the UI and `sam chat sessions` see it. */
+export type ChatSession_Serialize = {
+	id: string,
+	workspace_id: string,
+	workspace_name: string,
+	/**  The workspace was deleted; the history stays. */
+	workspace_gone: boolean,
+	agent: string,
+	title: string,
+	created_at_ms: number | null,
+	last_seq: number | null,
+	/**
+	 *  `starting`, `idle`, `working`, `waiting` (a permission request is open), `ended` or
+	 *  `failed`.
+	 */
+	state: string,
+	forked_from: ForkOrigin | null,
 };
 
 /**  The outcome of the last check against the provider. */
@@ -321,6 +458,12 @@ export type ErrorCode =
 /**  Reading or writing a local file failed. */
 "io";
 
+/**  Where a fork came from. */
+export type ForkOrigin = {
+	session_id: string,
+	seq: number | null,
+};
+
 /**  One input of a kind's form. */
 export type KindField = {
 	id: string,
@@ -370,6 +513,32 @@ export type NewCredential = {
 	fields: { [key in string]: string },
 };
 
+/**  One of the choices an agent offers in a permission request. */
+export type PermissionOption = {
+	/**  The agent's id for the option, sent back when chosen. */
+	option_id: string,
+	/**  The label the agent gave it. */
+	name: string,
+	/**
+	 *  `allow_once`, `allow_always`, `reject_once` or `reject_always` (or a kind newer than
+	 *  this build, kept as it is).
+	 */
+	kind: string,
+};
+
+/**  How a permission request ended. */
+export type PermissionOutcome = 
+/**  A client chose an option. */
+{ outcome: "selected"; 
+/**  The option chosen. */
+option_id: string; 
+/**  Who answered (`desktop`, `cli`, `notification`, …), for the record. */
+by: string } | 
+/**  The turn was cancelled or the agent went away before an answer. */
+{ outcome: "cancelled" } | 
+/**  Nobody answered in time. */
+{ outcome: "expired" };
+
 /**  All preferences, as one value the UI reads and writes. */
 export type Preferences = {
 	theme: ThemePreference,
@@ -394,6 +563,158 @@ url: string } |
 { kind: "folder"; 
 /**  An absolute path. */
 path: string };
+
+/**  A search result. */
+export type SearchHit = {
+	session_id: string,
+	session_title: string,
+	seq: number | null,
+	snippet: string,
+};
+
+/**  The answer to a send. */
+export type Sent = {
+	session_id: string,
+	/**  The turn number. */
+	prompt: number,
+};
+
+/**  What happened in one session. Tagged by `kind`, `snake_case`. */
+export type SessionEvent = SessionEvent_Serialize | SessionEvent_Deserialize;
+
+/**  What happened in one session. Tagged by `kind`, `snake_case`. */
+export type SessionEvent_Deserialize = 
+/**  The agent answered `initialize` and `session/new`. */
+{ kind: "session_started"; 
+/**  The manifest id that was asked for. */
+agent: string; 
+/**  The agent's own name, from its `initialize` answer. */
+agent_name?: string | null; 
+/**  The agent's own version, from its `initialize` answer. */
+agent_version?: string | null } | 
+/**  A user turn began. */
+{ kind: "prompt_sent"; 
+/**  The turn number in this session, from 1. */
+prompt: number; 
+/**  What the user wrote. */
+text: string } | 
+/**
+ *  A `session/update` from the agent: the ACP `update` object, verbatim (kinds unknown
+ *  to this build included).
+ */
+{ kind: "update"; 
+/**  The update. */
+update: unknown } | 
+/**  The agent asked for permission; it waits until a client answers. */
+{ kind: "permission_requested"; 
+/**  The request's number in this session, from 1. */
+request: number; 
+/**  The ACP tool call the request is about, verbatim. */
+tool_call: unknown; 
+/**  The choices the agent offers. */
+options: PermissionOption[] } | 
+/**  A permission request was answered (or can no longer be). */
+{ kind: "permission_resolved"; 
+/**  The request's number. */
+request: number; 
+/**  How. */
+outcome: PermissionOutcome } | 
+/**  A turn ended. */
+{ kind: "turn_ended"; 
+/**  The turn number. */
+prompt: number; 
+/**
+ *  The ACP stop reason (`end_turn`, `cancelled`, `max_tokens`, `max_turn_requests`,
+ *  `refusal`), or `error` when the prompt request failed.
+ */
+stop_reason: string; 
+/**  Why it failed, when `stop_reason` is `error`. */
+error?: string | null } | 
+/**  The agent process ended. */
+{ kind: "agent_exited"; 
+/**  Its exit code; `None` when a signal ended it. */
+code?: number | null; 
+/**  The end of what it wrote to stderr. */
+stderr_tail: string } | 
+/**  The agent has said nothing for a while in the middle of a turn. */
+{ kind: "agent_silent"; 
+/**  How long, in milliseconds. */
+silent_ms: number | null } | 
+/**  The agent could not be started (install failed, no answer to `initialize`, …). */
+{ kind: "agent_failed"; 
+/**  Why, for the user. */
+reason: string } | 
+/**  The agent wrote something on stdout that is not ACP (kept, shown discreetly). */
+{ kind: "protocol_noise"; 
+/**  What it was (clipped). */
+detail: string };
+
+/**  What happened in one session. Tagged by `kind`, `snake_case`. */
+export type SessionEvent_Serialize = 
+/**  The agent answered `initialize` and `session/new`. */
+{ kind: "session_started"; 
+/**  The manifest id that was asked for. */
+agent: string; 
+/**  The agent's own name, from its `initialize` answer. */
+agent_name: string | null; 
+/**  The agent's own version, from its `initialize` answer. */
+agent_version: string | null } | 
+/**  A user turn began. */
+{ kind: "prompt_sent"; 
+/**  The turn number in this session, from 1. */
+prompt: number; 
+/**  What the user wrote. */
+text: string } | 
+/**
+ *  A `session/update` from the agent: the ACP `update` object, verbatim (kinds unknown
+ *  to this build included).
+ */
+{ kind: "update"; 
+/**  The update. */
+update: unknown } | 
+/**  The agent asked for permission; it waits until a client answers. */
+{ kind: "permission_requested"; 
+/**  The request's number in this session, from 1. */
+request: number; 
+/**  The ACP tool call the request is about, verbatim. */
+tool_call: unknown; 
+/**  The choices the agent offers. */
+options: PermissionOption[] } | 
+/**  A permission request was answered (or can no longer be). */
+{ kind: "permission_resolved"; 
+/**  The request's number. */
+request: number; 
+/**  How. */
+outcome: PermissionOutcome } | 
+/**  A turn ended. */
+{ kind: "turn_ended"; 
+/**  The turn number. */
+prompt: number; 
+/**
+ *  The ACP stop reason (`end_turn`, `cancelled`, `max_tokens`, `max_turn_requests`,
+ *  `refusal`), or `error` when the prompt request failed.
+ */
+stop_reason: string; 
+/**  Why it failed, when `stop_reason` is `error`. */
+error: string | null } | 
+/**  The agent process ended. */
+{ kind: "agent_exited"; 
+/**  Its exit code; `None` when a signal ended it. */
+code: number | null; 
+/**  The end of what it wrote to stderr. */
+stderr_tail: string } | 
+/**  The agent has said nothing for a while in the middle of a turn. */
+{ kind: "agent_silent"; 
+/**  How long, in milliseconds. */
+silent_ms: number | null } | 
+/**  The agent could not be started (install failed, no answer to `initialize`, …). */
+{ kind: "agent_failed"; 
+/**  Why, for the user. */
+reason: string } | 
+/**  The agent wrote something on stdout that is not ACP (kept, shown discreetly). */
+{ kind: "protocol_noise"; 
+/**  What it was (clipped). */
+detail: string };
 
 /**  How one provisioning step went. */
 export type StepTiming = StepTiming_Serialize | StepTiming_Deserialize;

@@ -313,6 +313,44 @@ impl Chat {
         })
     }
 
+    /// Events of `session` after `after`: at once when there are some, else as soon as some
+    /// are stored, or an empty page after `timeout` (a long poll: the UI's live stream).
+    pub async fn wait_events(
+        &self,
+        session: &str,
+        after: i64,
+        limit: i64,
+        timeout: Duration,
+    ) -> Result<ChatPage, ChatError> {
+        let mut batches = self.subscribe();
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let page = self.events(session, after, limit).await?;
+            if !page.events.is_empty() || tokio::time::Instant::now() >= deadline {
+                return Ok(page);
+            }
+            // Woken by a batch of this session, or a poll: another process (the CLI) may have
+            // stored events.
+            let wait = async {
+                loop {
+                    match batches.recv().await {
+                        Ok(batch) if batch.session_id == session => return,
+                        Ok(_) => {}
+                        Err(broadcast::error::RecvError::Lagged(_)) => return,
+                        Err(broadcast::error::RecvError::Closed) => {
+                            std::future::pending::<()>().await;
+                        }
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(
+                Duration::from_millis(500).min(deadline - tokio::time::Instant::now()),
+                wait,
+            )
+            .await;
+        }
+    }
+
     /// Full-text search over prompts and replies.
     pub async fn search(&self, query: &str) -> Result<Vec<SearchHit>, ChatError> {
         let store = Arc::clone(&self.store);

@@ -102,6 +102,7 @@ pub enum SessionEvent {
     /// to this build included).
     Update {
         /// The update.
+        #[cfg_attr(feature = "specta", specta(type = specta_typescript::Unknown))]
         update: serde_json::Value,
     },
     /// The agent asked for permission; it waits until a client answers.
@@ -109,6 +110,7 @@ pub enum SessionEvent {
         /// The request's number in this session, from 1.
         request: u32,
         /// The ACP tool call the request is about, verbatim.
+        #[cfg_attr(feature = "specta", specta(type = specta_typescript::Unknown))]
         tool_call: serde_json::Value,
         /// The choices the agent offers.
         options: Vec<PermissionOption>,
