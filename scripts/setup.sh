@@ -97,5 +97,16 @@ if $want_test; then
   else
     say "Dev Containers CLI present"
   fi
+  # Real ACP agents (Claude Code, Codex), pinned in tools/agents/package-lock.json, for the
+  # offline end-to-end agent tests; they also fill npm's cache, from which the host's own
+  # install path is tested offline.
+  agents_stamp=tools/agents/node_modules/.package-lock.json
+  if [[ ! -f "$agents_stamp" || tools/agents/package-lock.json -nt "$agents_stamp" ]]; then
+    say "installing the pinned ACP agents (npm ci in tools/agents)"
+    npm ci --prefix tools/agents --no-audit --no-fund --loglevel=error \
+      || die "npm could not install the ACP agents in tools/agents"
+  else
+    say "ACP agents present"
+  fi
 fi
 say "done"

@@ -41,7 +41,7 @@ fn limit(value: f64) -> i64 {
 }
 
 fn seq(value: f64) -> Result<i64, ApiError> {
-    if value.is_finite() && value >= 0.0 && value <= 9.0e15 {
+    if (0.0..=9.0e15).contains(&value) {
         Ok(value as i64)
     } else {
         Err(ApiError::invalid_input(

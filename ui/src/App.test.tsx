@@ -144,8 +144,11 @@ describe("shell", () => {
     expect(await within(view).findByTestId("workspace-state")).toHaveTextContent("Ready");
     expect(screen.getByTestId("nav-chat")).not.toHaveAttribute("aria-current");
 
+    // Escape leaves the workspace for its chat.
     await user.keyboard("{Escape}");
-    expect(screen.getByTestId("main-empty")).toBeInTheDocument();
+    expect(screen.queryByTestId("workspace-view")).not.toBeInTheDocument();
+    expect(screen.getByTestId("nav-chat")).toHaveAttribute("aria-current");
+    expect(screen.getByRole("textbox", { name: "Message" })).toBeInTheDocument();
   });
 
   it("opens the New workspace dialog from the chat, the sidebar and Ctrl+N; Escape closes only the dialog", async () => {

@@ -1,9 +1,11 @@
+import { useQuery } from "@tanstack/react-query";
 import { useEffect, useRef, type MouseEvent } from "react";
 import { AboutView } from "./about/AboutView";
 import { ChatView } from "./chat/ChatView";
+import { ipcChatApi } from "./chat/ipcChatApi";
 import { CredentialsView } from "./credentials/CredentialsView";
 import { SettingsView } from "./settings/SettingsView";
-import { notifyUiReady } from "./shared/ipc";
+import { chatSessions, notifyUiReady } from "./shared/ipc";
 import { usePreferences } from "./shared/queries";
 import { useUiStore, type View } from "./shared/store";
 import { useApplyTheme } from "./shared/theme";
@@ -14,13 +16,22 @@ import { useShortcuts } from "./shell/useShortcuts";
 import { WorkspaceList } from "./workspaces/WorkspaceList";
 import { WorkspaceView } from "./workspaces/WorkspaceView";
 
+/** The chat: its introduction until there is something to talk to (a picked workspace or an
+ * earlier chat), then the live chat over the core. */
+function ChatArea({ workspaceId }: { workspaceId: string | null }) {
+  const sessions = useQuery({ queryKey: ["chat-sessions-any"], queryFn: () => chatSessions(null), retry: false });
+  const hasChats = (sessions.data?.length ?? 0) > 0;
+  if (workspaceId === null && !hasChats) return <ChatView />;
+  return <ChatView api={ipcChatApi} workspaceId={workspaceId} />;
+}
+
 function CurrentView({ view }: { view: View }) {
   const workspaceId = useUiStore((state) => state.workspaceId);
   switch (view) {
     case "workspace":
-      return workspaceId === null ? <ChatView /> : <WorkspaceView key={workspaceId} id={workspaceId} />;
+      return workspaceId === null ? <ChatArea workspaceId={null} /> : <WorkspaceView key={workspaceId} id={workspaceId} />;
     case "chat":
-      return <ChatView />;
+      return <ChatArea workspaceId={workspaceId} />;
     case "credentials":
       return <CredentialsView />;
     case "settings":

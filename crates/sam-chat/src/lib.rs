@@ -245,15 +245,13 @@ impl Chat {
 
     /// Sessions, newest first (of one workspace, or all).
     pub async fn sessions(&self, workspace: Option<&str>) -> Result<Vec<ChatSession>, ChatError> {
-        let workspace_id = match workspace {
-            Some(w) => Some(
-                self.workspaces
-                    .get(w)
-                    .map(|w| w.id)
-                    .unwrap_or_else(|_| w.to_owned()),
-            ),
-            None => None,
-        };
+        // A name is looked up; an id of a workspace that is gone is used as it is.
+        let workspace_id = workspace.map(|w| {
+            self.workspaces
+                .get(w)
+                .map(|w| w.id)
+                .unwrap_or_else(|_| w.to_owned())
+        });
         let store = Arc::clone(&self.store);
         let rows = blocking(move || store.chat_sessions(workspace_id.as_deref())).await?;
         Ok(rows.into_iter().map(|row| self.session_view(row)).collect())
@@ -968,6 +966,12 @@ async fn store_batch(
         let _ = batches.send(batch);
     }
     Ok(())
+}
+
+/// The store items for host `events` (the chat sync's conversion; public for the benchmark).
+#[doc(hidden)]
+pub fn ingest_items(events: &[Event]) -> Vec<IngestItem> {
+    events.iter().filter_map(ingest_item).collect()
 }
 
 /// What storing one host event means for its session.

@@ -37,6 +37,46 @@ pub use host::MAX_QUEUED_REQUESTS;
 pub use journal::JournalError;
 pub use state_dir::{STATE_DIR_ENV, StateDir};
 
+/// Measuring the journal, for the chat benchmark (not an API).
+#[doc(hidden)]
+pub mod bench {
+    use std::path::Path;
+    use std::time::{Duration, Instant};
+
+    use sam_protocol::{EventBody, SessionEvent};
+
+    use crate::journal::{EventLog, Journal, JournalError};
+
+    /// A typical streamed agent update (a text chunk of about 60 characters).
+    pub fn sample_update(i: usize) -> EventBody {
+        EventBody::Session {
+            session: "bench-session".into(),
+            event: SessionEvent::Update {
+                update: serde_json::json!({
+                    "sessionUpdate": "agent_message_chunk",
+                    "content": {"type": "text", "text": format!("token {i} of a streamed reply, about sixty chars ")}
+                }),
+            },
+        }
+    }
+
+    /// Appends `n` sample updates to the journal at `path` as an agent's stream does (queued
+    /// in order, each committed before it is broadcast) and returns the time until the last
+    /// is committed.
+    ///
+    /// # Errors
+    /// When the journal fails.
+    pub async fn append_stream(path: &Path, n: usize) -> Result<Duration, JournalError> {
+        let log = EventLog::new(Journal::open(path)?);
+        let started = Instant::now();
+        for i in 0..n.saturating_sub(1) {
+            log.enqueue(sample_update(i)).await?;
+        }
+        log.append(sample_update(n), None).await?;
+        Ok(started.elapsed())
+    }
+}
+
 /// This build's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 

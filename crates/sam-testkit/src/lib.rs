@@ -21,6 +21,7 @@ mod cloud;
 mod fakes;
 pub mod git;
 mod leaks;
+pub mod models;
 mod server;
 pub mod sshd;
 

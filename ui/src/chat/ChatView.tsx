@@ -1,9 +1,322 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { useUiStore } from "../shared/store";
-import { Button, ChatIcon, EmptyState, PlusIcon, SendIcon } from "../shared/ui";
+import { Button, ChatIcon, EmptyState, ErrorAlert, PlusIcon, SendIcon } from "../shared/ui";
+import { useChatSession, type ChatApi } from "./api";
+import "./chat.css";
+import { ChatSearch } from "./ChatSearch";
+import { Composer } from "./Composer";
+import { sessionStateOf } from "./reducer";
+import { SessionHeader } from "./SessionHeader";
+import { SessionList } from "./SessionList";
+import { draftKey, useChatStore } from "./store";
+import { Transcript, type TranscriptActions } from "./Transcript";
+import { WorkingIndicator } from "./WorkingIndicator";
 
 const AGENTS = ["Claude Code", "Codex", "Gemini CLI", "Mistral Vibe", "OpenCode"];
 
-export function ChatView() {
+export type ChatViewProps = {
+  /** The core. Without it the view shows its introduction (nothing to talk to yet). */
+  api?: ChatApi;
+  /** The selected workspace: its chats are listed and a new chat starts there. Null or absent: every workspace's chats. */
+  workspaceId?: string | null;
+  /** Opens this session whenever the prop changes (e.g. from a notification). */
+  sessionId?: string | null;
+  /** Told whenever the open session changes (new chat, fork, search result…). */
+  onSessionChange?: (sessionId: string | null) => void;
+};
+
+export function ChatView({ api, ...props }: ChatViewProps = {}) {
+  return api ? <LiveChat api={api} {...props} /> : <ChatIntroduction />;
+}
+
+const WORKING_REASON = "The agent is working — cancel or wait";
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function LiveChat({ api, workspaceId = null, sessionId, onSessionChange }: Omit<ChatViewProps, "api"> & { api: ChatApi }) {
+  const queryClient = useQueryClient();
+  const openSessionId = useChatStore((state) => state.openSessionId);
+  const openSession = useChatStore((state) => state.openSession);
+  const focus = useChatStore((state) => state.focus);
+  const clearFocus = useChatStore((state) => state.clearFocus);
+  const key = draftKey(openSessionId, workspaceId);
+  const draft = useChatStore((state) => state.drafts[key] ?? "");
+  const setDraft = useChatStore((state) => state.setDraft);
+  const setActiveDraftKey = useChatStore((state) => state.setActiveDraftKey);
+  const history = useChatStore((state) => state.history[key]);
+  const pushHistory = useChatStore((state) => state.pushHistory);
+
+  useEffect(() => {
+    if (sessionId !== undefined) openSession(sessionId);
+  }, [sessionId, openSession]);
+
+  const notify = useRef(onSessionChange);
+  notify.current = onSessionChange;
+  const firstNotice = useRef(true);
+  useEffect(() => {
+    if (firstNotice.current) {
+      firstNotice.current = false;
+      return;
+    }
+    notify.current?.(openSessionId);
+  }, [openSessionId]);
+
+  useEffect(() => {
+    setActiveDraftKey(key);
+    return () => setActiveDraftKey(null);
+  }, [key, setActiveDraftKey]);
+
+  const sessions = useQuery({
+    queryKey: ["chat", "sessions", workspaceId],
+    queryFn: () => api.sessions(workspaceId),
+    refetchInterval: 5000,
+  });
+  const listed = sessions.data?.find((session) => session.id === openSessionId);
+  // A session from another workspace (a search result, a fork's origin): find it among all.
+  const everyone = useQuery({
+    queryKey: ["chat", "sessions", null],
+    queryFn: () => api.sessions(null),
+    enabled: openSessionId !== null && workspaceId !== null && sessions.isSuccess && listed === undefined,
+  });
+  const meta = listed ?? everyone.data?.find((session) => session.id === openSessionId);
+
+  // Leaving a workspace leaves its chat (unless the caller opened that chat along with it).
+  const metaWorkspace = useRef<string | null>(null);
+  metaWorkspace.current = meta?.workspace_id ?? null;
+  const previousWorkspace = useRef(workspaceId);
+  useEffect(() => {
+    if (previousWorkspace.current === workspaceId) return;
+    previousWorkspace.current = workspaceId;
+    const open = useChatStore.getState().openSessionId;
+    if (workspaceId === null || open === null || open === sessionId || metaWorkspace.current === workspaceId) return;
+    openSession(null);
+  }, [workspaceId, sessionId, openSession]);
+
+  const live = useChatSession(api, openSessionId);
+  const { state } = live;
+  const liveState = openSessionId !== null && !live.loading && live.error === null ? sessionStateOf(state) : null;
+  const workspaceOfChat = meta?.workspace_id ?? workspaceId;
+
+  const newChat = openSessionId === null;
+  const agents = useQuery({
+    queryKey: ["chat", "agents", workspaceId],
+    queryFn: () => api.agents(workspaceId!),
+    enabled: workspaceId !== null,
+  });
+  const agentNames = useMemo(() => Object.fromEntries((agents.data ?? []).map((agent) => [agent.id, agent.name])), [agents.data]);
+  const [agentChoice, setAgentChoice] = useState<string | null>(null);
+  const chosenAgent =
+    agents.data?.find((agent) => agent.id === agentChoice && agent.available)?.id ?? agents.data?.find((agent) => agent.available)?.id ?? null;
+
+  const invalidateSessions = () => void queryClient.invalidateQueries({ queryKey: ["chat", "sessions"] });
+
+  const send = useMutation({
+    mutationFn: (request: { text: string; sessionId: string | null; workspaceId: string; agent: string | null }) =>
+      api.send({ workspaceId: request.workspaceId, sessionId: request.sessionId, agent: request.agent, text: request.text }),
+    onSuccess: ({ session_id }, request) => {
+      pushHistory(session_id, request.text);
+      if (session_id !== useChatStore.getState().openSessionId) openSession(session_id);
+      invalidateSessions();
+    },
+  });
+
+  function sendText(text: string, fromComposer: boolean) {
+    if (workspaceOfChat === null) return;
+    const request = { text, sessionId: openSessionId, workspaceId: workspaceOfChat, agent: openSessionId === null ? chosenAgent : null };
+    const draftAt = key;
+    if (fromComposer) {
+      pushHistory(draftAt, text);
+      setDraft(draftAt, "");
+    }
+    send.mutate(request, {
+      onError: () => {
+        // Give the text back rather than lose it.
+        if (fromComposer && (useChatStore.getState().drafts[draftAt] ?? "") === "") setDraft(draftAt, text);
+      },
+    });
+  }
+
+  const [cancelling, setCancelling] = useState(false);
+  useEffect(() => {
+    if (!state.working) setCancelling(false);
+  }, [state.working]);
+  const cancel = useMutation({
+    mutationFn: (id: string) => api.cancel(id),
+    onMutate: () => setCancelling(true),
+    onError: () => setCancelling(false),
+  });
+
+  const [actionError, setActionError] = useState<string | null>(null);
+  const resetSend = send.reset;
+  const resetCancel = cancel.reset;
+  useEffect(() => {
+    setActionError(null);
+    resetSend();
+    resetCancel();
+  }, [openSessionId, resetSend, resetCancel]);
+
+  // The rows get one stable object whose methods call the latest handlers.
+  const handlers = useRef<TranscriptActions | null>(null);
+  handlers.current = {
+    openLocation: (path, line) => {
+      if (workspaceOfChat !== null) api.openLocation(workspaceOfChat, path, line).catch((error: unknown) => setActionError(`Could not open ${path}: ${errorText(error)}`));
+    },
+    openLink: (url) => {
+      api.openUrl?.(url).catch((error: unknown) => setActionError(`Could not open the link: ${errorText(error)}`));
+    },
+    answer: (request, optionId) => (openSessionId === null ? Promise.resolve() : api.answerPermission(openSessionId, request, optionId)),
+    restart: async () => {
+      if (openSessionId === null) return;
+      const { session_id } = await api.restart(openSessionId);
+      if (session_id !== openSessionId) openSession(session_id);
+      invalidateSessions();
+    },
+    retry: (text) => sendText(text, false),
+    fork: (seq) => {
+      if (openSessionId === null) return;
+      api.fork(openSessionId, seq).then(
+        ({ session_id }) => {
+          openSession(session_id);
+          invalidateSessions();
+        },
+        (error: unknown) => setActionError(`Could not fork: ${errorText(error)}`),
+      );
+    },
+  };
+  const actions = useMemo<TranscriptActions>(
+    () => ({
+      openLocation: (path, line) => handlers.current!.openLocation(path, line),
+      openLink: (url) => handlers.current!.openLink(url),
+      answer: (request, optionId) => handlers.current!.answer(request, optionId),
+      restart: () => handlers.current!.restart(),
+      retry: (text) => handlers.current!.retry(text),
+      fork: (seq) => handlers.current!.fork(seq),
+    }),
+    [],
+  );
+
+  const gone = meta?.workspace_gone ?? false;
+  const openRequestIndex = state.openPermissions.length > 0 ? state.permissionIndex.get(state.openPermissions[0]!) : undefined;
+  const firstOpenRequest = openRequestIndex === undefined ? null : (state.items[openRequestIndex]?.seq ?? null);
+  const blockedReason = state.working
+    ? WORKING_REASON
+    : gone
+      ? "The workspace was deleted: this chat can be read and forked, not continued"
+      : openSessionId !== null && live.loading
+        ? "Loading the chat…"
+        : null;
+  const composerDisabled = workspaceOfChat === null;
+
+  return (
+    <section className="view chat chat--live" aria-labelledby="chat-heading" data-testid="chat-view">
+      <header className="view__header chat__header">
+        <h1 id="chat-heading" className="view__title">
+          Chat
+        </h1>
+        <ChatSearch api={api} onOpen={(id, seq) => openSession(id, seq)} />
+      </header>
+      <div className="chat__layout">
+        <SessionList
+          sessions={sessions.data}
+          loading={sessions.isPending}
+          error={sessions.isError ? sessions.error : null}
+          openSessionId={openSessionId}
+          liveState={liveState}
+          grouped={workspaceId === null}
+          agentNames={agentNames}
+          onOpen={(id) => openSession(id)}
+          onNew={workspaceId === null ? null : () => openSession(null)}
+        />
+        <div className="chat__main">
+          {openSessionId !== null ? (
+            <SessionHeader
+              session={meta}
+              title={state.title}
+              agentName={state.agent?.name ?? null}
+              state={liveState}
+              usage={state.usage}
+              onOpenSession={(id, seq) => openSession(id, seq)}
+            />
+          ) : null}
+          {live.error ? (
+            <div className="chat__alert">
+              <ErrorAlert error={live.error} context="Could not load this chat" />
+              <Button className="button--small" onClick={live.reload}>
+                Try again
+              </Button>
+            </div>
+          ) : null}
+          {actionError ? (
+            <p className="field__error chat__alert" role="alert">
+              {actionError}
+            </p>
+          ) : null}
+          {openSessionId !== null ? (
+            <Transcript
+              key={openSessionId}
+              state={state}
+              actions={actions}
+              canRetry={!state.working && !gone && !send.isPending}
+              canFork
+              focusSeq={focus?.sessionId === openSessionId ? focus.seq : null}
+              onFocused={clearFocus}
+            />
+          ) : (
+            <div className="chat__body">
+              <EmptyState
+                icon={<ChatIcon width={28} height={28} />}
+                title={workspaceId === null ? "Pick a chat, or a workspace to start one in" : "Start a new chat"}
+                data-testid="chat-new-empty"
+              >
+                <p>{workspaceId === null ? "Chats of every workspace are listed on the left." : "Pick an agent below and say what you want done."}</p>
+              </EmptyState>
+            </div>
+          )}
+          {openSessionId !== null && firstOpenRequest !== null ? (
+            <div className="chat-waiting" role="status" data-testid="chat-waiting">
+              <span>The agent is waiting for your answer.</span>
+              <button type="button" className="chat-link-button" onClick={() => openSession(openSessionId, firstOpenRequest)}>
+                Show the request
+              </button>
+            </div>
+          ) : null}
+          {state.working && state.workingSince !== null ? (
+            <WorkingIndicator
+              since={state.workingSince}
+              silentMs={state.silentMs}
+              cancelling={cancelling}
+              onCancel={() => {
+                if (openSessionId !== null) cancel.mutate(openSessionId);
+              }}
+            />
+          ) : null}
+          <Composer
+            value={draft}
+            onChange={(text) => setDraft(key, text)}
+            onSend={(text) => sendText(text, true)}
+            blockedReason={blockedReason}
+            disabled={composerDisabled}
+            placeholder={composerDisabled ? "Select a workspace to start chatting" : newChat ? "What should the agent do?" : "Reply to the agent"}
+            history={history}
+            sending={send.isPending}
+            error={send.isError ? `Could not send: ${errorText(send.error)}` : cancel.isError ? `Could not cancel: ${errorText(cancel.error)}` : null}
+            agentPicker={
+              newChat && workspaceId !== null
+                ? { agents: agents.data, value: chosenAgent, onChange: setAgentChoice, error: agents.isError ? `Could not list the agents: ${errorText(agents.error)}` : null }
+                : undefined
+            }
+          />
+        </div>
+      </div>
+    </section>
+  );
+}
+
+/** Nothing to talk to yet: what the chat is for, and how to get going. */
+function ChatIntroduction() {
   const setNewWorkspaceOpen = useUiStore((state) => state.setNewWorkspaceOpen);
   return (
     <section className="view chat" aria-labelledby="chat-heading">

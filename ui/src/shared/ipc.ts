@@ -215,3 +215,52 @@ export async function notifyUiReady(): Promise<void> {
     // Deliberately ignored: only used for timing.
   }
 }
+
+// Agent chat. Events travel in bounded pages; the live stream is a long poll that returns as
+// soon as the core stored new events (see chat_wait_events), so a fast agent never floods the
+// webview.
+export function chatAgents() {
+  return call(() => commands.chatAgents());
+}
+
+export function chatSessions(workspaceId: string | null) {
+  return call(() => commands.chatSessions(workspaceId));
+}
+
+export function chatEvents(sessionId: string, afterSeq: number, limit: number) {
+  return call(() => commands.chatEvents(sessionId, afterSeq, limit));
+}
+
+export function chatWaitEvents(sessionId: string, afterSeq: number, limit: number, timeoutMs: number) {
+  return call(() => commands.chatWaitEvents(sessionId, afterSeq, limit, timeoutMs));
+}
+
+export function chatSend(input: {
+  workspace_id: string;
+  session_id: string | null;
+  agent: string | null;
+  agent_command: string | null;
+  text: string;
+}) {
+  return call(() => commands.chatSend(input));
+}
+
+export async function chatCancel(sessionId: string): Promise<void> {
+  await call(() => commands.chatCancel(sessionId));
+}
+
+export async function chatAnswer(sessionId: string, request: number, optionId: string): Promise<void> {
+  await call(() => commands.chatAnswer(sessionId, request, optionId));
+}
+
+export function chatFork(sessionId: string, atSeq: number) {
+  return call(() => commands.chatFork(sessionId, atSeq));
+}
+
+export function chatRestart(sessionId: string) {
+  return call(() => commands.chatRestart(sessionId));
+}
+
+export function chatSearch(query: string) {
+  return call(() => commands.chatSearch(query));
+}

@@ -1,3 +1,4 @@
+import { useUiStore } from "../shared/store";
 import { useRef, useState } from "react";
 import type { Workspace } from "../shared/ipc";
 import { isWorkspaceBusy, useRetryWorkspace, useWorkspace } from "../shared/queries";
@@ -12,6 +13,7 @@ export function WorkspaceView({ id }: { id: string }) {
   const headingRef = useRef<HTMLHeadingElement>(null);
   const [confirming, setConfirming] = useState(false);
   const data = workspace.data;
+  const setView = useUiStore((state) => state.setView);
 
   return (
     <section className="view" aria-labelledby="workspace-heading" data-testid="workspace-view">
@@ -25,6 +27,11 @@ export function WorkspaceView({ id }: { id: string }) {
             <span role="status" className={`status-tag status-tag--${STATE[data.state].tone}`} data-testid="workspace-state">
               {STATE[data.state].label}
             </span>
+            {data.state === "ready" ? (
+              <Button variant="primary" data-testid="workspace-chat" onClick={() => setView("chat")}>
+                Chat
+              </Button>
+            ) : null}
             {data.state === "deleted" || data.state === "stopping" ? null : (
               <Button variant="ghost" className="button--danger-text" data-testid="workspace-delete" onClick={() => setConfirming(true)}>
                 Delete

@@ -12,6 +12,7 @@ mod devcontainer;
 mod handshake;
 mod lifecycle;
 mod read_file;
+mod real_agents;
 mod run;
 mod secrets;
 mod sessions;
