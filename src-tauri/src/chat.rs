@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sam_chat::{AgentChoice, ChatError, ChatPage, ChatSession, SearchHit, SendRequest, Sent};
+use sam_chat::{AgentChoice, ChatError, ChatSession, RawChatPage, SearchHit, SendRequest, Sent};
 use sam_core::{ApiError, ErrorCode};
 use serde::Deserialize;
 use tauri::State;
@@ -79,10 +79,10 @@ pub async fn chat_events(
     session_id: String,
     after_seq: f64,
     limit_events: f64,
-) -> Result<ChatPage, ApiError> {
+) -> Result<RawChatPage, ApiError> {
     state
         .chat()?
-        .events(&session_id, seq(after_seq)?, limit(limit_events))
+        .events_raw(&session_id, seq(after_seq)?, limit(limit_events))
         .await
         .map_err(chat_error)
 }
@@ -96,7 +96,7 @@ pub async fn chat_wait_events(
     after_seq: f64,
     limit_events: f64,
     timeout_ms: f64,
-) -> Result<ChatPage, ApiError> {
+) -> Result<RawChatPage, ApiError> {
     let wait = if timeout_ms.is_finite() {
         timeout_ms.clamp(0.0, MAX_WAIT_MS)
     } else {

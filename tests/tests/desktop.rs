@@ -59,6 +59,11 @@ async fn a_local_workspace_made_in_the_ui_gets_ready_with_timed_steps_and_is_del
     within_suite_timeout(workspace_flow()).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_streams_asks_permission_cancels_and_forks_in_the_ui() {
+    within_suite_timeout(Box::pin(chat_flow())).await;
+}
+
 async fn shell_flow() -> anyhow::Result<()> {
     let services = DesktopServices::start().await?;
     let data = tempfile::tempdir()?;
@@ -690,4 +695,207 @@ async fn wait_for_log(data_dir: &Path, needle: &str) -> anyhow::Result<()> {
         },
     )
     .await
+}
+
+/// Texts of every element matching `css`.
+async fn texts(session: &Session, css: &str) -> anyhow::Result<Vec<String>> {
+    let mut out = Vec::new();
+    for element in session
+        .client
+        .find_all(fantoccini::Locator::Css(css))
+        .await?
+    {
+        out.push(element.text().await.unwrap_or_default());
+    }
+    Ok(out)
+}
+
+/// Waits until some element matching `css` has text that satisfies `done`.
+async fn wait_css_text(
+    session: &Session,
+    css: &str,
+    done: impl Fn(&str) -> bool,
+) -> anyhow::Result<String> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let found = texts(session, css).await?;
+        if let Some(hit) = found.iter().find(|t| done(t)) {
+            return Ok(hit.clone());
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = session.screenshot("chat-timeout").await;
+            anyhow::bail!("no {css} matched; saw {found:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn click_css(session: &Session, css: &str) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(element) = session.client.find(fantoccini::Locator::Css(css)).await
+            && element.is_enabled().await.unwrap_or(false)
+            && element.click().await.is_ok()
+        {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = session.screenshot("chat-click-timeout").await;
+            anyhow::bail!("could not click {css}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn send_prompt(session: &Session, text: &str) -> anyhow::Result<()> {
+    let input = session
+        .client
+        .find(fantoccini::Locator::Css(".composer__input"))
+        .await?;
+    input.send_keys(text).await?;
+    click_css(session, ".composer__send").await
+}
+
+async fn chat_flow() -> anyhow::Result<()> {
+    let _services = DesktopServices::start().await?;
+    let app = sam_e2e::app_binary()?;
+    let host = app.with_file_name("sam-host");
+    anyhow::ensure!(
+        host.is_file(),
+        "{} does not exist: build it with the app",
+        host.display()
+    );
+    let data = tempfile::tempdir()?;
+    let code = tempfile::tempdir()?;
+    let folder = code.path().join("chat-project");
+    git_repository(&folder).await?;
+    // The workspace is made the way `sam workspace create` makes it (same database).
+    {
+        let (store, _) = sam_store::Store::open(&data.path().join("sam.sqlite3"))?;
+        let workspaces =
+            sam_workspace::Workspaces::new(std::sync::Arc::new(store), data.path(), host.clone());
+        workspaces
+            .create(
+                sam_workspace::WorkspaceSpec {
+                    name: "chat-project".into(),
+                    provider: sam_workspace::Provider::Local,
+                    repo: sam_workspace::Repo::Folder {
+                        path: folder.clone(),
+                    },
+                    branch: None,
+                    size: None,
+                    locations: Vec::new(),
+                },
+                None,
+            )
+            .await?;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../crates/sam-testkit/support/scripted-acp-agent.mjs");
+    let mut launch = Launch::new(app, data.path());
+    launch.env.push((
+        "SAM_CUSTOM_AGENT_COMMAND".into(),
+        format!("node '{}'", script.display()),
+    ));
+    let session = Session::start(&launch).await?;
+
+    // Open the workspace, then its chat.
+    click_css(&session, "[data-testid=workspace-item]").await?;
+    session
+        .wait_text("workspace-state", |t| t == "Ready")
+        .await?;
+    session.wait_testid("workspace-chat").await?.click().await?;
+    session.wait_testid("chat-composer").await?;
+    // The scripted agent is the custom ACP command; the others wait for credentials.
+    wait_css_text(
+        &session,
+        ".chat-composer__agent-select option[value=custom]",
+        |t| t.contains("Custom"),
+    )
+    .await?;
+    click_css(
+        &session,
+        ".chat-composer__agent-select option[value=custom]",
+    )
+    .await?;
+
+    // Send: the reply streams into the transcript.
+    send_prompt(&session, "echo hello from the webview").await?;
+    wait_css_text(&session, "[data-testid=chat-item]", |t| {
+        t.contains("hello from the webview") && !t.contains("echo")
+    })
+    .await?;
+    session.screenshot("chat-reply").await?;
+
+    // A permission request, answered in the chat: the agent writes the file.
+    send_prompt(&session, "write e2e.txt written after approval").await?;
+    click_css(
+        &session,
+        "[data-testid=chat-permission] button[data-kind=allow_once]",
+    )
+    .await?;
+    wait_css_text(&session, "[data-testid=chat-item]", |t| {
+        t.contains("Wrote e2e.txt.")
+    })
+    .await?;
+    assert_eq!(
+        std::fs::read_to_string(folder.join("e2e.txt"))?,
+        "written after approval\n"
+    );
+    wait_css_text(&session, "[data-testid=chat-permission-resolution]", |t| {
+        !t.is_empty()
+    })
+    .await?;
+
+    // A long turn, cancelled inline; the session stays usable.
+    send_prompt(&session, "slow").await?;
+    session.wait_testid("chat-working").await?;
+    click_css(&session, "[data-testid=chat-working] button").await?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while session
+        .client
+        .find(fantoccini::Locator::Css(
+            "[data-testid=chat-turn-end][data-reason=cancelled]",
+        ))
+        .await
+        .is_err()
+    {
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "the cancelled turn never ended"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    session.screenshot("chat-cancelled").await?;
+
+    // Fork from the first reply: a second session appears and opens.
+    click_css(&session, "button[aria-label='Fork from here']").await?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let sessions = session
+            .client
+            .find_all(fantoccini::Locator::Css("[data-testid=chat-session]"))
+            .await?;
+        if sessions.len() == 2 {
+            break;
+        }
+        anyhow::ensure!(std::time::Instant::now() < deadline, "no fork appeared");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    session.screenshot("chat-forked").await?;
+
+    // What the UI showed is what the database holds.
+    let db = rusqlite::Connection::open(data.path().join("sam.sqlite3"))?;
+    let forks: i64 = db.query_row(
+        "SELECT COUNT(*) FROM chat_sessions WHERE forked_from IS NOT NULL",
+        [],
+        |r| r.get(0),
+    )?;
+    assert_eq!(forks, 1);
+    session.close().await?;
+    // Stop the workspace's daemon.
+    let (store, _) = sam_store::Store::open(&data.path().join("sam.sqlite3"))?;
+    let workspaces = sam_workspace::Workspaces::new(std::sync::Arc::new(store), data.path(), host);
+    workspaces.delete("chat-project").await?;
+    Ok(())
 }

@@ -60,9 +60,9 @@ export const commands = {
 	/**  Chat sessions, newest first (of one workspace, or all). */
 	chatSessions: (workspaceId: string | null) => typedError<ChatSession_Serialize[], ApiError>(__TAURI_INVOKE("chat_sessions", { workspaceId })),
 	/**  A page of a session's events after `after_seq`. */
-	chatEvents: (sessionId: string, afterSeq: number | null, limitEvents: number | null) => typedError<ChatPage_Serialize, ApiError>(__TAURI_INVOKE("chat_events", { sessionId, afterSeq, limitEvents })),
+	chatEvents: (sessionId: string, afterSeq: number | null, limitEvents: number | null) => typedError<RawChatPage_Serialize, ApiError>(__TAURI_INVOKE("chat_events", { sessionId, afterSeq, limitEvents })),
 	/**  Events after `after_seq` as soon as there are some, or an empty page after `timeout_ms`. */
-	chatWaitEvents: (sessionId: string, afterSeq: number | null, limitEvents: number | null, timeoutMs: number | null) => typedError<ChatPage_Serialize, ApiError>(__TAURI_INVOKE("chat_wait_events", { sessionId, afterSeq, limitEvents, timeoutMs })),
+	chatWaitEvents: (sessionId: string, afterSeq: number | null, limitEvents: number | null, timeoutMs: number | null) => typedError<RawChatPage_Serialize, ApiError>(__TAURI_INVOKE("chat_wait_events", { sessionId, afterSeq, limitEvents, timeoutMs })),
 	/**  Sends a prompt (to a new session when `session_id` is null). */
 	chatSend: (input: ChatSendInput_Deserialize) => typedError<Sent, ApiError>(__TAURI_INVOKE("chat_send", { input })),
 	/**  Cancels the running turn. */
@@ -131,40 +131,6 @@ export type AppInfo_Serialize = {
 	trayAvailable: boolean,
 	platform: string,
 	database: DatabaseStatus_Serialize,
-};
-
-/**  One stored event of a session, numbered from 1 without gaps. */
-export type ChatEvent = ChatEvent_Serialize | ChatEvent_Deserialize;
-
-/**  One stored event of a session, numbered from 1 without gaps. */
-export type ChatEvent_Deserialize = {
-	seq: number | null,
-	at_ms: number | null,
-	body: SessionEvent_Deserialize,
-};
-
-/**  One stored event of a session, numbered from 1 without gaps. */
-export type ChatEvent_Serialize = {
-	seq: number | null,
-	at_ms: number | null,
-	body: SessionEvent_Serialize,
-};
-
-/**  A page of events. */
-export type ChatPage = ChatPage_Serialize | ChatPage_Deserialize;
-
-/**  A page of events. */
-export type ChatPage_Deserialize = {
-	events: ChatEvent_Deserialize[],
-	/**  The session's last event number. */
-	last_seq: number | null,
-};
-
-/**  A page of events. */
-export type ChatPage_Serialize = {
-	events: ChatEvent_Serialize[],
-	/**  The session's last event number. */
-	last_seq: number | null,
 };
 
 /**  What the composer sends. */
@@ -552,6 +518,49 @@ export type Provider =
 "hetzner" | 
 /**  A Scaleway instance. */
 "scaleway";
+
+/**
+ *  One stored event as the webview receives it: the body is the stored JSON as it is (a
+ *  [`SessionEvent`]), never parsed and written again on the way.
+ */
+export type RawChatEvent = RawChatEvent_Serialize | RawChatEvent_Deserialize;
+
+/**
+ *  One stored event as the webview receives it: the body is the stored JSON as it is (a
+ *  [`SessionEvent`]), never parsed and written again on the way.
+ */
+export type RawChatEvent_Deserialize = {
+	seq: number | null,
+	at_ms: number | null,
+	body: SessionEvent_Deserialize,
+};
+
+/**
+ *  One stored event as the webview receives it: the body is the stored JSON as it is (a
+ *  [`SessionEvent`]), never parsed and written again on the way.
+ */
+export type RawChatEvent_Serialize = {
+	seq: number | null,
+	at_ms: number | null,
+	body: SessionEvent_Serialize,
+};
+
+/**  A page of events for the webview. */
+export type RawChatPage = RawChatPage_Serialize | RawChatPage_Deserialize;
+
+/**  A page of events for the webview. */
+export type RawChatPage_Deserialize = {
+	events: RawChatEvent_Deserialize[],
+	/**  The session's last event number. */
+	last_seq: number | null,
+};
+
+/**  A page of events for the webview. */
+export type RawChatPage_Serialize = {
+	events: RawChatEvent_Serialize[],
+	/**  The session's last event number. */
+	last_seq: number | null,
+};
 
 /**  Where the code comes from. */
 export type Repo = 

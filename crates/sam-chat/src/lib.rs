@@ -31,6 +31,10 @@ use crate::manifest::{AgentSpec, CUSTOM, Distribution};
 /// server or a proxy).
 pub const AGENT_ENV_PREFIX: &str = "SAM_AGENT_ENV_";
 
+/// The ACP command of the `custom` agent when a send names none (the app's composer has no
+/// field for it yet; the CLI takes `--agent-command`).
+pub const CUSTOM_AGENT_COMMAND_ENV: &str = "SAM_CUSTOM_AGENT_COMMAND";
+
 /// The most events one page of [`Chat::events`] returns.
 pub const MAX_PAGE: i64 = 5000;
 
@@ -125,6 +129,27 @@ pub struct ChatEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 pub struct ChatPage {
     pub events: Vec<ChatEvent>,
+    /// The session's last event number.
+    #[specta(type = f64)]
+    pub last_seq: i64,
+}
+
+/// One stored event as the webview receives it: the body is the stored JSON as it is (a
+/// [`SessionEvent`]), never parsed and written again on the way.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct RawChatEvent {
+    #[specta(type = f64)]
+    pub seq: i64,
+    #[specta(type = f64)]
+    pub at_ms: i64,
+    #[specta(type = SessionEvent)]
+    pub body: Box<serde_json::value::RawValue>,
+}
+
+/// A page of events for the webview.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct RawChatPage {
+    pub events: Vec<RawChatEvent>,
     /// The session's last event number.
     #[specta(type = f64)]
     pub last_seq: i64,
@@ -234,11 +259,20 @@ impl Chat {
                 }
             })
             .collect();
+        let custom = std::env::var(CUSTOM_AGENT_COMMAND_ENV)
+            .ok()
+            .filter(|c| !c.trim().is_empty());
         choices.push(AgentChoice {
             id: CUSTOM.to_owned(),
             name: "Custom ACP command".to_owned(),
-            available: true,
-            reason: Some("runs any command that speaks ACP on stdio".to_owned()),
+            available: custom.is_some(),
+            reason: Some(match custom {
+                Some(command) => format!("runs {command}"),
+                None => format!(
+                    "set {CUSTOM_AGENT_COMMAND_ENV} to a command that speaks ACP on stdio (or use \
+                     `sam chat send --agent custom --agent-command`)"
+                ),
+            }),
         });
         choices
     }
@@ -311,6 +345,35 @@ impl Chat {
         })
     }
 
+    /// As [`Chat::events`], with each body as stored (for the webview: no parse and no second
+    /// serialisation of 10,000 events).
+    pub async fn events_raw(
+        &self,
+        session: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<RawChatPage, ChatError> {
+        let row = self.session_row(session).await?;
+        let store = Arc::clone(&self.store);
+        let id = row.id.clone();
+        let limit = limit.clamp(1, MAX_PAGE);
+        let rows = blocking(move || store.chat_events(&id, after, limit)).await?;
+        Ok(RawChatPage {
+            events: rows
+                .into_iter()
+                .filter_map(|row| {
+                    let body = serde_json::value::RawValue::from_string(row.body).ok()?;
+                    Some(RawChatEvent {
+                        seq: row.seq,
+                        at_ms: row.at_ms,
+                        body,
+                    })
+                })
+                .collect(),
+            last_seq: row.last_seq,
+        })
+    }
+
     /// Events of `session` after `after`: at once when there are some, else as soon as some
     /// are stored, or an empty page after `timeout` (a long poll: the UI's live stream).
     pub async fn wait_events(
@@ -319,11 +382,11 @@ impl Chat {
         after: i64,
         limit: i64,
         timeout: Duration,
-    ) -> Result<ChatPage, ChatError> {
+    ) -> Result<RawChatPage, ChatError> {
         let mut batches = self.subscribe();
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let page = self.events(session, after, limit).await?;
+            let page = self.events_raw(session, after, limit).await?;
             if !page.events.is_empty() || tokio::time::Instant::now() >= deadline {
                 return Ok(page);
             }
@@ -412,7 +475,8 @@ impl Chat {
         let workspace = self.workspaces.get(workspace)?;
         let agent = request.agent.clone().unwrap_or_else(|| "claude".to_owned());
         let agent_command = if agent == CUSTOM {
-            let Some(command) = &request.agent_command else {
+            let fallback = std::env::var(CUSTOM_AGENT_COMMAND_ENV).ok();
+            let Some(command) = request.agent_command.as_ref().or(fallback.as_ref()) else {
                 return Err(ChatError::InvalidInput(
                     "A custom agent needs its command (--agent-command \"...\").".into(),
                 ));

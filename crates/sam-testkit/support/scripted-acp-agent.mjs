@@ -10,6 +10,7 @@
 //   echo <text>          stream <text> back in chunks of 4 characters, end_turn
 //   stream <n>           n agent_message_chunk updates "chunk <i>\n", end_turn
 //   flood <n>            n updates as fast as possible (alternating text and thought), end_turn
+//   rate <n> <per_sec>   n agent_message_chunk updates at per_sec a second (in 10 ms ticks), end_turn
 //   tool <path>          a tool_call (edit, with a location and a diff) then its completion, end_turn
 //   write <path> <text>  ask permission to write; on allow write the file (in cwd), end_turn
 //   permission           ask permission; report the chosen option; end_turn
@@ -87,6 +88,17 @@ async function runPrompt(promptText, fullText = promptText) {
         else update({ sessionUpdate: "agent_thought_chunk", content: { type: "text", text: `th${i} ` } });
       }
       return "end_turn";
+    case "rate": {
+      const [n, perSec] = rest.map(Number);
+      const perTick = Math.max(1, Math.round(perSec / 100));
+      const started = Date.now();
+      for (let i = 0; i < n && !cancelled; ) {
+        for (let k = 0; k < perTick && i < n; k++, i++) text(`rate ${i} `);
+        const due = started + ((i / perSec) * 1000);
+        await sleep(Math.max(0, due - Date.now()));
+      }
+      return cancelled ? "cancelled" : "end_turn";
+    }
     case "tool": {
       const toolCallId = "tool-1";
       update({ sessionUpdate: "tool_call", toolCallId, title: `Edit ${arg}`, kind: "edit",
