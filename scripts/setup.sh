@@ -24,7 +24,7 @@ APT_BUILD=(build-essential pkg-config curl file libwebkit2gtk-4.1-dev libayatana
 # podman, runc, debootstrap: sam-host's dev container tests bring containers up with podman
 # (runc: crun fails on some VMs) from a base image built locally with debootstrap.
 APT_TEST=(xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools webkit2gtk-driver util-linux cloud-init
-          openssh-server podman runc debootstrap)
+          openssh-server podman runc debootstrap mesa-vulkan-drivers libvulkan1)
 
 packages=("${APT_BUILD[@]}")
 $want_test && packages+=("${APT_TEST[@]}")
