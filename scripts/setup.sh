@@ -13,9 +13,10 @@ say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 die() { printf '\033[1;31msetup: %s\033[0m\n' "$*" >&2; exit 1; }
 
 # --- system packages -------------------------------------------------------------------------
-# Build: WebKitGTK 4.1 (brings GTK3, libsoup3, JavaScriptCore), the tray library, pkg-config.
+# Build: WebKitGTK 4.1 (brings GTK3, libsoup3, JavaScriptCore), the tray library, pkg-config,
+# ALSA headers (voice capture through cpal).
 APT_BUILD=(build-essential pkg-config curl file libwebkit2gtk-4.1-dev libayatana-appindicator3-dev
-           librsvg2-dev libssl-dev libdbus-1-dev git openssh-client)
+           librsvg2-dev libssl-dev libdbus-1-dev git openssh-client libasound2-dev)
 # Tests: a virtual display, a private session bus, a real keyring daemon, the WebKit driver.
 # cloud-init: its `cloud-init schema` validates the user-data SAM renders for workspace VMs
 # (python3-yaml comes with it). Installed without recommends it adds no running service.
@@ -23,8 +24,12 @@ APT_BUILD=(build-essential pkg-config curl file libwebkit2gtk-4.1-dev libayatana
 # system service).
 # podman, runc, debootstrap: sam-host's dev container tests bring containers up with podman
 # (runc: crun fails on some VMs) from a base image built locally with debootstrap.
+# mesa-vulkan-drivers, libvulkan1: lavapipe, the software Vulkan adapter sam-fluid's GPU tests use.
+# pulseaudio, pulseaudio-utils, libasound2-plugins, espeak-ng: sam-voice's capture tests play
+# speech made by espeak-ng through a private PulseAudio into the real ALSA capture path.
 APT_TEST=(xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools webkit2gtk-driver util-linux cloud-init
-          openssh-server podman runc debootstrap mesa-vulkan-drivers libvulkan1)
+          openssh-server podman runc debootstrap mesa-vulkan-drivers libvulkan1
+          pulseaudio pulseaudio-utils libasound2-plugins espeak-ng)
 
 packages=("${APT_BUILD[@]}")
 $want_test && packages+=("${APT_TEST[@]}")

@@ -7,6 +7,7 @@ mod chat;
 mod cloud;
 mod credentials;
 mod output;
+mod voice;
 mod workspace;
 
 use std::io::Write;
@@ -48,6 +49,9 @@ enum Command {
     /// Chat with coding agents in a workspace: send, read, approve, cancel, search.
     #[command(subcommand)]
     Chat(chat::ChatCommand),
+    /// Voice input: microphones, recording, transcription, on-device models.
+    #[command(subcommand)]
+    Voice(voice::VoiceCommand),
 }
 
 fn main() -> ExitCode {
@@ -56,43 +60,57 @@ fn main() -> ExitCode {
         Command::Doctor { json } => doctor(json),
         Command::Credentials(command) => {
             let json = command.json();
-            match credentials::run(command) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(error) => {
-                    error.report(json);
-                    ExitCode::from(1)
-                }
-            }
+            finish(json, credentials::run(command))
         }
         Command::Workspace(command) => {
             let json = command.json();
-            match workspace::run(command) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(error) => {
-                    error.report(json);
-                    ExitCode::from(1)
-                }
-            }
+            finish(json, workspace::run(command))
         }
         Command::Chat(command) => {
             let json = command.json();
-            match chat::run(command) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(error) => {
-                    error.report(json);
-                    ExitCode::from(1)
-                }
-            }
+            finish(json, chat::run(command))
+        }
+        Command::Voice(command) => {
+            let json = command.json();
+            finish(json, voice::run(command))
         }
         Command::Cloud(command) => {
             let json = command.json();
-            match cloud::run(command) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(error) => {
-                    error.report(json);
-                    ExitCode::from(1)
-                }
-            }
+            finish(json, cloud::run(command))
+        }
+    }
+}
+
+/// An error a subcommand reports itself (as JSON with `--json`).
+trait Report {
+    fn report_to_user(&self, json: bool);
+}
+
+impl Report for output::CliError {
+    fn report_to_user(&self, json: bool) {
+        self.report(json);
+    }
+}
+
+impl Report for cloud::Failure {
+    fn report_to_user(&self, json: bool) {
+        self.report(json);
+    }
+}
+
+impl Report for voice::VoiceCliError {
+    fn report_to_user(&self, json: bool) {
+        self.report(json);
+    }
+}
+
+/// The exit status of a subcommand, after reporting its error.
+fn finish(json: bool, result: Result<(), impl Report>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            error.report_to_user(json);
+            ExitCode::from(1)
         }
     }
 }
