@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-echo "building the UI"
+echo "building the fluid background (wasm) and the UI"
+scripts/build-fluid-wasm.sh
 (cd ui && npm run build --silent)
 echo "building SAM Desktop (the first build takes a few minutes)"
 # sam-host is the workspace daemon the app starts for each workspace; it sits next to the app.

@@ -61,8 +61,9 @@ fi
 # --- Rust --------------------------------------------------------------------------------------
 command -v cargo >/dev/null 2>&1 || die "Rust is not installed: install it with rustup (https://rustup.rs), then rerun."
 if command -v rustup >/dev/null 2>&1; then
-  # The targets the build needs beyond the host (none yet; the wasm fluid background adds one).
-  RUST_TARGETS=()
+  # The targets the build needs beyond the host: the fluid background runs in the webview as
+  # wasm (scripts/build-fluid-wasm.sh).
+  RUST_TARGETS=(wasm32-unknown-unknown)
   for t in "${RUST_TARGETS[@]}"; do
     rustup target list --installed | grep -qx "$t" || { say "adding Rust target $t"; rustup target add "$t" || die "rustup could not add $t"; }
   done
@@ -71,6 +72,25 @@ if command -v rustup >/dev/null 2>&1; then
       rustup component list --installed 2>/dev/null | grep -q "^$c" || { say "adding $c"; rustup component add "$c"; }
     done
   fi
+fi
+
+if ! command -v rustup >/dev/null 2>&1; then
+  rustc --print target-libdir --target wasm32-unknown-unknown >/dev/null 2>&1 \
+    && [[ -d "$(rustc --print target-libdir --target wasm32-unknown-unknown)" ]] \
+    || die "the Rust target wasm32-unknown-unknown is missing (no rustup here): install your distribution's Rust standard library for wasm32-unknown-unknown, then rerun."
+fi
+
+# wasm-bindgen's CLI turns the fluid background's wasm into a JS module; it must be the same
+# version as the wasm-bindgen crate in Cargo.lock.
+WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+[[ -n "$WASM_BINDGEN_VERSION" ]] || die "no wasm-bindgen in Cargo.lock"
+wasm_bindgen_bin=$(command -v wasm-bindgen 2>/dev/null || echo "${CARGO_HOME:-$HOME/.cargo}/bin/wasm-bindgen")
+if [[ ! -x "$wasm_bindgen_bin" ]] || [[ "$("$wasm_bindgen_bin" --version 2>/dev/null | awk '{ print $2 }')" != "$WASM_BINDGEN_VERSION" ]]; then
+  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
+  cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" \
+    || die "cargo could not install wasm-bindgen-cli $WASM_BINDGEN_VERSION (needed to build the fluid background)"
+else
+  say "wasm-bindgen $WASM_BINDGEN_VERSION present"
 fi
 
 # --- Node and the UI's packages ----------------------------------------------------------------

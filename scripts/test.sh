@@ -35,7 +35,8 @@ export XDG_RUNTIME_DIR="$scratch/runtime"
 mkdir -m 700 "$XDG_RUNTIME_DIR"
 printf %s sam-test | XDG_DATA_HOME="$scratch/keyrings" gnome-keyring-daemon --unlock --components=secrets --daemonize >/dev/null
 
-step "UI build (the app embeds ui/dist)"
+step "UI build (the app embeds ui/dist, with the fluid background's wasm)"
+scripts/build-fluid-wasm.sh
 (cd ui && npm run build --silent)
 
 if command -v cargo-nextest >/dev/null 2>&1; then

@@ -23,6 +23,8 @@ export default defineConfig({
     setupFiles: ["./src/test/setup.ts"],
     include: ["src/**/*.test.{ts,tsx}"],
     mockReset: true,
+    // CSS is stubbed out in tests, except the fluid's: its contrast test reads the scrim.
+    css: { include: [/features\/fluid\/fluid\.css/] },
     unstubGlobals: true,
   },
 });

@@ -100,7 +100,9 @@ fn the_csp_is_strict() {
     .unwrap();
     let csp = &config["app"]["security"]["csp"];
     assert_eq!(csp["default-src"], "'self'");
-    assert_eq!(csp["script-src"], "'self'");
+    // 'wasm-unsafe-eval' lets the page compile WebAssembly (the fluid background) and nothing
+    // else: no eval, no Function, no inline script.
+    assert_eq!(csp["script-src"], "'self' 'wasm-unsafe-eval'");
     assert_eq!(csp["object-src"], "'none'");
     let sources: Vec<&str> = csp
         .as_object()
@@ -123,5 +125,16 @@ fn the_csp_is_strict() {
         );
     }
     assert!(!csp["script-src"].as_str().unwrap().contains("data:"));
+    // WebAssembly may be compiled only under script-src (not default-src or anything else),
+    // and the wasm itself is never fetched: connect-src stays IPC only.
+    for (directive, value) in csp.as_object().unwrap() {
+        if directive != "script-src" {
+            assert!(
+                !value.as_str().unwrap().contains("wasm-unsafe-eval"),
+                "{directive} must not allow wasm-unsafe-eval"
+            );
+        }
+    }
+    assert_eq!(csp["connect-src"], "ipc: http://ipc.localhost");
     assert_eq!(config["app"]["withGlobalTauri"], false);
 }

@@ -64,6 +64,15 @@ async fn a_chat_streams_asks_permission_cancels_and_forks_in_the_ui() {
     within_suite_timeout(Box::pin(chat_flow())).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fluid_background_draws_behind_the_chat_and_answers_a_voice_burst() {
+    // Kept short: one launch, a few frames on software GL.
+    tokio::time::timeout(Duration::from_secs(60), fluid_flow())
+        .await
+        .expect("the fluid flow timed out")
+        .unwrap();
+}
+
 async fn shell_flow() -> anyhow::Result<()> {
     let services = DesktopServices::start().await?;
     let data = tempfile::tempdir()?;
@@ -897,5 +906,196 @@ async fn chat_flow() -> anyhow::Result<()> {
     let (store, _) = sam_store::Store::open(&data.path().join("sam.sqlite3"))?;
     let workspaces = sam_workspace::Workspaces::new(std::sync::Arc::new(store), data.path(), host);
     workspaces.delete("chat-project").await?;
+    Ok(())
+}
+
+/// Colour samples of the fluid canvas read back in the webview right after a frame
+/// (`window.__samFluid.snapshot()`, FluidBackground.tsx): RGB rows of a `size`² grid.
+async fn fluid_snapshot(session: &Session) -> anyhow::Result<Vec<[f64; 3]>> {
+    let value = session
+        .client
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               const hook = window.__samFluid;
+               if (!hook) { done(null); return; }
+               hook.snapshot().then((s) => done(s), (e) => done(String(e)));"#,
+            vec![],
+        )
+        .await?;
+    let rgb = value["rgb"]
+        .as_array()
+        .with_context(|| format!("no snapshot of the fluid canvas: {value}"))?;
+    let samples: Vec<[f64; 3]> = rgb
+        .chunks_exact(3)
+        .map(|c| [0, 1, 2].map(|i| c[i].as_f64().unwrap_or(0.0)))
+        .collect();
+    anyhow::ensure!(!samples.is_empty(), "an empty snapshot: {value}");
+    Ok(samples)
+}
+
+/// Mean absolute difference per channel between two equally sized sample sets (0..255).
+fn mean_difference(a: &[[f64; 3]], b: &[[f64; 3]]) -> f64 {
+    let total: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (0..3).map(|i| (x[i] - y[i]).abs()).sum::<f64>())
+        .sum();
+    total / (3.0 * a.len().max(1) as f64)
+}
+
+/// The largest spread between channels of any sample: grey is 0, the palette's hues are far.
+fn max_chroma(samples: &[[f64; 3]]) -> f64 {
+    samples
+        .iter()
+        .map(|p| {
+            p.iter().copied().fold(f64::MIN, f64::max) - p.iter().copied().fold(f64::MAX, f64::min)
+        })
+        .fold(0.0, f64::max)
+}
+
+/// Pixels of a screenshot inside a CSS-pixel rectangle (scaled to the PNG's size).
+fn screenshot_region(
+    png_path: &Path,
+    rect: [f64; 4],
+    viewport: [f64; 2],
+) -> anyhow::Result<Vec<[f64; 3]>> {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(png_path)?));
+    let mut reader = decoder.read_info()?;
+    let mut buf = vec![0; reader.output_buffer_size().context("PNG too large")?];
+    let info = reader.next_frame(&mut buf)?;
+    let channels = info.color_type.samples();
+    anyhow::ensure!(
+        info.bit_depth == png::BitDepth::Eight && channels >= 3,
+        "unexpected PNG format {:?} {:?}",
+        info.color_type,
+        info.bit_depth
+    );
+    let (w, h) = (f64::from(info.width), f64::from(info.height));
+    let (sx, sy) = (w / viewport[0].max(1.0), h / viewport[1].max(1.0));
+    let [left, top, width, height] = rect;
+    let mut out = Vec::new();
+    // A 24×24 grid inside the rectangle, 8% in from its edges.
+    for j in 0..24 {
+        for i in 0..24 {
+            let x = (left + width * (0.08 + 0.84 * f64::from(i) / 23.0)) * sx;
+            let y = (top + height * (0.08 + 0.84 * f64::from(j) / 23.0)) * sy;
+            let (x, y) = (
+                x.clamp(0.0, w - 1.0) as usize,
+                y.clamp(0.0, h - 1.0) as usize,
+            );
+            let at = (y * info.width as usize + x) * channels;
+            out.push([0, 1, 2].map(|c| f64::from(buf[at + c])));
+        }
+    }
+    Ok(out)
+}
+
+async fn fluid_flow() -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let _services = DesktopServices::start().await?;
+    let data = tempfile::tempdir()?;
+    let session = Session::start(&Launch::new(sam_e2e::app_binary()?, data.path())).await?;
+    session.wait_testid("app-shell").await?;
+    session.wait_testid("main-empty").await?;
+
+    // The fluid starts (WebGL2 in WebKitGTK, the wasm under the CSP's 'wasm-unsafe-eval').
+    let layer = session.wait_testid("fluid-background").await?;
+    let state = eventually(Duration::from_secs(20), "the fluid to start", || async {
+        let state = layer.attr("data-state").await?.unwrap_or_default();
+        Ok(match state.as_str() {
+            "running" | "fallback" => ControlFlow::Break(state),
+            _ => ControlFlow::Continue(state),
+        })
+    })
+    .await?;
+    if state != "running" {
+        let why = session
+            .client
+            .execute(
+                "return [window.__samFluidError || null, navigator.webdriver, typeof WebGL2RenderingContext];",
+                vec![],
+            )
+            .await?;
+        anyhow::bail!("the fluid fell back to the static gradient: {why}");
+    }
+
+    // Behind the chat: inside the main area, under its content, invisible to input and to
+    // assistive technology, covering the main area.
+    let layout = session
+        .client
+        .execute(
+            r#"const layer = document.querySelector("[data-testid=fluid-background]");
+               const canvas = layer.querySelector("canvas");
+               const main = document.getElementById("main-content");
+               const r = canvas.getBoundingClientRect(), m = main.getBoundingClientRect();
+               const probe = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+               return {
+                 inMain: main.contains(layer),
+                 zIndex: getComputedStyle(layer).zIndex,
+                 pointerEvents: getComputedStyle(canvas).pointerEvents,
+                 ariaHidden: layer.getAttribute("aria-hidden"),
+                 covers: Math.abs(r.width - m.width) < 2 && Math.abs(r.height - m.height) < 2,
+                 probeIsCanvas: probe === canvas,
+                 rect: [r.left, r.top, r.width, r.height],
+                 viewport: [window.innerWidth, window.innerHeight],
+               };"#,
+            vec![],
+        )
+        .await?;
+    assert_eq!(layout["inMain"], true, "{layout}");
+    assert_eq!(layout["zIndex"], "-1", "{layout}");
+    assert_eq!(layout["pointerEvents"], "none", "{layout}");
+    assert_eq!(layout["ariaHidden"], "true", "{layout}");
+    assert_eq!(layout["covers"], true, "{layout}");
+    assert_eq!(layout["probeIsCanvas"], false, "{layout}");
+    let rect: [f64; 4] = serde_json::from_value(layout["rect"].clone())?;
+    let viewport: [f64; 2] = serde_json::from_value(layout["viewport"].clone())?;
+
+    // Idle, the canvas shows the palette's background gradient (dithered): not one flat colour,
+    // and no dye yet.
+    let idle = fluid_snapshot(&session).await?;
+    let first = idle[0];
+    assert!(
+        idle.iter().any(|p| mean_difference(&[*p], &[first]) > 0.5),
+        "the canvas is one flat colour: {first:?}"
+    );
+    let before = session.screenshot("fluid-idle").await?;
+
+    // A synthetic voice burst (the debug hook; no microphone) stirs dye into it.
+    let burst = session
+        .client
+        .execute("return window.__samFluid.burst(4000);", vec![])
+        .await?;
+    assert_eq!(burst, serde_json::json!(true));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let stirred = fluid_snapshot(&session).await?;
+    let after = session.screenshot("fluid-burst").await?;
+    let changed = mean_difference(&idle, &stirred);
+    assert!(
+        changed > 1.0,
+        "the burst did not change the canvas (mean difference {changed:.2})"
+    );
+    assert!(
+        max_chroma(&stirred) > max_chroma(&idle) + 8.0,
+        "no dye colour after the burst: chroma {:.1} → {:.1}",
+        max_chroma(&idle),
+        max_chroma(&stirred)
+    );
+
+    // The screenshot shows it too, through the scrim that keeps text readable: the main area
+    // changed between the two screenshots (the text on it did not).
+    let shot_before = screenshot_region(&before, rect, viewport)?;
+    let shot_after = screenshot_region(&after, rect, viewport)?;
+    let visible = mean_difference(&shot_before, &shot_after);
+    assert!(
+        visible > 0.3,
+        "the screenshots of the main area did not change (mean difference {visible:.2})"
+    );
+
+    session.close().await?;
+    eprintln!(
+        "fluid flow: {:.1} s, canvas change {changed:.2}, screenshot change {visible:.2}",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

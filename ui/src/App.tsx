@@ -4,6 +4,7 @@ import { AboutView } from "./about/AboutView";
 import { ChatView } from "./chat/ChatView";
 import { ipcChatApi } from "./chat/ipcChatApi";
 import { CredentialsView } from "./credentials/CredentialsView";
+import { ChatFluidBackground } from "./features/fluid/ChatFluidBackground";
 import { SettingsView } from "./settings/SettingsView";
 import { chatSessions, notifyUiReady } from "./shared/ipc";
 import { usePreferences } from "./shared/queries";
@@ -43,6 +44,9 @@ function CurrentView({ view }: { view: View }) {
 
 export function App() {
   const view = useUiStore((state) => state.view);
+  const workspaceId = useUiStore((state) => state.workspaceId);
+  // The fluid shows behind the chat (and its introduction), not behind the other views.
+  const chatOnScreen = view === "chat" || (view === "workspace" && workspaceId === null);
   const preferences = usePreferences();
   const mainRef = useRef<HTMLElement>(null);
 
@@ -85,6 +89,7 @@ export function App() {
         <Navigation />
       </aside>
       <main id="main-content" className="main" ref={mainRef} tabIndex={-1}>
+        <ChatFluidBackground active={chatOnScreen} />
         <DatabaseBanner />
         <CurrentView view={view} />
       </main>

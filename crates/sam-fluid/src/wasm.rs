@@ -19,8 +19,9 @@ use crate::{
 
 /// Frame-interval budget for the adaptive quality loop (ms): below ~50 fps the quality drops.
 const INTERVAL_BUDGET_MS: f32 = 20.0;
-/// The app counts as idle after this long without input, voice or agent activity.
-const IDLE_AFTER_MS: f64 = 120_000.0;
+/// The app counts as idle after this long without input, voice or agent activity (then the
+/// fluid settles and stops until the next input).
+const IDLE_AFTER_MS: f64 = 60_000.0;
 
 fn log(msg: &str) {
     web_sys::console::warn_1(&JsValue::from_str(msg));
@@ -270,6 +271,11 @@ impl FluidCanvas {
     pub fn frame(&mut self, now_ms: f64) -> Result<bool, JsValue> {
         if self.failed.load(Ordering::SeqCst) {
             return Err(JsValue::from_str("sam-fluid: GPU error"));
+        }
+        // A working agent (or the synthetic voice) keeps the app awake: the idle pause is
+        // for a quiet app, not for a long turn nobody types into.
+        if self.activity == Activity::Working || self.synthetic.is_some() {
+            self.scheduler.touch(now_ms);
         }
         let action = self.scheduler.frame(now_ms);
         let (dt, step) = match action {
