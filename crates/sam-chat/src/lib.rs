@@ -438,6 +438,17 @@ impl Chat {
             Some(id) => self.session_row(id).await?,
             None => self.new_session(&request).await?,
         };
+        if self
+            .workspaces
+            .get(&row.workspace_id)
+            .is_ok_and(|w| w.state == Lifecycle::Deleted)
+        {
+            return Err(ChatError::InvalidInput(format!(
+                "The workspace \"{}\" was deleted; the history stays. Continue the chat in \
+                 another workspace (fork it there).",
+                row.workspace_name
+            )));
+        }
         let attached = self.attach(&row.workspace_id).await?;
         if !row.live {
             if row.state == "ended" || row.state == "failed" {
@@ -771,12 +782,30 @@ impl Chat {
     /// A new session holding `session`'s events up to `seq`, whose agent starts on its first
     /// prompt with that history as context.
     pub async fn fork(&self, session: &str, seq: i64) -> Result<String, ChatError> {
+        self.fork_to(session, seq, None).await
+    }
+
+    /// As [`Chat::fork`], in another workspace (a new one, say, after the first was deleted):
+    /// the conversation goes on there with the history as context.
+    pub async fn fork_to(
+        &self,
+        session: &str,
+        seq: i64,
+        workspace: Option<&str>,
+    ) -> Result<String, ChatError> {
         let row = self.session_row(session).await?;
+        let (workspace_id, workspace_name) = match workspace {
+            Some(name) => {
+                let target = self.workspaces.get(name)?;
+                (target.id, target.spec.name)
+            }
+            None => (row.workspace_id.clone(), row.workspace_name.clone()),
+        };
         let seq = seq.clamp(0, row.last_seq);
         let new = NewChatSession {
             id: new_id(),
-            workspace_id: row.workspace_id.clone(),
-            workspace_name: row.workspace_name.clone(),
+            workspace_id,
+            workspace_name,
             agent: row.agent.clone(),
             agent_command: row.agent_command.clone(),
             title: if row.title.is_empty() {

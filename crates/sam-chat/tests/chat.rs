@@ -317,6 +317,46 @@ async fn permission_answers_forks_restarts_and_history_after_the_workspace_is_go
     assert_eq!(sessions.len(), 3);
     assert!(sessions.iter().all(|s| s.workspace_gone));
     assert!(!f.stored(&sent.session_id).await.is_empty());
+    assert!(matches!(
+        f.send(&restarted, "echo anyone?").await,
+        Err(ChatError::InvalidInput(message)) if message.contains("was deleted")
+    ));
+
+    // …and continues in a new workspace, with the history as context.
+    let other = sam_testkit::git::repository(&[("README.md", "second\n")]).unwrap();
+    f.workspaces
+        .create(
+            WorkspaceSpec {
+                name: "second".into(),
+                provider: Provider::Local,
+                repo: Repo::Folder {
+                    path: other.path().to_owned(),
+                },
+                branch: None,
+                size: None,
+                locations: Vec::new(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let last = f.chat.session(&restarted).await.unwrap().last_seq;
+    let moved = f
+        .chat
+        .fork_to(&restarted, last, Some("second"))
+        .await
+        .unwrap();
+    let session = f.chat.session(&moved).await.unwrap();
+    assert_eq!(session.workspace_name, "second");
+    assert!(!session.workspace_gone);
+    let turn = f.send(&moved, "context").await.unwrap();
+    let (reply, _) = f
+        .chat
+        .wait_for_turn(&moved, turn.prompt, TURN)
+        .await
+        .unwrap();
+    assert!(reply.contains("write notes.txt from the agent"), "{reply}");
+    f.workspaces.delete("second").await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

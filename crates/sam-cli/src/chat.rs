@@ -76,6 +76,17 @@ pub enum ChatCommand {
         #[arg(long)]
         json: bool,
     },
+    /// A new session from a session's history (up to --at, default all of it), in the same
+    /// workspace or in another (--workspace): its agent starts with that history as context.
+    Fork {
+        session: String,
+        #[arg(long)]
+        at: Option<i64>,
+        #[arg(long)]
+        workspace: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Search prompts and replies of every session.
     Search {
         query: String,
@@ -93,6 +104,7 @@ impl ChatCommand {
             | Self::Approve { json, .. }
             | Self::Reject { json, .. }
             | Self::Cancel { json, .. }
+            | Self::Fork { json, .. }
             | Self::Search { json, .. } => *json,
         }
     }
@@ -260,6 +272,27 @@ pub fn run(command: ChatCommand) -> Result<(), CliError> {
                     return print_json(&serde_json::json!({ "cancelled": session }));
                 }
                 print_lines(vec![format!("Cancelled the running turn of {session}.")])
+            }
+            ChatCommand::Fork {
+                session,
+                at,
+                workspace,
+                ..
+            } => {
+                let at = match at {
+                    Some(at) => at,
+                    None => chat.session(&session).await.map_err(chat_error)?.last_seq,
+                };
+                let id = chat
+                    .fork_to(&session, at, workspace.as_deref())
+                    .await
+                    .map_err(chat_error)?;
+                if json {
+                    return print_json(&serde_json::json!({ "session_id": id, "forked_from": session, "at": at }));
+                }
+                print_lines(vec![format!(
+                    "Session {id}: {session}'s history up to event {at}; its agent starts with your next prompt."
+                )])
             }
             ChatCommand::Search { query, .. } => {
                 let hits = chat.search(&query).await.map_err(chat_error)?;

@@ -142,13 +142,70 @@ async fn send_wait_log_approve_search_and_history_after_delete() {
     );
     assert!(!ok, "{error}");
 
-    // The workspace goes, the history stays.
+    // The workspace goes, the history stays, and continues in another workspace.
     let (ok, _) = cli.json(&["workspace", "delete", "demo", "--json"], b"");
+    assert!(ok);
+    let (ok, error) = cli.json(
+        &[
+            "chat",
+            "send",
+            "demo",
+            "echo more",
+            "--session",
+            &session,
+            "--json",
+        ],
+        b"",
+    );
+    assert!(!ok);
+    assert!(error_message(&error).contains("was deleted"), "{error}");
+    let other = tempfile::tempdir().unwrap();
+    sam_testkit::git::commit_into(other.path(), &[("README.md", "two\n")]).unwrap();
+    let (ok, created) = cli.json(
+        &[
+            "workspace",
+            "create",
+            "--repo",
+            other.path().to_str().unwrap(),
+            "--name",
+            "second",
+            "--json",
+        ],
+        b"",
+    );
+    assert!(ok, "{created}");
+    let (ok, forked) = cli.json(
+        &["chat", "fork", &session, "--workspace", "second", "--json"],
+        b"",
+    );
+    assert!(ok, "{forked}");
+    let moved = forked["session_id"].as_str().unwrap().to_owned();
+    let (ok, sent) = cli.json(
+        &[
+            "chat",
+            "send",
+            "second",
+            "echo continued",
+            "--session",
+            &moved,
+            "--wait",
+            "--json",
+        ],
+        b"",
+    );
+    assert!(ok, "{sent}");
+    assert_eq!(sent["reply"], "continued");
+    assert_eq!(sent["prompt"], 3, "the turns number on from the history");
+    let (ok, _) = cli.json(&["workspace", "delete", "second", "--json"], b"");
     assert!(ok);
     let (ok, sessions) = cli.json(&["chat", "sessions", "--json"], b"");
     assert!(ok, "{sessions}");
     let sessions = sessions.as_array().unwrap();
-    assert_eq!(sessions.len(), 1);
-    assert_eq!(sessions[0]["workspace_gone"], true);
-    assert_eq!(sessions[0]["title"], "echo hello from the command line");
+    assert_eq!(sessions.len(), 2);
+    assert!(sessions.iter().all(|s| s["workspace_gone"] == true));
+    let original = sessions
+        .iter()
+        .find(|s| s["id"] == session.as_str())
+        .unwrap();
+    assert_eq!(original["title"], "echo hello from the command line");
 }
