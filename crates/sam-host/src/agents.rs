@@ -33,7 +33,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::askpass::{ASKPASS_MODE_ENV, TOKEN_ENV};
 use crate::checkout::tail_chars;
 use crate::devcontainer::{self, ContainerSettings};
-use crate::journal::EventLog;
+use crate::journal::{EventLog, JournalError};
 
 /// The longest line read from an agent's stdout; a longer one is dropped (and reported).
 const MAX_AGENT_LINE_BYTES: usize = 64 * 1024 * 1024;
@@ -405,6 +405,77 @@ impl Sessions {
             sessions: sessions.into_iter().map(|(_, s)| s).collect(),
         }
     }
+}
+
+/// Closes the sessions a previous daemon was running when it stopped: their agents stopped
+/// with it. Each open permission request resolves as cancelled, a running turn ends with an
+/// error, and the agent is reported exited, so every client sees a final state and can restart
+/// the session with its history.
+pub(crate) async fn close_orphaned_sessions(log: &EventLog) -> Result<usize, JournalError> {
+    #[derive(Default)]
+    struct Open {
+        requests: BTreeMap<u32, ()>,
+        turn: Option<u32>,
+    }
+    let mut sessions: BTreeMap<String, Open> = BTreeMap::new();
+    for event in log.unfinished_sessions().await? {
+        let EventBody::Session { session, event } = event.event else {
+            continue;
+        };
+        let open = sessions.entry(session).or_default();
+        match event {
+            SessionEvent::PromptSent { prompt, .. } => open.turn = Some(prompt),
+            SessionEvent::TurnEnded { .. } => open.turn = None,
+            SessionEvent::PermissionRequested { request, .. } => {
+                open.requests.insert(request, ());
+            }
+            SessionEvent::PermissionResolved { request, .. } => {
+                open.requests.remove(&request);
+            }
+            _ => {}
+        }
+    }
+    let closed = sessions.len();
+    for (session, open) in sessions {
+        let body = |event| EventBody::Session {
+            session: session.clone(),
+            event,
+        };
+        for request in open.requests.into_keys() {
+            log.append(
+                body(SessionEvent::PermissionResolved {
+                    request,
+                    outcome: PermissionOutcome::Cancelled,
+                }),
+                None,
+            )
+            .await?;
+        }
+        if let Some(prompt) = open.turn {
+            log.append(
+                body(SessionEvent::TurnEnded {
+                    prompt,
+                    stop_reason: "error".into(),
+                    error: Some(
+                        "sam-host stopped during the turn; the agent stopped with it".into(),
+                    ),
+                }),
+                None,
+            )
+            .await?;
+        }
+        log.append(
+            body(SessionEvent::AgentExited {
+                code: None,
+                stderr_tail: "sam-host stopped while this agent ran; restart the session to go on \
+                              with its history"
+                    .into(),
+            }),
+            None,
+        )
+        .await?;
+    }
+    Ok(closed)
 }
 
 /// Checks a start request before anything runs.

@@ -78,7 +78,8 @@ pub(crate) struct Host {
 }
 
 impl Host {
-    /// Journals `HostStarted`, restores the last setup's outcome from the journal and returns
+    /// Journals `HostStarted`, closes the agent sessions the last daemon was running (their
+    /// agents stopped with it), restores the last setup's outcome from the journal and returns
     /// the host. A setup that was running when the last daemon stopped, or a ready checkout
     /// that has disappeared, becomes `Failed` (journaled as `SetupFailed`).
     pub(crate) async fn start(
@@ -92,6 +93,13 @@ impl Host {
             None,
         )
         .await?;
+        let closed = crate::agents::close_orphaned_sessions(&log).await?;
+        if closed > 0 {
+            tracing::info!(
+                sessions = closed,
+                "closed the sessions the last daemon was running"
+            );
+        }
         let mut core = Core {
             state: HostState::Unconfigured,
             plan: None,

@@ -211,6 +211,42 @@ impl Journal {
         Ok(seq.and_then(|s| u64::try_from(s).ok()).unwrap_or(0))
     }
 
+    /// The events of sessions whose agent never reported an end (started, neither exited nor
+    /// failed): those a previous daemon was running when it stopped. In journal order.
+    pub(crate) fn unfinished_sessions(&self) -> Result<Vec<Event>, JournalError> {
+        let mut statement = self.conn.prepare(
+            "WITH session_events AS (
+                 SELECT seq, at_ms, body, json_extract(body, '$.session') AS session,
+                        json_extract(body, '$.event.kind') AS kind
+                 FROM events WHERE json_extract(body, '$.kind') = 'session'
+             ),
+             unfinished AS (
+                 SELECT session FROM session_events WHERE kind = 'session_started'
+                 EXCEPT
+                 SELECT session FROM session_events WHERE kind IN ('agent_exited', 'agent_failed')
+             )
+             SELECT seq, at_ms, body FROM session_events
+             WHERE session IN (SELECT session FROM unfinished) ORDER BY seq",
+        )?;
+        let rows = statement.query_map([], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut events = Vec::new();
+        for row in rows {
+            let (seq, at_ms, body) = row?;
+            events.push(Event {
+                seq: u64::try_from(seq).unwrap_or_default(),
+                at_ms: u64::try_from(at_ms).unwrap_or_default(),
+                event: serde_json::from_str(&body)?,
+            });
+        }
+        Ok(events)
+    }
+
     /// The persisted setup, if any setup was ever started.
     pub(crate) fn setup(&self) -> Result<Option<SetupRecord>, JournalError> {
         let record: Option<String> = self
@@ -340,6 +376,12 @@ impl EventLog {
     pub(crate) async fn last_seq(&self) -> Result<u64, JournalError> {
         let journal = Arc::clone(&self.journal);
         run_blocking(move || lock(&journal).last_seq()).await
+    }
+
+    /// See [`Journal::unfinished_sessions`].
+    pub(crate) async fn unfinished_sessions(&self) -> Result<Vec<Event>, JournalError> {
+        let journal = Arc::clone(&self.journal);
+        run_blocking(move || lock(&journal).unfinished_sessions()).await
     }
 
     /// The persisted setup record.

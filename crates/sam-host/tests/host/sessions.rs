@@ -605,3 +605,71 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     files
 }
+
+#[tokio::test]
+async fn sessions_a_stopped_daemon_was_running_are_closed_by_the_next_one() {
+    let (fx, client) = fixture(&[]).await;
+    ok(&client, start("s1", launch("normal"))).await;
+    let (_, mut events) = subscribe(&client, None).await;
+    ok(&client, prompt("s1", "permission")).await;
+    let seen = until(&mut events, "s1", |e| {
+        matches!(e, SessionEvent::PermissionRequested { .. })
+    })
+    .await;
+    let cursor = seen.last().unwrap().seq;
+    drop(events);
+    drop(client);
+    let Fixture {
+        _work,
+        state,
+        daemon,
+        ..
+    } = fx;
+    daemon.stop();
+
+    let daemon = Daemon::start(state.path());
+    let client = daemon.client().await;
+    let (_, mut events) = subscribe(&client, Some(cursor)).await;
+    let closing = of(
+        &until(&mut events, "s1", |e| {
+            matches!(e, SessionEvent::AgentExited { .. })
+        })
+        .await,
+        "s1",
+    );
+    assert_eq!(
+        closing[..2],
+        [
+            SessionEvent::PermissionResolved {
+                request: 1,
+                outcome: PermissionOutcome::Cancelled
+            },
+            SessionEvent::TurnEnded {
+                prompt: 1,
+                stop_reason: "error".into(),
+                error: Some("sam-host stopped during the turn; the agent stopped with it".into()),
+            },
+        ]
+    );
+    assert!(
+        matches!(&closing[2], SessionEvent::AgentExited { code: None, stderr_tail } if stderr_tail.contains("restart the session"))
+    );
+    assert_eq!(
+        refused(&client, prompt("s1", "echo hi")).await.code,
+        ErrorCode::NotFound
+    );
+    drop(events);
+    drop(client);
+    daemon.stop();
+
+    // Closed once: a third daemon finds nothing left to close.
+    let daemon = Daemon::start(state.path());
+    let client = daemon.client().await;
+    let (head, mut all) = subscribe(&client, Some(0)).await;
+    let every = crate::support::events_until(&mut all, head).await;
+    let exits = of(&every, "s1")
+        .iter()
+        .filter(|e| matches!(e, SessionEvent::AgentExited { .. }))
+        .count();
+    assert_eq!(exits, 1);
+}
