@@ -95,7 +95,7 @@ function LiveChat({ api, workspaceId = null, sessionId, onSessionChange }: Omit<
     openSession(null);
   }, [workspaceId, sessionId, openSession]);
 
-  const live = useChatSession(api, openSessionId);
+  const live = useChatSession(api, openSessionId, meta?.last_seq ?? null);
   const { state } = live;
   const liveState = openSessionId !== null && !live.loading && live.error === null ? sessionStateOf(state) : null;
   const workspaceOfChat = meta?.workspace_id ?? workspaceId;

@@ -196,7 +196,8 @@ export function Transcript({ state, actions, canRetry, canFork, focusSeq = null,
 
   // Scroll to a search result once its event is loaded.
   useEffect(() => {
-    if (focusSeq === null || state.lastSeq < focusSeq) return;
+    // Wait until the event is loaded: newer ones arrive first, older ones right after.
+    if (focusSeq === null || state.lastSeq < focusSeq || focusSeq <= state.loadedAfter) return;
     const index = indexOfSeq(items, focusSeq);
     if (index >= 0) {
       stick.current = false;
@@ -205,7 +206,7 @@ export function Transcript({ state, actions, canRetry, canFork, focusSeq = null,
       setHighlighted(items[index]!.key);
     }
     onFocused?.();
-  }, [focusSeq, state.lastSeq, items, virtualizer, onFocused]);
+  }, [focusSeq, state.lastSeq, state.loadedAfter, items, virtualizer, onFocused]);
 
   function onScroll() {
     const element = scroller.current;

@@ -85,6 +85,8 @@ export type ChatState = {
   lastSeq: number;
   /** Set to lastSeq when a batch skipped ahead (seq > lastSeq + 1): refetch after it. */
   gapAfter: number | null;
+  /** Events up to this seq are not in this state (a session opened at its newest events first); 0 when all are. */
+  loadedAfter: number;
   items: readonly ChatItem[];
   /** toolCallId → index in items. */
   toolIndex: ReadonlyMap<string, number>;
@@ -116,10 +118,12 @@ export type ChatState = {
   failedKey: string | null;
 };
 
-export function createChatState(): ChatState {
+/** An empty state; `after` > 0 starts it past older events, which are then not in it (see loadedAfter). */
+export function createChatState(after = 0): ChatState {
   return {
-    lastSeq: 0,
+    lastSeq: after,
     gapAfter: null,
+    loadedAfter: after,
     items: [],
     toolIndex: new Map(),
     permissionIndex: new Map(),

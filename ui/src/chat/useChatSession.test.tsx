@@ -1,6 +1,7 @@
 import { act, renderHook, waitFor } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 import { EVENTS_PAGE, useChatSession, type ChatApi } from "./api";
+import { TAIL_EVENTS } from "./useChatSession";
 import { createFakeChatApi } from "./testing/fakeChatApi";
 import { ev } from "./testing/events";
 import type { ChatEventBody } from "./types";
@@ -17,16 +18,23 @@ function agentText(state: ReturnType<typeof useChatSession>["state"]): string {
 }
 
 describe("useChatSession", () => {
-  it("loads a long journal in pages until caught up, then follows live events", async () => {
+  it("opens at the newest events, then loads the older ones in pages and follows live events", async () => {
     const api = createFakeChatApi({ sessions: [{ id: "s1", events: [ev.started(), ev.prompt(1, "go"), ...chunks(4500)] }] });
     const { result } = renderHook(() => useChatSession(api, "s1"));
     expect(result.current.loading).toBe(true);
     await waitFor(() => expect(result.current.loading).toBe(false));
+    // The first screen: only the newest events, the rest on their way.
     expect(result.current.state.lastSeq).toBe(4502);
+    await waitFor(() => expect(result.current.loadingHistory).toBe(false));
+    expect(result.current.state.loadedAfter).toBe(0);
+    expect(result.current.state.items[0]?.type).toBe("started");
+    expect(agentText(result.current.state)).toBe(chunks(4500).map((_, i) => `w${i} `).join(""));
     expect(api.calls.filter((call) => call.method === "events").map((call) => call.args)).toEqual([
+      ["s1", 0, 1], // the newest seq, as no hint was given
+      ["s1", 4502 - TAIL_EVENTS, TAIL_EVENTS],
       ["s1", 0, EVENTS_PAGE],
       ["s1", 2000, EVENTS_PAGE],
-      ["s1", 4000, EVENTS_PAGE],
+      ["s1", 4000, 4502 - TAIL_EVENTS - 4000],
     ]);
     // Subscribed before the first page was asked for, so nothing can fall between the two.
     expect(api.calls[0]).toEqual({ method: "subscribe", args: ["s1"] });
@@ -36,6 +44,35 @@ describe("useChatSession", () => {
     });
     await waitFor(() => expect(result.current.state.working).toBe(false));
     expect(agentText(result.current.state).endsWith("w4499 live")).toBe(true);
+  });
+
+  it("renders the tail before the history arrives, keeps live events across the swap, and needs no probe with a hint", async () => {
+    const fake = createFakeChatApi({ sessions: [{ id: "s1", events: [ev.prompt(1, "go"), ...chunks(1000)] }] });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const api: ChatApi = {
+      ...fake,
+      events: async (sessionId, after, limit) => {
+        const page = await fake.events(sessionId, after, limit);
+        if (after < 1001 - TAIL_EVENTS) await gate; // hold the history back
+        return page;
+      },
+    };
+    const { result } = renderHook(() => useChatSession(api, "s1", 1001));
+    await waitFor(() => expect(result.current.loading).toBe(false));
+    expect(result.current.loadingHistory).toBe(true);
+    expect(result.current.state.loadedAfter).toBe(1001 - TAIL_EVENTS);
+    expect(agentText(result.current.state).startsWith(`w${1000 - TAIL_EVENTS} `)).toBe(true);
+    act(() => {
+      fake.emit("s1", [ev.text("live")]);
+    });
+    await waitFor(() => expect(result.current.state.lastSeq).toBe(1002));
+    release();
+    await waitFor(() => expect(result.current.loadingHistory).toBe(false));
+    expect(result.current.state.loadedAfter).toBe(0);
+    expect(result.current.state.items[0]?.type).toBe("user");
+    expect(agentText(result.current.state)).toBe(`${chunks(1000).map((_, i) => `w${i} `).join("")}live`);
+    expect(fake.calls.filter((call) => call.method === "events").map((call) => call.args)[0]).toEqual(["s1", 1001 - TAIL_EVENTS, TAIL_EVENTS]);
   });
 
   it("keeps live events that arrive while the journal is still loading, without duplicates", async () => {
