@@ -34,6 +34,12 @@ fn main() {
         "chat_fork",
         "chat_restart",
         "chat_search",
+        "files_resolve",
+        "files_open",
+        "files_find",
+        "files_quick_view",
+        "editor_get",
+        "editor_set",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

@@ -164,17 +164,19 @@ pub async fn chat_answer(
         .map_err(chat_error)
 }
 
-/// A new session from `session_id`'s events up to `seq`; returns its id.
+/// A new session from `session_id`'s events up to `seq`, in the same workspace or in
+/// `workspace_id` (to continue a chat whose workspace was deleted); returns its id.
 #[tauri::command]
 #[specta::specta]
 pub async fn chat_fork(
     state: Shared<'_>,
     session_id: String,
     at_seq: f64,
+    workspace_id: Option<String>,
 ) -> Result<String, ApiError> {
     state
         .chat()?
-        .fork(&session_id, seq(at_seq)?)
+        .fork_to(&session_id, seq(at_seq)?, workspace_id.as_deref())
         .await
         .map_err(chat_error)
 }

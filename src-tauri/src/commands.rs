@@ -11,7 +11,7 @@ use tauri::State;
 use tauri_plugin_notification::NotificationExt;
 
 use crate::state::{AppInfo, AppState};
-use crate::{chat, credentials, workspaces};
+use crate::{chat, credentials, files, workspaces};
 
 type Shared<'a> = State<'a, Arc<AppState>>;
 
@@ -50,6 +50,12 @@ pub fn ipc_builder() -> tauri_specta::Builder<tauri::Wry> {
         chat::chat_fork,
         chat::chat_restart,
         chat::chat_search,
+        files::files_resolve,
+        files::files_open,
+        files::files_find,
+        files::files_quick_view,
+        files::editor_get,
+        files::editor_set,
     ])
 }
 

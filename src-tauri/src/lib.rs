@@ -7,6 +7,7 @@
 mod chat;
 mod commands;
 mod credentials;
+mod files;
 mod state;
 mod tray;
 mod workspaces;

@@ -5,6 +5,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { App } from "./App";
 import * as ipc from "./shared/ipc";
 import type { AppInfo, DoctorReport, Preferences } from "./shared/ipc";
+import type { EditorChoice, EditorSettings } from "./bindings";
 import { createQueryClient } from "./shared/queries";
 import { useUiStore } from "./shared/store";
 import { installFakeCredentials } from "./test/fakeCredentials";
@@ -35,10 +36,21 @@ vi.mock("./shared/ipc", async (importOriginal) => {
     setCredentialActive: vi.fn(),
     removeCredential: vi.fn(),
     openConsole: vi.fn(),
+    editorGet: vi.fn(),
+    editorSet: vi.fn(),
   };
 });
 
 const mocked = vi.mocked(ipc);
+
+const EDITORS: EditorSettings = {
+  choice: { kind: "auto" },
+  detected: [
+    { id: "vscode", name: "VS Code", choice: { kind: "editor", id: "vscode" }, kind: "gui", program: "/usr/bin/code", opensAtLine: true, supportsRemote: true },
+    { id: "zed", name: "Zed", choice: { kind: "editor", id: "zed" }, kind: "gui", program: "/usr/bin/zed", opensAtLine: true, supportsRemote: true },
+    { id: "neovim", name: "Neovim", choice: { kind: "editor", id: "neovim" }, kind: "terminal", program: "/usr/bin/nvim", opensAtLine: true, supportsRemote: false },
+  ],
+};
 const { IpcError } = ipc;
 
 const APP_INFO: AppInfo = {
@@ -98,6 +110,8 @@ beforeEach(() => {
   mocked.runDoctor.mockResolvedValue(DOCTOR);
   mocked.sendTestNotification.mockResolvedValue(undefined);
   mocked.notifyUiReady.mockResolvedValue(undefined);
+  mocked.editorGet.mockResolvedValue(EDITORS);
+  mocked.editorSet.mockImplementation(async (choice: EditorChoice) => ({ ...EDITORS, choice }));
   installFakeCredentials(mocked);
   useUiStore.setState({ view: "chat", addCredentialKind: null, workspaceId: null, newWorkspaceOpen: false });
   document.documentElement.removeAttribute("data-theme");
@@ -365,6 +379,25 @@ describe("settings", () => {
     expect(alert).toHaveTextContent(/file system error/i);
     await waitFor(() => expect(select.value).toBe("system"));
     expect(document.documentElement).not.toHaveAttribute("data-theme");
+  });
+
+  it("picks the editor files open in, and saves a command of the user's as separate arguments", async () => {
+    const { user } = renderApp();
+    await user.click(screen.getByTestId("nav-settings"));
+    const select = screen.getByTestId<HTMLSelectElement>("editor-select");
+    await waitFor(() => expect(select).toBeEnabled());
+    expect(select).toHaveTextContent("Automatic (VS Code)");
+    expect(select).toHaveTextContent("Neovim (in a terminal)");
+
+    await user.selectOptions(select, "editor:zed");
+    await waitFor(() => expect(mocked.editorSet).toHaveBeenCalledWith({ kind: "editor", id: "zed" }));
+    await waitFor(() => expect(select.value).toBe("editor:zed"));
+
+    await user.selectOptions(select, "custom");
+    const command = screen.getByLabelText("Command, one argument per line");
+    await user.type(command, "my editor{Enter}--at{Enter}{{file}:{{line}");
+    await user.click(screen.getByRole("button", { name: "Use this command" }));
+    await waitFor(() => expect(mocked.editorSet).toHaveBeenLastCalledWith({ kind: "custom", argv: ["my editor", "--at", "{file}:{line}"] }));
   });
 
   it("applies the stored theme preference on load", async () => {

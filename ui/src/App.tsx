@@ -1,5 +1,5 @@
 import { useQuery } from "@tanstack/react-query";
-import { useEffect, useRef, type MouseEvent } from "react";
+import { useEffect, useRef, useState, type MouseEvent } from "react";
 import { AboutView } from "./about/AboutView";
 import { ChatView } from "./chat/ChatView";
 import { ipcChatApi } from "./chat/ipcChatApi";
@@ -16,6 +16,7 @@ import { Navigation } from "./shell/Navigation";
 import { useShortcuts } from "./shell/useShortcuts";
 import { WorkspaceList } from "./workspaces/WorkspaceList";
 import { WorkspaceView } from "./workspaces/WorkspaceView";
+import { GoToFile, useGoToFileShortcut } from "./features/goto/GoToFile";
 
 /** The chat: its introduction until there is something to talk to (a picked workspace or an
  * earlier chat), then the live chat over the core. */
@@ -52,6 +53,9 @@ export function App() {
 
   useApplyTheme(preferences.data?.theme);
   useShortcuts();
+  // Ctrl/Cmd+P: go to a file of the selected workspace.
+  const [goToOpen, setGoToOpen] = useState(false);
+  useGoToFileShortcut(() => setGoToOpen(true));
 
   // Start-up benchmark marker: once, after the shell first rendered.
   const readySent = useRef(false);
@@ -92,6 +96,7 @@ export function App() {
         <ChatFluidBackground active={chatOnScreen} />
         <DatabaseBanner />
         <CurrentView view={view} />
+        <GoToFile api={ipcChatApi} workspaceId={workspaceId} open={goToOpen} onClose={() => setGoToOpen(false)} />
       </main>
     </div>
   );

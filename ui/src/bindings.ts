@@ -69,12 +69,27 @@ export const commands = {
 	chatCancel: (sessionId: string) => typedError<null, ApiError>(__TAURI_INVOKE("chat_cancel", { sessionId })),
 	/**  Answers an open permission request with one of the agent's options. */
 	chatAnswer: (sessionId: string, request: number, optionId: string) => typedError<null, ApiError>(__TAURI_INVOKE("chat_answer", { sessionId, request, optionId })),
-	/**  A new session from `session_id`'s events up to `seq`; returns its id. */
-	chatFork: (sessionId: string, atSeq: number | null) => typedError<string, ApiError>(__TAURI_INVOKE("chat_fork", { sessionId, atSeq })),
+	/**
+	 *  A new session from `session_id`'s events up to `seq`, in the same workspace or in
+	 *  `workspace_id` (to continue a chat whose workspace was deleted); returns its id.
+	 */
+	chatFork: (sessionId: string, atSeq: number | null, workspaceId: string | null) => typedError<string, ApiError>(__TAURI_INVOKE("chat_fork", { sessionId, atSeq, workspaceId })),
 	/**  A new session continuing one whose agent stopped; returns its id. */
 	chatRestart: (sessionId: string) => typedError<string, ApiError>(__TAURI_INVOKE("chat_restart", { sessionId })),
 	/**  Full-text search across sessions. */
 	chatSearch: (query: string) => typedError<SearchHit[], ApiError>(__TAURI_INVOKE("chat_search", { query })),
+	/**  Which of `paths` exist in the workspace (missing and refused ones are left out). */
+	filesResolve: (workspaceId: string, paths: string[]) => typedError<ResolvedLink[], ApiError>(__TAURI_INVOKE("files_resolve", { workspaceId, paths })),
+	/**  Opens a workspace's file in the chosen editor at `line`/`column`. */
+	filesOpen: (workspaceId: string, path: string, line: number | null, column: number | null) => typedError<OpenedFile_Serialize, ApiError>(__TAURI_INVOKE("files_open", { workspaceId, path, line, column })),
+	/**  Fuzzy "go to file" over the workspace's file index. */
+	filesFind: (workspaceId: string, query: string, limit: number | null) => typedError<FileHits, ApiError>(__TAURI_INVOKE("files_find", { workspaceId, query, limit })),
+	/**  The start of a file, for the in-app read-only view. */
+	filesQuickView: (workspaceId: string, path: string) => typedError<QuickViewFile_Serialize, ApiError>(__TAURI_INVOKE("files_quick_view", { workspaceId, path })),
+	/**  The editor setting and the editors found on this computer. */
+	editorGet: () => typedError<EditorSettings, ApiError>(__TAURI_INVOKE("editor_get")),
+	/**  Saves the editor setting. */
+	editorSet: (choice: EditorChoice) => typedError<EditorSettings, ApiError>(__TAURI_INVOKE("editor_set", { choice })),
 };
 
 /* Types */
@@ -364,6 +379,22 @@ export type DatabaseStatus_Serialize = { state: "ok" } |
 /**  The app runs without a database (a newer schema, or an unwritable folder). */
 { state: "unavailable"; message: string; backupPath: string | null };
 
+/**  An editor found on this machine, as the settings screen lists it. */
+export type DetectedEditor = {
+	/**  A catalogue id, or `environment`, `system_default`, `custom`. */
+	id: string,
+	name: string,
+	/**  The setting that selects exactly this entry. */
+	choice: EditorChoice,
+	kind: EditorKind,
+	/**  The program that would be started, for display. */
+	program: string,
+	/**  Whether it can be told the line to open at. */
+	opensAtLine: boolean,
+	/**  Whether it can open files on a remote workspace. */
+	supportsRemote: boolean,
+};
+
 /**  One line of the report. */
 export type DoctorCheck = DoctorCheck_Serialize | DoctorCheck_Deserialize;
 
@@ -406,6 +437,33 @@ export type DoctorReport_Serialize = {
 	checks: DoctorCheck_Serialize[],
 };
 
+/**  Which editor opens files, as stored in the settings. */
+export type EditorChoice = 
+/**  The first installed editor in [`detect`] order. */
+{ kind: "auto" } | 
+/**  A catalogue editor by its stable id (`vscode`, `zed`, `neovim`, ...). */
+{ kind: "editor"; id: string } | 
+/**  `$VISUAL`, else `$EDITOR`. */
+{ kind: "environment" } | 
+/**  The desktop's default application for the file (`xdg-open`, `open`); never at a line. */
+{ kind: "system_default" } | 
+/**
+ *  A command of the user's: `argv[0]` is the program (a name on the search path or an
+ *  absolute path), and in every later element `{file}`, `{line}` and `{column}` are
+ *  replaced (line and column default to 1). Without a `{file}` element the file is
+ *  appended. Each element stays one argument; nothing is ever joined into a shell line.
+ */
+{ kind: "custom"; argv: string[] };
+
+/**  Whether an editor opens its own window or needs a terminal emulator. */
+export type EditorKind = "gui" | "terminal";
+
+/**  The editor setting and what this computer has. */
+export type EditorSettings = {
+	choice: EditorChoice,
+	detected: DetectedEditor[],
+};
+
 /**
  *  The closed set of error codes the UI and scripts may switch on. Adding a variant is a
  *  protocol change: the generated TypeScript bindings change with it.
@@ -423,6 +481,19 @@ export type ErrorCode =
 "unavailable" | 
 /**  Reading or writing a local file failed. */
 "io";
+
+/**  A "go to file" match. */
+export type FileHit = {
+	path: string,
+	/**  Matched character indices in `path`, for highlighting. */
+	positions: number[],
+};
+
+/**  "Go to file" results. */
+export type FileHits = {
+	matches: FileHit[],
+	indexed_files: number | null,
+};
 
 /**  Where a fork came from. */
 export type ForkOrigin = {
@@ -479,6 +550,49 @@ export type NewCredential = {
 	fields: { [key in string]: string },
 };
 
+/**
+ *  How a file was opened, for the user ("Opened in VS Code at line 42", "Opened a read-only
+ *  copy…").
+ */
+export type OpenHow = 
+/**  In the user's editor, in place (a local workspace). */
+"editor" | 
+/**  A read-only local copy of a cloud workspace's file, in the user's editor. */
+"mirror" | 
+/**  The system's default application for the file. */
+"system" | 
+/**  No editor is set up: the app shows the file itself. */
+"quick_view";
+
+/**  What [`Workspaces::open_file`] did. */
+export type OpenedFile = OpenedFile_Serialize | OpenedFile_Deserialize;
+
+/**  What [`Workspaces::open_file`] did. */
+export type OpenedFile_Deserialize = {
+	how: OpenHow,
+	/**  The editor's name, when one was started. */
+	editor?: string | null,
+	/**  The file, relative to the checkout root. */
+	path: string,
+	/**  The line it was opened at, when the editor could be told. */
+	line?: number | null,
+	/**  One sentence for the user. */
+	message: string,
+};
+
+/**  What [`Workspaces::open_file`] did. */
+export type OpenedFile_Serialize = {
+	how: OpenHow,
+	/**  The editor's name, when one was started. */
+	editor: string | null,
+	/**  The file, relative to the checkout root. */
+	path: string,
+	/**  The line it was opened at, when the editor could be told. */
+	line: number | null,
+	/**  One sentence for the user. */
+	message: string,
+};
+
 /**  One of the choices an agent offers in a permission request. */
 export type PermissionOption = {
 	/**  The agent's id for the option, sent back when chosen. */
@@ -518,6 +632,31 @@ export type Provider =
 "hetzner" | 
 /**  A Scaleway instance. */
 "scaleway";
+
+/**  A file's text for the in-app quick view. */
+export type QuickViewFile = QuickViewFile_Serialize | QuickViewFile_Deserialize;
+
+/**  A file's text for the in-app quick view. */
+export type QuickViewFile_Deserialize = {
+	/**  Relative to the checkout root. */
+	path: string,
+	/**  `None` for a file that is not UTF-8 text. */
+	text?: string | null,
+	/**  Only the first [`QUICK_VIEW_BYTES`] were read. */
+	truncated: boolean,
+	size_bytes: number | null,
+};
+
+/**  A file's text for the in-app quick view. */
+export type QuickViewFile_Serialize = {
+	/**  Relative to the checkout root. */
+	path: string,
+	/**  `None` for a file that is not UTF-8 text. */
+	text: string | null,
+	/**  Only the first [`QUICK_VIEW_BYTES`] were read. */
+	truncated: boolean,
+	size_bytes: number | null,
+};
 
 /**
  *  One stored event as the webview receives it: the body is the stored JSON as it is (a
@@ -572,6 +711,14 @@ url: string } |
 { kind: "folder"; 
 /**  An absolute path. */
 path: string };
+
+/**  A mentioned path that exists in the workspace. */
+export type ResolvedLink = {
+	/**  As the webview asked. */
+	requested: string,
+	/**  Relative to the checkout root. */
+	path: string,
+};
 
 /**  A search result. */
 export type SearchHit = {

@@ -6,6 +6,7 @@
 mod chat;
 mod cloud;
 mod credentials;
+mod open;
 mod output;
 mod voice;
 mod workspace;
@@ -52,6 +53,8 @@ enum Command {
     /// Voice input: microphones, recording, transcription, on-device models.
     #[command(subcommand)]
     Voice(voice::VoiceCommand),
+    /// Open a workspace's file in your editor at a line: `sam open api src/a.rs:42`.
+    Open(open::OpenArgs),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +76,10 @@ fn main() -> ExitCode {
         Command::Voice(command) => {
             let json = command.json();
             finish(json, voice::run(command))
+        }
+        Command::Open(args) => {
+            let json = args.json;
+            finish(json, open::run(args))
         }
         Command::Cloud(command) => {
             let json = command.json();

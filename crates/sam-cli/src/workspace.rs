@@ -109,7 +109,7 @@ impl WorkspaceCommand {
     }
 }
 
-fn workspace_error(error: WorkspaceError) -> CliError {
+pub(crate) fn workspace_error(error: WorkspaceError) -> CliError {
     let code = match &error {
         WorkspaceError::InvalidInput(_) => ErrorCode::InvalidInput,
         WorkspaceError::NotFound(_) => ErrorCode::NotFound,
@@ -145,8 +145,9 @@ fn default_name(repo: &str) -> String {
     }
 }
 
-pub fn run(command: WorkspaceCommand) -> Result<(), CliError> {
-    let json = command.json();
+/// The workspaces as the app sees them (its database, data folder and keyring), and the
+/// vault they take credentials from.
+pub(crate) fn open_workspaces() -> Result<(Workspaces, Arc<sam_secrets::Vault>), CliError> {
     let vault = open_vault()?;
     let paths = sam_core::AppPaths::from_env().map_err(|e| CliError::invalid(e.to_string()))?;
     let store = Arc::new(
@@ -157,6 +158,12 @@ pub fn run(command: WorkspaceCommand) -> Result<(), CliError> {
     let remote = VaultRemote::new(vault.clone()).map_err(workspace_error)?;
     let workspaces = Workspaces::new(store, &paths.data_dir, Workspaces::locate_host_binary())
         .with_remote(Arc::new(remote));
+    Ok((workspaces, vault))
+}
+
+pub fn run(command: WorkspaceCommand) -> Result<(), CliError> {
+    let json = command.json();
+    let (workspaces, vault) = open_workspaces()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

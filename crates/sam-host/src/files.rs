@@ -1,4 +1,4 @@
-//! Reading files of the checkout, confined to its root.
+//! Reading and resolving paths of the checkout, confined to its root.
 //!
 //! A requested path is checked as text first (no NUL, no `~`, no URL, no backslash, bounded
 //! length), then normalised lexically (a `..` may not climb above the root), then resolved by
@@ -10,10 +10,11 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Component, Path, PathBuf};
 
-use sam_protocol::{ErrorCode, FileContent, FileContents, MAX_READ_BYTES, ProtocolError};
+use sam_protocol::{
+    ErrorCode, FileContent, FileContents, FoundPath, MAX_PATH_BYTES, MAX_READ_BYTES,
+    MAX_RESOLVE_PATHS, PathKind, PathResolution, ProtocolError, ResolvedPath,
+};
 
-/// The longest path accepted, in bytes (Linux `PATH_MAX`).
-const MAX_PATH_BYTES: usize = 4096;
 /// The longest path component accepted, in bytes (Linux `NAME_MAX`).
 const MAX_COMPONENT_BYTES: usize = 255;
 
@@ -56,6 +57,112 @@ pub(crate) fn read_file(
     })
 }
 
+/// Refuses a `ResolvePaths` request with more than [`MAX_RESOLVE_PATHS`] candidates, before
+/// it waits for the workspace.
+pub(crate) fn check_candidates(paths: &[String]) -> Result<(), ProtocolError> {
+    if paths.len() > MAX_RESOLVE_PATHS {
+        return Err(ProtocolError::new(
+            ErrorCode::InvalidRequest,
+            format!(
+                "{} paths were asked for at once; send at most {MAX_RESOLVE_PATHS} per request",
+                paths.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Resolves each candidate under `root` (canonical) on disk, in order. Blocking: a stat or two
+/// per path component.
+pub(crate) fn resolve_paths(root: &Path, paths: &[String]) -> Vec<ResolvedPath> {
+    paths
+        .iter()
+        .map(|requested| ResolvedPath {
+            requested: clip(requested, MAX_PATH_BYTES).to_owned(),
+            resolution: resolve(root, requested),
+        })
+        .collect()
+}
+
+/// Whether `requested` names a file or directory inside `root` (canonical), through the same
+/// confinement as [`read_file`]. Paths inside `.git` are refused: the file index never lists
+/// them, they are no place to send an editor, and `.git/config` may carry credentials.
+pub(crate) fn resolve(root: &Path, requested: &str) -> PathResolution {
+    let relative = match confine(root, requested) {
+        Ok(relative) => relative,
+        Err(error) => return refused(error.message),
+    };
+    if in_git_dir(&relative) {
+        return refused(in_git_dir_reason(requested));
+    }
+    let canonical = match std::fs::canonicalize(root.join(&relative)) {
+        Ok(canonical) => canonical,
+        Err(error)
+            if matches!(
+                error.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return PathResolution::Missing;
+        }
+        Err(error) => {
+            return refused(format!(
+                "the path \"{}\" could not be resolved: {error}",
+                shown(requested)
+            ));
+        }
+    };
+    let Ok(inside) = canonical.strip_prefix(root) else {
+        return refused(
+            invalid(
+                requested,
+                "resolves outside the workspace (through a symlink)",
+            )
+            .message,
+        );
+    };
+    if in_git_dir(inside) {
+        return refused(in_git_dir_reason(requested));
+    }
+    let kind = match std::fs::metadata(&canonical) {
+        Ok(metadata) if metadata.is_file() => PathKind::File,
+        Ok(metadata) if metadata.is_dir() => PathKind::Directory,
+        Ok(_) => {
+            return refused(
+                invalid(requested, "is neither a regular file nor a directory").message,
+            );
+        }
+        // Deleted between the two calls.
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return PathResolution::Missing,
+        Err(error) => return refused(io_error(requested, &error).message),
+    };
+    let Some(absolute) = canonical.to_str() else {
+        return refused(invalid(requested, "resolves to a path that is not UTF-8").message);
+    };
+    PathResolution::Found(FoundPath {
+        relative: relative_display(&relative),
+        absolute: absolute.to_owned(),
+        kind,
+    })
+}
+
+fn refused(reason: String) -> PathResolution {
+    PathResolution::Refused { reason }
+}
+
+fn in_git_dir(relative: &Path) -> bool {
+    relative.components().any(|c| c.as_os_str() == ".git")
+}
+
+fn in_git_dir_reason(requested: &str) -> String {
+    invalid(requested, "lies inside git's own .git folder").message
+}
+
+/// The longest prefix of `text` of at most `max_bytes` bytes that ends on a character boundary.
+fn clip(text: &str, max_bytes: usize) -> &str {
+    &text[..text.floor_char_boundary(max_bytes)]
+}
+
 /// Checks `requested` as text and returns it as a normalised path relative to `root`.
 fn confine(root: &Path, requested: &str) -> Result<PathBuf, ProtocolError> {
     if requested.is_empty() {
@@ -83,6 +190,12 @@ fn confine(root: &Path, requested: &str) -> Result<PathBuf, ProtocolError> {
         return Err(invalid(
             requested,
             "is a URL; give a path inside the workspace",
+        ));
+    }
+    if is_windows_drive(requested) {
+        return Err(invalid(
+            requested,
+            "is a Windows drive path; give a path inside the workspace",
         ));
     }
     let path = Path::new(requested);
@@ -119,6 +232,15 @@ fn confine(root: &Path, requested: &str) -> Result<PathBuf, ProtocolError> {
         return Err(invalid(requested, "names the workspace root, not a file"));
     }
     Ok(relative)
+}
+
+/// Whether `requested` starts with a drive letter (`C:` or `C:/…`), which no workspace path
+/// does.
+fn is_windows_drive(requested: &str) -> bool {
+    match requested.as_bytes() {
+        [drive, b':'] | [drive, b':', b'/', ..] => drive.is_ascii_alphabetic(),
+        _ => false,
+    }
 }
 
 /// On Linux, checks where the opened descriptor really points.

@@ -20,6 +20,7 @@ use tokio::sync::{oneshot, watch};
 use crate::agents::{AgentSettings, Sessions, Workplace};
 use crate::checkout::{self, GitRunner};
 use crate::devcontainer::{self, ContainerSettings, UpOutcome};
+use crate::file_index::WorkspaceFiles;
 use crate::journal::{EventLog, JournalError, SetupPhase, SetupRecord, now_ms};
 use crate::run::{self, Place};
 
@@ -72,6 +73,7 @@ struct Core {
 pub(crate) struct Host {
     log: EventLog,
     sessions: Sessions,
+    files: WorkspaceFiles,
     config: HostConfig,
     core: Mutex<Core>,
     stamp_counter: AtomicU64,
@@ -159,6 +161,7 @@ impl Host {
         }
         Ok(Arc::new(Self {
             sessions: Sessions::new(log.clone(), config.agents.clone()),
+            files: WorkspaceFiles::from_env(),
             log,
             config,
             core: Mutex::new(core),
@@ -235,6 +238,21 @@ impl Host {
             }
             RequestBody::StopSession { session } => self.sessions.stop(&session),
             RequestBody::Sessions => Ok(self.sessions.list()),
+            RequestBody::ResolvePaths { paths } => {
+                crate::files::check_candidates(&paths)?;
+                let Ready { root, .. } = self.ready().await?;
+                tokio::task::spawn_blocking(move || crate::files::resolve_paths(&root, &paths))
+                    .await
+                    .map_err(|e| internal(format!("resolving the paths failed: {e}")))
+                    .map(|paths| ResponseBody::ResolvedPaths { paths })
+            }
+            RequestBody::FindFiles { query, limit } => {
+                let Ready { root, .. } = self.ready().await?;
+                self.files
+                    .find(&root, query, limit)
+                    .await
+                    .map(ResponseBody::FoundFiles)
+            }
             RequestBody::Subscribe { .. } => Err(internal(
                 "subscribe is handled by the connection".to_owned(),
             )),

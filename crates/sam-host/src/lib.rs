@@ -19,6 +19,7 @@ mod checkout;
 mod connection;
 mod daemon;
 mod devcontainer;
+mod file_index;
 mod files;
 mod host;
 mod journal;
@@ -33,19 +34,60 @@ pub use devcontainer::{
     CONTAINER_ENGINE_ENV, DEVCONTAINER_CLI_ENV, PODMAN_RUNTIME_ENV, PODMAN_SHIM_ENV,
     podman_shim_command,
 };
+pub use file_index::FILE_INDEX_STALE_ENV;
 pub use host::MAX_QUEUED_REQUESTS;
 pub use journal::JournalError;
 pub use state_dir::{STATE_DIR_ENV, StateDir};
 
-/// Measuring the journal, for the chat benchmark (not an API).
+/// Measuring the journal and the file index, for the benchmarks (not an API).
 #[doc(hidden)]
 pub mod bench {
     use std::path::Path;
     use std::time::{Duration, Instant};
 
-    use sam_protocol::{EventBody, SessionEvent};
+    use sam_protocol::{EventBody, FoundFiles, ResolvedPath, SessionEvent};
 
+    use crate::file_index::Snapshot;
     use crate::journal::{EventLog, Journal, JournalError};
+
+    /// A workspace file index, built and searched as `FindFiles` does, without a daemon.
+    #[derive(Debug)]
+    pub struct FileIndex(Snapshot);
+
+    impl FileIndex {
+        /// Walks `root` (canonical) as the host's first `FindFiles` does; returns the index and
+        /// how long the walk and sort took.
+        pub fn build(root: &Path) -> (Self, Duration) {
+            let started = Instant::now();
+            let snapshot = Snapshot::build(root);
+            (Self(snapshot), started.elapsed())
+        }
+
+        /// How many files it holds.
+        pub fn len(&self) -> usize {
+            self.0.len()
+        }
+
+        /// Whether it holds none.
+        pub fn is_empty(&self) -> bool {
+            self.0.len() == 0
+        }
+
+        /// One `FindFiles` query; returns the answer and how long it took.
+        pub fn query(&self, query: &str, limit: u32) -> (FoundFiles, Duration) {
+            let started = Instant::now();
+            let found = self.0.find(query, limit);
+            (found, started.elapsed())
+        }
+    }
+
+    /// One `ResolvePaths` request under `root` (canonical); returns the answer and how long it
+    /// took.
+    pub fn resolve_paths(root: &Path, paths: &[String]) -> (Vec<ResolvedPath>, Duration) {
+        let started = Instant::now();
+        let resolved = crate::files::resolve_paths(root, paths);
+        (resolved, started.elapsed())
+    }
 
     /// A typical streamed agent update (a text chunk of about 60 characters).
     pub fn sample_update(i: usize) -> EventBody {

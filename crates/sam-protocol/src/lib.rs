@@ -13,11 +13,13 @@
 //! has to carry it; nothing else in this crate prints or stores one.
 
 pub mod client;
+mod files;
 pub mod frame;
 mod messages;
 mod secret;
 pub mod session;
 
+pub use files::{FileMatch, FoundFiles, FoundPath, PathKind, PathResolution, ResolvedPath};
 pub use messages::{
     ClientMessage, ContainerEngine, DevContainer, ErrorCode, Event, EventBody, FileContent,
     FileContents, Hello, HostMessage, HostState, HostStatus, Incompatible, ProtocolError,
@@ -51,3 +53,17 @@ pub const MAX_RUN_STDERR_TAIL_BYTES: usize = 64 * 1024;
 
 /// The longest a [`RequestBody::Run`] may run; a larger `timeout_ms` is clamped to this.
 pub const MAX_RUN_TIMEOUT_MS: u64 = 60 * 60 * 1000;
+
+/// The longest path a request may name, in bytes (Linux `PATH_MAX`); a longer one is refused.
+pub const MAX_PATH_BYTES: usize = 4096;
+
+/// The most candidates one [`RequestBody::ResolvePaths`] may carry; more is
+/// [`ErrorCode::InvalidRequest`].
+pub const MAX_RESOLVE_PATHS: usize = 256;
+
+/// The most matches one [`RequestBody::FindFiles`] returns; a larger `limit` is clamped to this.
+pub const MAX_FIND_FILES: u32 = 200;
+
+/// The most files the host's file index holds; beyond it the index is marked truncated
+/// ([`FoundFiles::truncated_index`]) and which files are left out is unspecified.
+pub const MAX_INDEXED_FILES: usize = 500_000;

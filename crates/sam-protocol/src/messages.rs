@@ -10,6 +10,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 use crate::Secret;
+use crate::files::{FoundFiles, ResolvedPath};
 use crate::session::{SessionEvent, SessionId, SessionStatus, StartSession};
 
 /// Everything a client sends.
@@ -187,6 +188,31 @@ pub enum RequestBody {
     },
     /// The host's sessions. Answered with [`ResponseBody::Sessions`]; never queued.
     Sessions,
+    /// Which of these paths (mentioned by an agent, say) exist in the workspace. Answered with
+    /// [`ResponseBody::ResolvedPaths`], one entry per candidate in order; a missing or hostile
+    /// candidate is an entry saying so, not an error. Checked on disk at the time of the
+    /// request, so a file created a moment ago is found and one deleted is not.
+    /// [`ErrorCode::InvalidRequest`] for more than [`crate::MAX_RESOLVE_PATHS`] candidates.
+    /// Needs `Ready`: queued like `ReadFile`.
+    ResolvePaths {
+        /// The candidates, each as `ReadFile`'s `path`: relative to the checkout root (an
+        /// absolute path must lie inside it), `..` may not leave the root and symlinks may
+        /// not point out of it. Unlike the file index, `.gitignore` does not matter here.
+        paths: Vec<String>,
+    },
+    /// Fuzzy "go to file" over the workspace's file index. Answered with
+    /// [`ResponseBody::FoundFiles`]. The index holds the checkout's files (not directories,
+    /// not symlinks) that `.gitignore` and `.ignore` files do not exclude, dot-files
+    /// included, `.git` never; it is built on first use and refreshed in the background once
+    /// it is a few seconds old. Needs `Ready`: queued like `ReadFile`.
+    FindFiles {
+        /// What the user typed: space-separated words that must all match (fzf syntax:
+        /// `'exact`, `^prefix`, `suffix$`, `!not`); case-sensitive only when it has an
+        /// upper-case letter. Empty lists the first files of the index.
+        query: String,
+        /// The most matches to return; clamped to [`crate::MAX_FIND_FILES`].
+        limit: u32,
+    },
 }
 
 impl RequestBody {
@@ -206,6 +232,8 @@ impl RequestBody {
             Self::AnswerPermission { .. } => "answer_permission",
             Self::StopSession { .. } => "stop_session",
             Self::Sessions => "sessions",
+            Self::ResolvePaths { .. } => "resolve_paths",
+            Self::FindFiles { .. } => "find_files",
         }
     }
 }
@@ -325,6 +353,13 @@ pub enum ResponseBody {
         /// Every session the host knows, oldest first.
         sessions: Vec<SessionStatus>,
     },
+    /// The answer to [`RequestBody::ResolvePaths`].
+    ResolvedPaths {
+        /// One entry per candidate, in the order asked.
+        paths: Vec<ResolvedPath>,
+    },
+    /// The answer to [`RequestBody::FindFiles`].
+    FoundFiles(FoundFiles),
 }
 
 /// The host's state and vital numbers.

@@ -654,3 +654,109 @@ fn session_messages_have_a_pinned_wire_form() {
     );
     assert!(!launch.contains("sk-wire"));
 }
+
+#[test]
+fn workspace_path_messages_have_a_pinned_wire_form() {
+    use sam_protocol::{
+        FileMatch, FoundFiles, FoundPath, MAX_FIND_FILES, MAX_RESOLVE_PATHS, PathKind,
+        PathResolution, ResolvedPath,
+    };
+    assert_wire(
+        &ClientMessage::Request(Request {
+            id: 21,
+            body: RequestBody::ResolvePaths {
+                paths: vec!["src/api/upload.rs".into(), "../etc/passwd".into()],
+            },
+        }),
+        json!({"type": "request", "id": 21, "body": {"kind": "resolve_paths",
+            "paths": ["src/api/upload.rs", "../etc/passwd"]}}),
+    );
+    assert_wire(
+        &HostMessage::Response(Response {
+            id: 21,
+            result: Ok(ResponseBody::ResolvedPaths {
+                paths: vec![
+                    ResolvedPath {
+                        requested: "./src/api/upload.rs".into(),
+                        resolution: PathResolution::Found(FoundPath {
+                            relative: "src/api/upload.rs".into(),
+                            absolute: "/home/sam/ws-1/src/api/upload.rs".into(),
+                            kind: PathKind::File,
+                        }),
+                    },
+                    ResolvedPath {
+                        requested: "src".into(),
+                        resolution: PathResolution::Found(FoundPath {
+                            relative: "src".into(),
+                            absolute: "/home/sam/ws-1/src".into(),
+                            kind: PathKind::Directory,
+                        }),
+                    },
+                    ResolvedPath {
+                        requested: "src/gone.rs".into(),
+                        resolution: PathResolution::Missing,
+                    },
+                    ResolvedPath {
+                        requested: "../etc/passwd".into(),
+                        resolution: PathResolution::Refused {
+                            reason: "climbs out of the workspace".into(),
+                        },
+                    },
+                ],
+            }),
+        }),
+        json!({"type": "response", "id": 21, "result": {"ok": {"kind": "resolved_paths",
+            "paths": [
+                {"requested": "./src/api/upload.rs", "resolution": {"status": "found",
+                    "relative": "src/api/upload.rs",
+                    "absolute": "/home/sam/ws-1/src/api/upload.rs", "kind": "file"}},
+                {"requested": "src", "resolution": {"status": "found", "relative": "src",
+                    "absolute": "/home/sam/ws-1/src", "kind": "directory"}},
+                {"requested": "src/gone.rs", "resolution": {"status": "missing"}},
+                {"requested": "../etc/passwd", "resolution": {"status": "refused",
+                    "reason": "climbs out of the workspace"}}]}}}),
+    );
+    assert_wire(
+        &ClientMessage::Request(Request {
+            id: 22,
+            body: RequestBody::FindFiles {
+                query: "uplrs".into(),
+                limit: 50,
+            },
+        }),
+        json!({"type": "request", "id": 22, "body": {"kind": "find_files", "query": "uplrs",
+            "limit": 50}}),
+    );
+    assert_wire(
+        &HostMessage::Response(Response {
+            id: 22,
+            result: Ok(ResponseBody::FoundFiles(FoundFiles {
+                matches: vec![FileMatch {
+                    path: "src/api/upload.rs".into(),
+                    score: 112,
+                    positions: vec![8, 9, 10, 15, 16],
+                }],
+                indexed_files: 100_000,
+                index_age_ms: 1_250,
+                truncated_index: false,
+            })),
+        }),
+        json!({"type": "response", "id": 22, "result": {"ok": {"kind": "found_files",
+            "matches": [{"path": "src/api/upload.rs", "score": 112,
+                         "positions": [8, 9, 10, 15, 16]}],
+            "indexed_files": 100000, "index_age_ms": 1250, "truncated_index": false}}}),
+    );
+    assert_eq!(
+        RequestBody::ResolvePaths { paths: vec![] }.kind(),
+        "resolve_paths"
+    );
+    assert_eq!(
+        RequestBody::FindFiles {
+            query: String::new(),
+            limit: 0
+        }
+        .kind(),
+        "find_files"
+    );
+    assert_eq!((MAX_RESOLVE_PATHS, MAX_FIND_FILES), (256, 200));
+}

@@ -7,6 +7,7 @@
 //! This crate never imports `tauri`; the app and the CLI call the same [`Workspaces`].
 
 mod error;
+mod files;
 mod host_link;
 mod model;
 mod policy;
@@ -23,6 +24,7 @@ use sam_store::{Store, WorkspaceKind, WorkspaceRow};
 use serde::{Deserialize, Serialize};
 
 pub use error::WorkspaceError;
+pub use files::{OpenHow, OpenedFile, QUICK_VIEW_BYTES, QuickViewFile, parse_location};
 pub use host_link::HostLink;
 pub use model::{Cost, Lifecycle, Provider, Repo, StepTiming, Workspace, WorkspaceSpec};
 pub use policy::{Policy, PolicyEvent};

@@ -751,3 +751,117 @@ async fn a_host_key_kept_in_the_keyring_but_not_yet_recorded_is_recovered() {
     );
     w.workspaces.delete("api").await.unwrap();
 }
+
+/// A fake `code` on its own search path that writes its argv, one per line, to `record`.
+fn fake_code(dir: &Path, record: &Path) -> sam_editor::Environment {
+    use std::os::unix::fs::PermissionsExt as _;
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let code = bin.join("code");
+    std::fs::write(
+        &code,
+        format!(
+            "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > '{0}.tmp'\n/bin/mv '{0}.tmp' '{0}'\n",
+            record.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&code, std::fs::Permissions::from_mode(0o755)).unwrap();
+    sam_editor::Environment::with_search_path(vec![bin])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cloud_workspaces_file_opens_as_a_read_only_local_copy_at_the_line() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let w = world().await;
+    let (created, _sshd) = w.create_with_vm("web").await;
+    assert_eq!(created.state, Lifecycle::Ready, "{created:?}");
+    let scratch = tempfile::tempdir().unwrap();
+    let record = scratch.path().join("argv");
+    let env = fake_code(scratch.path(), &record);
+    let choice = sam_editor::EditorChoice::Editor {
+        id: "vscode".into(),
+    };
+
+    // The mention resolves on the VM, the file comes over SSH into the mirror, read-only, and
+    // the local editor opens the copy at the line.
+    let found = w
+        .workspaces
+        .resolve_paths("web", vec!["app.py".into(), "../../etc/passwd".into()])
+        .await
+        .unwrap();
+    assert!(matches!(
+        found[0].resolution,
+        sam_protocol::PathResolution::Found(_)
+    ));
+    assert!(matches!(
+        found[1].resolution,
+        sam_protocol::PathResolution::Refused { .. }
+    ));
+    let opened = w
+        .workspaces
+        .open_file(
+            "web",
+            "app.py",
+            Some(1),
+            Some(3),
+            env.clone(),
+            choice.clone(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(opened.how, sam_workspace::OpenHow::Mirror);
+    assert!(
+        opened.message.contains("read-only copy"),
+        "{}",
+        opened.message
+    );
+    let copy = w.workspaces.mirror_dir(&created.id).join("app.py");
+    assert_eq!(std::fs::read_to_string(&copy).unwrap(), "print('hi')\n");
+    assert_eq!(
+        std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777,
+        0o444
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !record.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the editor did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let argv = std::fs::read_to_string(&record).unwrap();
+    assert_eq!(
+        argv.lines().collect::<Vec<_>>(),
+        ["-g", &format!("{}:1:3", copy.display())]
+    );
+
+    // Opening again refreshes the copy from the VM (it was read-only; it is replaced).
+    let checkout = created.checkout_dir.clone().unwrap();
+    std::fs::write(checkout.join("app.py"), "print('changed')\n").unwrap();
+    w.workspaces
+        .open_file("web", "app.py", None, None, env.clone(), choice.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&copy).unwrap(),
+        "print('changed')\n"
+    );
+
+    // Escapes are refused on the VM before anything is copied.
+    let refused = w
+        .workspaces
+        .open_file("web", "../.ssh/authorized_keys", None, None, env, choice)
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("cannot be opened"),
+        "{refused}"
+    );
+    assert!(
+        !w.workspaces
+            .mirror_dir(&created.id)
+            .join("authorized_keys")
+            .exists()
+    );
+}

@@ -253,6 +253,20 @@ describe("ChatView", () => {
     expect(screen.getByRole("navigation", { name: "Chats" })).toHaveTextContent("old-site");
   });
 
+  it("continues a deleted workspace's chat in another workspace with its whole history", async () => {
+    const { api, user } = setup({ sessions: [{ ...READY_SESSION, workspace_id: "w-old" }] }, { workspaceId: null });
+    await openSession(user, "Fix the build");
+    await screen.findByText("this");
+    expect(screen.getByTestId("chat-continue-target")).toHaveTextContent("api");
+    await user.click(screen.getByTestId("chat-continue"));
+    const lastSeq = READY_SESSION.events.length;
+    await waitFor(() => expect(api.calls.find((call) => call.method === "fork")?.args).toEqual(["s-1", lastSeq, "w-api"]));
+    // The continuation is open, in the workspace that exists, so it can be sent to.
+    await waitFor(() => expect(screen.queryByTestId("chat-workspace-gone")).not.toBeInTheDocument());
+    await user.type(composer(), "go on");
+    expect(sendButton()).toBeEnabled();
+  });
+
   it("searches every chat and opens a result at its event", async () => {
     const { api, user } = setup({
       sessions: [READY_SESSION, { id: "s-9", workspace_id: "w-api", title: "Deploy", events: [ev.prompt(1, "ship it"), ev.text("Deploying the needle app")] }],

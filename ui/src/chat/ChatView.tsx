@@ -6,6 +6,7 @@ import { useChatSession, type ChatApi } from "./api";
 import "./chat.css";
 import { ChatSearch } from "./ChatSearch";
 import { Composer } from "./Composer";
+import { PathLinksProvider } from "./paths/PathLinks";
 import { sessionStateOf } from "./reducer";
 import { SessionHeader } from "./SessionHeader";
 import { SessionList } from "./SessionList";
@@ -175,9 +176,9 @@ function LiveChat({ api, workspaceId = null, sessionId, onSessionChange }: Omit<
       invalidateSessions();
     },
     retry: (text) => sendText(text, false),
-    fork: (seq) => {
+    fork: (seq, workspaceId = null) => {
       if (openSessionId === null) return;
-      api.fork(openSessionId, seq).then(
+      api.fork(openSessionId, seq, workspaceId).then(
         ({ session_id }) => {
           openSession(session_id);
           invalidateSessions();
@@ -193,12 +194,14 @@ function LiveChat({ api, workspaceId = null, sessionId, onSessionChange }: Omit<
       answer: (request, optionId) => handlers.current!.answer(request, optionId),
       restart: () => handlers.current!.restart(),
       retry: (text) => handlers.current!.retry(text),
-      fork: (seq) => handlers.current!.fork(seq),
+      fork: (seq, workspaceId) => handlers.current!.fork(seq, workspaceId),
     }),
     [],
   );
 
   const gone = meta?.workspace_gone ?? false;
+  // A chat whose workspace was deleted can go on in another one, with its history as context.
+  const targets = useQuery({ queryKey: ["chat", "targets"], queryFn: () => api.workspaces!(), enabled: gone && api.workspaces !== undefined });
   const openRequestIndex = state.openPermissions.length > 0 ? state.permissionIndex.get(state.openPermissions[0]!) : undefined;
   const firstOpenRequest = openRequestIndex === undefined ? null : (state.items[openRequestIndex]?.seq ?? null);
   const blockedReason = state.working
@@ -239,6 +242,8 @@ function LiveChat({ api, workspaceId = null, sessionId, onSessionChange }: Omit<
               state={liveState}
               usage={state.usage}
               onOpenSession={(id, seq) => openSession(id, seq)}
+              targets={gone ? (targets.data ?? null) : null}
+              onContinueIn={(target) => handlers.current!.fork(state.lastSeq, target)}
             />
           ) : null}
           {live.error ? (
@@ -255,15 +260,18 @@ function LiveChat({ api, workspaceId = null, sessionId, onSessionChange }: Omit<
             </p>
           ) : null}
           {openSessionId !== null ? (
-            <Transcript
-              key={openSessionId}
-              state={state}
-              actions={actions}
-              canRetry={!state.working && !gone && !send.isPending}
-              canFork
-              focusSeq={focus?.sessionId === openSessionId ? focus.seq : null}
-              onFocused={clearFocus}
-            />
+            // Paths in the transcript open in the user's editor (see paths/PathLinks).
+            <PathLinksProvider api={api} workspaceId={workspaceOfChat} agentWorking={state.working}>
+              <Transcript
+                key={openSessionId}
+                state={state}
+                actions={actions}
+                canRetry={!state.working && !gone && !send.isPending}
+                canFork
+                focusSeq={focus?.sessionId === openSessionId ? focus.seq : null}
+                onFocused={clearFocus}
+              />
+            </PathLinksProvider>
           ) : (
             <div className="chat__body">
               <EmptyState

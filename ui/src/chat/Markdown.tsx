@@ -1,6 +1,8 @@
 // Agent text as Markdown, through an allowlist. react-markdown builds React elements (never
 // innerHTML); raw HTML in the text stays text; links go through `onOpenLink` rather than
-// navigating the webview; remote images are not loaded.
+// navigating the webview; remote images are not loaded. Inside a PathLinksProvider, file paths
+// in the text (and link targets that are workspace paths) open in the user's editor once the
+// workspace confirmed they exist.
 import bash from "highlight.js/lib/languages/bash";
 import c from "highlight.js/lib/languages/c";
 import cpp from "highlight.js/lib/languages/cpp";
@@ -20,9 +22,11 @@ import typescript from "highlight.js/lib/languages/typescript";
 import xml from "highlight.js/lib/languages/xml";
 import yaml from "highlight.js/lib/languages/yaml";
 import { createLowlight } from "lowlight";
-import { memo, useMemo, useRef, type ReactNode } from "react";
+import { createContext, memo, useContext, useMemo, useRef, type ReactNode } from "react";
 import ReactMarkdown, { type Components, type ExtraProps } from "react-markdown";
 import remarkGfm from "remark-gfm";
+import { detectPaths, parsePathTarget, trailingLine } from "./paths/detect";
+import { PathLink, usePathLinks } from "./paths/PathLinks";
 import { COPY_LABEL, useCopy } from "./useCopy";
 
 const lowlight = createLowlight({ bash, c, cpp, css, diff, go, ini, java, javascript, json, markdown, python, rust, shell, sql, typescript, xml, yaml });
@@ -92,6 +96,114 @@ function rehypeLowlight() {
   };
 }
 
+/** A path mention found in the text, on the span (or link) that shows it. Numbers, as hast keeps them. */
+type MentionProperties = { dataPathMention?: string; dataPathTarget?: string; dataLine?: number; dataColumn?: number; dataEndLine?: number };
+
+type Mention = { path: string; line: number | null; column: number | null; endLine: number | null };
+
+function locationProperties(mention: Omit<Mention, "path">): MentionProperties {
+  const properties: MentionProperties = {};
+  if (mention.line !== null) properties.dataLine = mention.line;
+  if (mention.column !== null) properties.dataColumn = mention.column;
+  if (mention.endLine !== null) properties.dataEndLine = mention.endLine;
+  return properties;
+}
+
+function mentionOf(node: HastNode | undefined, key: "dataPathMention" | "dataPathTarget"): Mention | null {
+  const properties = (node?.properties ?? {}) as MentionProperties;
+  const path = properties[key];
+  if (typeof path !== "string") return null;
+  const number = (value: unknown) => (typeof value === "number" ? value : null);
+  return { path, line: number(properties.dataLine), column: number(properties.dataColumn), endLine: number(properties.dataEndLine) };
+}
+
+/** Text with each path mention in a span of its own (which renders as a link once confirmed). */
+function splitMentions(value: string): HastNode[] {
+  const mentions = detectPaths(value);
+  if (mentions.length === 0) return [{ type: "text", value }];
+  const nodes: HastNode[] = [];
+  let at = 0;
+  for (const { start, end, path, ...location } of mentions) {
+    if (start > at) nodes.push({ type: "text", value: value.slice(at, start) });
+    nodes.push({
+      type: "element",
+      tagName: "span",
+      properties: { dataPathMention: path, ...locationProperties(location) },
+      children: [{ type: "text", value: value.slice(start, end) }],
+    });
+    at = end;
+  }
+  if (at < value.length) nodes.push({ type: "text", value: value.slice(at) });
+  return nodes;
+}
+
+/**
+ * Marks path mentions: in text and inline code (not in code blocks, not inside links), and link
+ * targets that are workspace paths. Runs before react-markdown's own URL and element filtering,
+ * which still applies: a marked link keeps its emptied href, and a mention is an allowed span.
+ */
+function rehypePathMentions() {
+  return (tree: HastNode) => {
+    const visit = (node: HastNode) => {
+      const children = node.children;
+      if (!children) return;
+      const next: HastNode[] = [];
+      children.forEach((child, index) => {
+        if (child.type === "text") {
+          next.push(...splitMentions(child.value ?? ""));
+          return;
+        }
+        if (child.type === "element" && child.tagName === "a") {
+          const href = child.properties?.href;
+          const target = typeof href === "string" ? parsePathTarget(href) : null;
+          if (target) child.properties = { ...child.properties, dataPathTarget: target.path, ...locationProperties(target) };
+        } else if (child.type === "element" && child.tagName !== "pre") {
+          visit(child);
+          // `src/a.rs` (line 10): the line is in the text after the code.
+          const only = child.tagName === "code" && child.children?.length === 1 ? child.children[0] : undefined;
+          const after = children[index + 1];
+          if (only?.properties?.dataPathMention !== undefined && only.properties.dataLine === undefined && after?.type === "text") {
+            const phrase = trailingLine(after.value ?? "");
+            if (phrase) only.properties = { ...only.properties, ...locationProperties({ line: phrase.line, column: null, endLine: phrase.endLine }) };
+          }
+        }
+        next.push(child);
+      });
+      node.children = next;
+    };
+    visit(tree);
+  };
+}
+
+/** False while the message streams in: its paths may be half-written, so nothing is looked up yet. */
+const LookupActive = createContext(true);
+
+function MentionLink({ mention, children }: { mention: Mention; children?: ReactNode }) {
+  const active = useContext(LookupActive);
+  return (
+    <PathLink path={mention.path} line={mention.line} column={mention.column} endLine={mention.endLine} active={active}>
+      {children}
+    </PathLink>
+  );
+}
+
+function TargetLink({ mention, children }: { mention: Mention; children?: ReactNode }) {
+  const active = useContext(LookupActive);
+  return (
+    <PathLink
+      path={mention.path}
+      line={mention.line}
+      column={mention.column}
+      endLine={mention.endLine}
+      active={active}
+      className="md-link"
+      fallback={<span className="md-link md-link--blocked">{children}</span>}
+    >
+      {children}
+    </PathLink>
+  );
+}
+
 function CopyButton({ text, label = "Copy code" }: { text: string; label?: string }) {
   const [state, copy] = useCopy();
   return (
@@ -119,7 +231,7 @@ type MarkdownProps = {
   text: string;
   /** Called with an http(s) or mailto URL when a link is activated. */
   onOpenLink?: (url: string) => void;
-  /** Off while a message streams in: code is highlighted once it is complete. */
+  /** Off while a message streams in: code is highlighted, and paths are looked up, once it is complete. */
   highlight?: boolean;
 };
 
@@ -130,7 +242,9 @@ export const Markdown = memo(function Markdown({ text, onOpenLink, highlight = t
 
   const components = useMemo<Components>(
     () => ({
-      a: ({ href, children }) => {
+      a: ({ node, href, children }) => {
+        const target = mentionOf(node as HastNode | undefined, "dataPathTarget");
+        if (target) return <TargetLink mention={target}>{children}</TargetLink>;
         const url = href ? safeUrl(href) : "";
         if (!url) return <span className="md-link md-link--blocked">{children}</span>;
         return (
@@ -159,6 +273,10 @@ export const Markdown = memo(function Markdown({ text, onOpenLink, highlight = t
           </span>
         );
       },
+      span: ({ node, children, ...rest }) => {
+        const mention = mentionOf(node as HastNode | undefined, "dataPathMention");
+        return mention ? <MentionLink mention={mention}>{children}</MentionLink> : <span {...rest}>{children}</span>;
+      },
       pre: ({ node, children }) => <CodeBlock node={node}>{children}</CodeBlock>,
       input: ({ type, checked }) =>
         type === "checkbox" ? <input type="checkbox" checked={Boolean(checked)} disabled readOnly aria-label={checked ? "Done" : "Not done"} /> : null,
@@ -171,20 +289,23 @@ export const Markdown = memo(function Markdown({ text, onOpenLink, highlight = t
     [],
   );
 
-  const rehypePlugins = useMemo(() => (highlight ? [rehypeLowlight] : []), [highlight]);
+  const linkPaths = usePathLinks() !== null;
+  const rehypePlugins = useMemo(() => [...(linkPaths ? [rehypePathMentions] : []), ...(highlight ? [rehypeLowlight] : [])], [highlight, linkPaths]);
 
   return (
     <div className="md">
-      <ReactMarkdown
-        remarkPlugins={[remarkGfm]}
-        rehypePlugins={rehypePlugins}
-        allowedElements={ALLOWED_ELEMENTS}
-        unwrapDisallowed
-        urlTransform={safeUrl}
-        components={components}
-      >
-        {text}
-      </ReactMarkdown>
+      <LookupActive.Provider value={highlight}>
+        <ReactMarkdown
+          remarkPlugins={[remarkGfm]}
+          rehypePlugins={rehypePlugins}
+          allowedElements={ALLOWED_ELEMENTS}
+          unwrapDisallowed
+          urlTransform={safeUrl}
+          components={components}
+        >
+          {text}
+        </ReactMarkdown>
+      </LookupActive.Provider>
     </div>
   );
 });

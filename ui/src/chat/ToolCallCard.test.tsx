@@ -3,6 +3,8 @@ import userEvent from "@testing-library/user-event";
 import { describe, expect, it, vi } from "vitest";
 import { computeDiff } from "./DiffView";
 import { mergeToolCall, type ToolCallInfo } from "./reducer";
+import { createFakeChatApi } from "./testing/fakeChatApi";
+import { PROJECT_FILES, renderWithPathLinks } from "./testing/pathLinks";
 import { ToolCallCard } from "./ToolCallCard";
 
 function call(fields: Record<string, unknown>): ToolCallInfo {
@@ -98,5 +100,54 @@ describe("ToolCallCard", () => {
   it("computes diffs with counts, and says when there is no change", () => {
     expect(computeDiff("a\nb\n", "a\nc\nd\n")).toMatchObject({ added: 2, removed: 1 });
     expect(computeDiff("same", "same")).toEqual({ lines: [], added: 0, removed: 0 });
+  });
+});
+
+describe("ToolCallCard locations as file links", () => {
+  const READ = call({
+    title: "Read files",
+    kind: "read",
+    status: "completed",
+    locations: [{ path: "/home/ada/api/src/lib.rs", line: 42 }, { path: "/home/ada/api/src/deleted.rs" }, { path: "/etc/passwd" }],
+  });
+
+  it("opens a location the workspace confirmed, at its workspace-relative path", async () => {
+    const api = createFakeChatApi({ files: PROJECT_FILES });
+    const onOpenLocation = vi.fn();
+    const user = userEvent.setup();
+    renderWithPathLinks(api, <ToolCallCard id="7" call={READ} onOpenLocation={onOpenLocation} />);
+    const button = await screen.findByRole("button", { name: "Open /home/ada/api/src/lib.rs:42" });
+    expect(button).toHaveAttribute("title", "Open src/lib.rs at line 42 in your editor");
+    await user.click(button);
+    expect(api.calls.filter((c) => c.method === "openLocation").map((c) => c.args)).toEqual([["w-api", "src/lib.rs", 42]]);
+    expect(onOpenLocation).not.toHaveBeenCalled();
+    expect(await screen.findByTestId("path-status")).toHaveTextContent("Opened in VS Code at line 42");
+    // All three were asked about in one call; the two that are not in the workspace stay text.
+    expect(api.calls.filter((c) => c.method === "resolvePaths").map((c) => c.args)).toEqual([
+      ["w-api", ["/home/ada/api/src/lib.rs", "/home/ada/api/src/deleted.rs", "/etc/passwd"]],
+    ]);
+    const texts = screen.getAllByTestId("chat-location-text");
+    expect(texts.map((text) => text.textContent)).toEqual(["/home/ada/api/src/deleted.rs", "/etc/passwd"]);
+    expect(texts[0]).toHaveAttribute("title", "/home/ada/api/src/deleted.rs is not in the workspace");
+    expect(screen.getAllByRole("button", { name: /^Open / })).toHaveLength(1);
+  });
+
+  it("opens locations as given when the core cannot check paths", async () => {
+    const api = createFakeChatApi();
+    const user = userEvent.setup();
+    renderWithPathLinks(api, <ToolCallCard id="7" call={READ} onOpenLocation={vi.fn()} />);
+    await user.click(screen.getByRole("button", { name: "Open /home/ada/api/src/deleted.rs" }));
+    expect(api.calls.filter((c) => c.method === "openLocation").map((c) => c.args)).toEqual([["w-api", "/home/ada/api/src/deleted.rs", null]]);
+  });
+
+  it("is keyboard reachable", async () => {
+    const api = createFakeChatApi({ files: PROJECT_FILES });
+    const user = userEvent.setup();
+    renderWithPathLinks(api, <ToolCallCard id="7" call={READ} onOpenLocation={vi.fn()} />);
+    const button = await screen.findByRole("button", { name: "Open /home/ada/api/src/lib.rs:42" });
+    await user.tab();
+    expect(button).toHaveFocus();
+    await user.keyboard(" ");
+    expect(api.calls.some((c) => c.method === "openLocation")).toBe(true);
   });
 });

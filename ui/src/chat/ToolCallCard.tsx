@@ -5,6 +5,7 @@ import { DiffView } from "./DiffView";
 import { useExpanded } from "./expansion";
 import { toolKindLabel, toolStatusInfo } from "./format";
 import { ToolKindIcon } from "./icons";
+import { openLabel, usePathLinks, useResolvedPath } from "./paths/PathLinks";
 import type { ToolCallInfo, ToolContent, ToolLocation } from "./reducer";
 
 const RAW_LIMIT = 20_000;
@@ -26,21 +27,51 @@ export function locationLabel(location: ToolLocation): string {
   return location.line === null ? location.path : `${location.path}:${location.line}`;
 }
 
-export function ToolLocations({ locations, onOpenLocation }: { locations: ToolLocation[]; onOpenLocation: (path: string, line: number | null) => void }) {
+type OpenLocation = (path: string, line: number | null) => void;
+
+/**
+ * A location the agent reported. Inside a PathLinksProvider that can check paths, it opens only
+ * once the workspace confirmed the file (at its workspace-relative path); otherwise it opens as
+ * given and the core decides.
+ */
+function LocationButton({ location, onOpenLocation }: { location: ToolLocation; onOpenLocation: OpenLocation }) {
+  const links = usePathLinks();
+  const checked = links?.resolver != null;
+  const resolved = useResolvedPath(location.path, checked);
+  const label = locationLabel(location);
+  if (checked && typeof resolved !== "string") {
+    const missing = resolved === null;
+    return (
+      <span
+        className={missing ? "chat-location chat-location--missing" : "chat-location chat-location--pending"}
+        title={missing ? `${location.path} is not in the workspace` : undefined}
+        data-testid="chat-location-text"
+      >
+        <code>{label}</code>
+      </span>
+    );
+  }
+  const path = typeof resolved === "string" ? resolved : location.path;
+  return (
+    <button
+      type="button"
+      className="chat-location"
+      title={openLabel(path, location.line)}
+      aria-label={`Open ${label}`}
+      onClick={() => (links ? links.open(path, location.line, null) : onOpenLocation(location.path, location.line))}
+    >
+      <code>{label}</code>
+    </button>
+  );
+}
+
+export function ToolLocations({ locations, onOpenLocation }: { locations: ToolLocation[]; onOpenLocation: OpenLocation }) {
   if (locations.length === 0) return null;
   return (
     <ul className="chat-tool__locations" aria-label="Locations">
       {locations.map((location, index) => (
         <li key={`${location.path}:${location.line}:${index}`}>
-          <button
-            type="button"
-            className="chat-location"
-            title={`Open ${locationLabel(location)}`}
-            aria-label={`Open ${locationLabel(location)}`}
-            onClick={() => onOpenLocation(location.path, location.line)}
-          >
-            <code>{locationLabel(location)}</code>
-          </button>
+          <LocationButton location={location} onOpenLocation={onOpenLocation} />
         </li>
       ))}
     </ul>

@@ -21,8 +21,8 @@ export type TranscriptActions = {
   restart: () => Promise<void>;
   /** Re-sends a prompt's text as a new prompt. */
   retry: (text: string) => void;
-  /** A new session from this point (everything up to `seq`). */
-  fork: (seq: number) => void;
+  /** A new session from this point (everything up to `seq`), in this workspace or in `workspaceId`. */
+  fork: (seq: number, workspaceId?: string | null) => void;
 };
 
 type RowFlags = { canRetry: boolean; canFork: boolean };

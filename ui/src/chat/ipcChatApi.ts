@@ -11,6 +11,11 @@ import {
   chatSend,
   chatSessions,
   chatWaitEvents,
+  filesFind,
+  filesOpen,
+  filesQuickView,
+  filesResolve,
+  listWorkspaces,
 } from "../shared/ipc";
 import type { ChatApi } from "./api";
 import type { ChatEvent, ChatSession } from "./types";
@@ -64,10 +69,22 @@ export const ipcChatApi: ChatApi = {
   },
   cancel: (sessionId) => chatCancel(sessionId),
   answerPermission: (sessionId, request, optionId) => chatAnswer(sessionId, request, optionId),
-  fork: async (sessionId, seq) => ({ session_id: await chatFork(sessionId, seq) }),
+  fork: async (sessionId, seq, workspaceId = null) => ({ session_id: await chatFork(sessionId, seq, workspaceId) }),
+  workspaces: async () => (await listWorkspaces()).filter((w) => w.state === "ready").map((w) => ({ id: w.id, name: w.spec.name })),
   restart: async (sessionId) => ({ session_id: await chatRestart(sessionId) }),
   search: async (query) => (await chatSearch(query)).map((hit) => ({ ...hit, seq: hit.seq ?? 0 })),
-  // Opening files in the user's editor is the open-in-editor feature's job; until then the
-  // location is shown but not opened.
-  openLocation: async () => {},
+  // The Rust side confines every path to the workspace and launches the editor by argv.
+  openLocation: async (workspaceId, path, line, column = null) => {
+    const opened = await filesOpen(workspaceId, path, line, column);
+    return { how: opened.how, editor: opened.editor, message: opened.message };
+  },
+  resolvePaths: (workspaceId, candidates) => filesResolve(workspaceId, candidates),
+  findFiles: async (workspaceId, query, limit) => {
+    const found = await filesFind(workspaceId, query, limit);
+    return { matches: found.matches, indexedFiles: found.indexed_files ?? 0 };
+  },
+  readFile: async (workspaceId, path) => {
+    const file = await filesQuickView(workspaceId, path);
+    return { path: file.path, text: file.text, truncated: file.truncated, sizeBytes: file.size_bytes ?? 0 };
+  },
 };

@@ -1,6 +1,7 @@
 import { AppearanceSection } from "./AppearanceSection";
 import { CredentialsSection } from "./CredentialsSection";
 import { DiagnosticsSection } from "./DiagnosticsSection";
+import { EditorSection } from "./EditorSection";
 import { NotificationsSection } from "./NotificationsSection";
 import { SettingsSection } from "./SettingsSection";
 
@@ -16,9 +17,7 @@ export function SettingsView() {
       <div className="view__body settings">
         <AppearanceSection />
         <CredentialsSection />
-        <SettingsSection id="editor" title="Editor">
-          <p className="muted">Choosing the editor SAM opens files and diffs in arrives in a later release.</p>
-        </SettingsSection>
+        <EditorSection />
         <SettingsSection id="voice" title="Voice">
           <p className="muted">Dictating prompts to agents by voice arrives in a later release.</p>
         </SettingsSection>

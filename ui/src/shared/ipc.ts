@@ -8,6 +8,7 @@ import type {
   CloudLocation,
   CloudSize_Serialize,
   CredentialKind,
+  EditorChoice,
   CredentialSummary_Serialize,
   DatabaseStatus_Serialize,
   DoctorCheck_Serialize,
@@ -253,8 +254,8 @@ export async function chatAnswer(sessionId: string, request: number, optionId: s
   await call(() => commands.chatAnswer(sessionId, request, optionId));
 }
 
-export function chatFork(sessionId: string, atSeq: number) {
-  return call(() => commands.chatFork(sessionId, atSeq));
+export function chatFork(sessionId: string, atSeq: number, workspaceId: string | null = null) {
+  return call(() => commands.chatFork(sessionId, atSeq, workspaceId));
 }
 
 export function chatRestart(sessionId: string) {
@@ -263,4 +264,30 @@ export function chatRestart(sessionId: string) {
 
 export function chatSearch(query: string) {
   return call(() => commands.chatSearch(query));
+}
+
+// A workspace's files: which mentioned paths exist, opening one in the user's editor (the Rust
+// side confines the path to the workspace and launches by argv), go to file, the quick view.
+export function filesResolve(workspaceId: string, paths: string[]) {
+  return call(() => commands.filesResolve(workspaceId, paths));
+}
+
+export function filesOpen(workspaceId: string, path: string, line: number | null, column: number | null) {
+  return call(() => commands.filesOpen(workspaceId, path, line, column));
+}
+
+export function filesFind(workspaceId: string, query: string, limit: number) {
+  return call(() => commands.filesFind(workspaceId, query, limit));
+}
+
+export function filesQuickView(workspaceId: string, path: string) {
+  return call(() => commands.filesQuickView(workspaceId, path));
+}
+
+export function editorGet() {
+  return call(() => commands.editorGet());
+}
+
+export function editorSet(choice: EditorChoice) {
+  return call(() => commands.editorSet(choice));
 }

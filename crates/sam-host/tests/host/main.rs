@@ -9,6 +9,7 @@
 
 mod containers;
 mod devcontainer;
+mod file_index;
 mod handshake;
 mod lifecycle;
 mod read_file;

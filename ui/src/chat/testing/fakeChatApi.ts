@@ -1,6 +1,6 @@
 // An in-memory ChatApi: sessions with journals, live subscribers, and just enough agent
 // behaviour (an optional scripted reply) for tests and for working on the UI without the core.
-import type { ChatApi } from "../api";
+import type { ChatApi, FileMatches, OpenOutcome } from "../api";
 import type { AgentChoice, ChatEvent, ChatEventBody, ChatSession, SearchHit, SessionState } from "../types";
 import { ev, T0 } from "./events";
 
@@ -15,6 +15,18 @@ export type FakeChatApiOptions = {
   replyDelayMs?: number;
   /** The clock for at_ms; a fixed step by default, so tests are deterministic. */
   now?: () => number;
+  /**
+   * The workspaces' files (workspace-relative path → text; null for a binary file). When set, the
+   * fake also has resolvePaths, findFiles and readFile; without it, like a core that cannot look
+   * at files, it has none of them.
+   */
+  files?: Record<string, string | null>;
+  /** Where the workspace lives, so absolute paths under it resolve ("/home/ada/api" by default). */
+  workspaceRoot?: string;
+  /** What openLocation answers (or throws); "Opened in VS Code…" by default. */
+  openOutcome?: (path: string, line: number | null, column: number | null) => OpenOutcome | Promise<OpenOutcome>;
+  /** readFile reports files longer than this many characters as truncated (and cuts them). */
+  readLimitChars?: number;
 };
 
 export type FakeCall = { method: keyof ChatApi; args: unknown[] };
@@ -146,6 +158,10 @@ export function createFakeChatApi(options: FakeChatApiOptions = {}): FakeChatApi
 
   const api: FakeChatApi = {
     calls,
+    async workspaces() {
+      record("workspaces", []);
+      return workspaces.filter((workspace) => !workspace.gone).map(({ id, name }) => ({ id, name }));
+    },
     emit,
     appendSilently: (id, bodies) => append(id, bodies),
     session: (id) => {
@@ -224,12 +240,12 @@ export function createFakeChatApi(options: FakeChatApiOptions = {}): FakeChatApi
       record("answerPermission", [sessionId, request, optionId]);
       emit(sessionId, ev.resolved(request, { outcome: "selected", option_id: optionId, by: "desktop" }));
     },
-    async fork(sessionId, seq) {
-      record("fork", [sessionId, seq]);
+    async fork(sessionId, seq, workspaceId = null) {
+      record("fork", workspaceId === null ? [sessionId, seq] : [sessionId, seq, workspaceId]);
       const source = find(sessionId);
       const fork = create({
         id: `s-fork-${nextId++}`,
-        workspace_id: source.workspace_id,
+        workspace_id: workspaceId ?? source.workspace_id,
         agent: source.agent,
         title: `${source.title} (fork)`,
         forked_from: { session_id: sessionId, seq },
@@ -261,14 +277,79 @@ export function createFakeChatApi(options: FakeChatApiOptions = {}): FakeChatApi
       }
       return hits;
     },
-    async openLocation(workspaceId, path, line) {
-      record("openLocation", [workspaceId, path, line]);
+    // Recorded as called: an omitted column is not recorded.
+    async openLocation(...args) {
+      record("openLocation", args);
+      const [, path, line, column] = args;
+      if (options.openOutcome) return options.openOutcome(path, line, column ?? null);
+      return { how: "editor", editor: "VS Code", message: line === null ? `Opened ${path} in VS Code` : `Opened in VS Code at line ${line}` };
     },
     async openUrl(url) {
       record("openUrl", [url]);
     },
   };
+  if (options.files) {
+    const files = options.files;
+    const root = (options.workspaceRoot ?? "/home/ada/api").replace(/\/+$/, "");
+    const limit = options.readLimitChars ?? 1_000_000;
+    api.resolvePaths = async (workspaceId, candidates) => {
+      record("resolvePaths", [workspaceId, candidates]);
+      return candidates.flatMap((requested) => {
+        const path = normalise(requested, root);
+        return path !== null && Object.hasOwn(files, path) ? [{ requested, path }] : [];
+      });
+    };
+    api.findFiles = async (workspaceId, query, limit) => {
+      record("findFiles", [workspaceId, query, limit]);
+      return fuzzyFind(Object.keys(files), query, limit);
+    };
+    api.readFile = async (workspaceId, path) => {
+      record("readFile", [workspaceId, path]);
+      if (!Object.hasOwn(files, path)) throw new Error(`${path} does not exist in the workspace.`);
+      const text = files[path]!;
+      const sizeBytes = text === null ? 4096 : new TextEncoder().encode(text).length;
+      const truncated = text !== null && text.length > limit;
+      return { path, text: text === null ? null : text.slice(0, limit), truncated, sizeBytes };
+    };
+  }
   return api;
+}
+
+/** A candidate as a workspace-relative path (`./`, `..` and the workspace root taken out), or null outside it. */
+function normalise(candidate: string, root: string): string | null {
+  let path = candidate.replace(/\\/g, "/");
+  if (path.startsWith("/")) {
+    if (!path.startsWith(`${root}/`)) return null;
+    path = path.slice(root.length + 1);
+  }
+  const parts: string[] = [];
+  for (const part of path.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      if (parts.pop() === undefined) return null;
+    } else parts.push(part);
+  }
+  return parts.join("/");
+}
+
+/** Subsequence matching, case-insensitive; shorter paths and earlier matches first. */
+function fuzzyFind(paths: string[], query: string, limit: number): FileMatches {
+  const needle = [...query.toLowerCase()].filter((char) => char !== " ");
+  const matches: { path: string; positions: number[]; score: number }[] = [];
+  for (const path of paths) {
+    const chars = [...path.toLowerCase()];
+    const positions: number[] = [];
+    let at = 0;
+    for (const char of needle) {
+      while (at < chars.length && chars[at] !== char) at += 1;
+      if (at === chars.length) break;
+      positions.push(at);
+      at += 1;
+    }
+    if (positions.length === needle.length) matches.push({ path, positions, score: (positions[positions.length - 1] ?? 0) - (positions[0] ?? 0) + path.length / 100 });
+  }
+  matches.sort((a, b) => a.score - b.score || a.path.localeCompare(b.path));
+  return { matches: matches.slice(0, limit).map(({ path, positions }) => ({ path, positions })), indexedFiles: paths.length };
 }
 
 function textOf(body: ChatEventBody): string {
