@@ -624,6 +624,46 @@ async fn workspace_flow() -> anyhow::Result<()> {
 }
 
 /// A git repository with one commit, made with the real `git`.
+/// A fake `code` on its own folder that writes its argv, one per line, to `record`.
+struct FakeEditor {
+    bin: std::path::PathBuf,
+    record: std::path::PathBuf,
+}
+
+fn fake_editor(dir: &Path) -> anyhow::Result<FakeEditor> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let bin = dir.join("editor-bin");
+    std::fs::create_dir_all(&bin)?;
+    let record = dir.join("editor-argv");
+    let code = bin.join("code");
+    std::fs::write(
+        &code,
+        "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > \"$SAM_TEST_RECORD.tmp\"\n/bin/mv \"$SAM_TEST_RECORD.tmp\" \"$SAM_TEST_RECORD\"\n",
+    )?;
+    std::fs::set_permissions(&code, std::fs::Permissions::from_mode(0o755))?;
+    Ok(FakeEditor { bin, record })
+}
+
+impl FakeEditor {
+    /// The argv of the next start, then forgets it.
+    async fn wait_argv(&self) -> anyhow::Result<Vec<String>> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while !self.record.exists() {
+            anyhow::ensure!(
+                std::time::Instant::now() < deadline,
+                "the editor was not started"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let argv = std::fs::read_to_string(&self.record)?
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        std::fs::remove_file(&self.record)?;
+        Ok(argv)
+    }
+}
+
 async fn git_repository(folder: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(folder)?;
     std::fs::write(folder.join("README.md"), "# e2e\n")?;
@@ -806,6 +846,24 @@ async fn chat_flow() -> anyhow::Result<()> {
         "SAM_CUSTOM_AGENT_COMMAND".into(),
         format!("node '{}'", script.display()),
     ));
+    // The user's editor: a `code` that records the argv it was started with.
+    let editor = fake_editor(code.path())?;
+    launch.env.extend([
+        (
+            "PATH".to_owned(),
+            format!(
+                "{}:{}",
+                editor.bin.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        ),
+        (
+            "SAM_TEST_RECORD".to_owned(),
+            editor.record.display().to_string(),
+        ),
+        ("VISUAL".to_owned(), String::new()),
+        ("EDITOR".to_owned(), String::new()),
+    ]);
     let session = Session::start(&launch).await?;
 
     // Open the workspace, then its chat.
@@ -835,6 +893,45 @@ async fn chat_flow() -> anyhow::Result<()> {
     })
     .await?;
     session.screenshot("chat-reply").await?;
+
+    // A path the agent mentions becomes a link once the workspace confirms the file; a click
+    // opens the user's editor at the line, by argv.
+    send_prompt(&session, "echo The title is in README.md:1 now").await?;
+    click_css(&session, "[data-testid=path-link]").await?;
+    let root = std::fs::canonicalize(&folder)?;
+    assert_eq!(
+        editor.wait_argv().await?,
+        ["-g", &format!("{}/README.md:1", root.display())]
+    );
+    wait_css_text(&session, "[data-testid=path-status]", |t| {
+        t.contains("Opened README.md at line 1")
+    })
+    .await?;
+
+    // Ctrl+P: go to a file by a few letters, Enter opens it.
+    session
+        .client
+        .execute(
+            "document.dispatchEvent(new KeyboardEvent('keydown', { key: 'p', ctrlKey: true, bubbles: true }));",
+            vec![],
+        )
+        .await?;
+    let input = session
+        .client
+        .wait()
+        .for_element(fantoccini::Locator::Css("[data-testid=goto-file] input"))
+        .await?;
+    input.send_keys("readme").await?;
+    wait_css_text(&session, "[data-testid=goto-file] [role=option]", |t| {
+        t.contains("README.md")
+    })
+    .await?;
+    input.send_keys("\u{E007}").await?; // Enter
+    // No line asked for: the file alone.
+    assert_eq!(
+        editor.wait_argv().await?,
+        [format!("{}/README.md", root.display())]
+    );
 
     // A permission request, answered in the chat: the agent writes the file.
     send_prompt(&session, "write e2e.txt written after approval").await?;
