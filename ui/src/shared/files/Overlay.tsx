@@ -1,6 +1,5 @@
-import { useEffect, useRef, type KeyboardEvent, type ReactNode, type RefObject } from "react";
-
-const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+import { useRef, type ReactNode, type RefObject } from "react";
+import { useModalFocus } from "../ui/useModalFocus";
 
 type OverlayProps = {
   /** Names the dialog. */
@@ -22,36 +21,7 @@ type OverlayProps = {
 export function Overlay({ labelledBy, label, className, onClose, initialFocus, children, ...rest }: OverlayProps) {
   const ref = useRef<HTMLDivElement>(null);
 
-  useEffect(() => {
-    const previous = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    (initialFocus?.current ?? ref.current?.querySelector<HTMLElement>(FOCUSABLE) ?? ref.current)?.focus();
-    return () => {
-      if (previous?.isConnected) previous.focus();
-    };
-    // Only on open and close.
-  }, []);
-
-  function onKeyDown(event: KeyboardEvent<HTMLDivElement>) {
-    if (event.key === "Escape") {
-      event.preventDefault();
-      event.stopPropagation();
-      onClose();
-      return;
-    }
-    if (event.key !== "Tab" || !ref.current) return;
-    const focusable = Array.from(ref.current.querySelectorAll<HTMLElement>(FOCUSABLE));
-    const first = focusable[0];
-    const last = focusable[focusable.length - 1];
-    if (!first || !last) {
-      event.preventDefault();
-    } else if (event.shiftKey && document.activeElement === first) {
-      event.preventDefault();
-      last.focus();
-    } else if (!event.shiftKey && document.activeElement === last) {
-      event.preventDefault();
-      first.focus();
-    }
-  }
+  const onKeyDown = useModalFocus(ref, { initialFocus, onClose });
 
   return (
     <div

@@ -1,4 +1,5 @@
-import { useEffect, useId, useRef, type KeyboardEvent, type ReactNode, type RefObject } from "react";
+import { useId, useRef, type ReactNode, type RefObject } from "react";
+import { useModalFocus } from "./useModalFocus";
 
 type DialogProps = {
   title: string;
@@ -20,7 +21,6 @@ type DialogProps = {
   "data-testid"?: string;
 };
 
-const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
 /**
  * A modal dialog: focus moves into it, Tab stays inside it, Escape closes it, and focus returns
@@ -41,46 +41,7 @@ export function Dialog({
   const ref = useRef<HTMLDivElement>(null);
   const titleId = useId();
   const bodyId = useId();
-  // Read at unmount, so always the latest.
-  const fallbackRef = useRef(fallbackFocus);
-  useEffect(() => {
-    fallbackRef.current = fallbackFocus;
-  });
-
-  useEffect(() => {
-    const previous = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    const target = initialFocus?.current ?? ref.current?.querySelector<HTMLElement>(FOCUSABLE) ?? ref.current;
-    target?.focus();
-    return () => {
-      if (previous?.isConnected) previous.focus();
-      else fallbackRef.current?.()?.focus();
-    };
-    // Only on open and close.
-  }, []);
-
-  function onKeyDown(event: KeyboardEvent<HTMLDivElement>) {
-    if (event.key === "Escape") {
-      event.preventDefault();
-      event.stopPropagation();
-      onClose();
-      return;
-    }
-    if (event.key !== "Tab" || !ref.current) return;
-    const focusable = Array.from(ref.current.querySelectorAll<HTMLElement>(FOCUSABLE));
-    const first = focusable[0];
-    const last = focusable[focusable.length - 1];
-    if (!first || !last) {
-      event.preventDefault();
-      return;
-    }
-    if (event.shiftKey && document.activeElement === first) {
-      event.preventDefault();
-      last.focus();
-    } else if (!event.shiftKey && document.activeElement === last) {
-      event.preventDefault();
-      first.focus();
-    }
-  }
+  const onKeyDown = useModalFocus(ref, { initialFocus, fallbackFocus, onClose });
 
   return (
     <div className="dialog-backdrop">
