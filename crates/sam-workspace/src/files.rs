@@ -8,7 +8,9 @@
 //! What comes back from a host is checked again here before it touches the local disk: a
 //! compromised VM must not be able to make the desktop write outside the mirror.
 
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use sam_editor::{EditorChoice, EditorError, Environment, OpenMode, Position};
 use sam_protocol::{
@@ -17,7 +19,9 @@ use sam_protocol::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::{Lifecycle, Provider, WorkspaceError, Workspaces};
+use sam_protocol::client::ClientError;
+
+use crate::{HostLink, Lifecycle, Provider, WorkspaceError, Workspaces};
 
 /// How a file was opened, for the user ("Opened in VS Code at line 42", "Opened a read-only
 /// copy…").
@@ -369,21 +373,64 @@ impl Workspaces {
             .map_err(|e| WorkspaceError::Host(format!("writing the copy stopped: {e}")))?
     }
 
-    /// One request to a ready workspace's host; a refusal is the host's message as invalid
-    /// input (it names the path and the reason).
+    /// One request to a ready workspace's host over a kept connection (a new one when there
+    /// is none, or when the kept one turns out to be gone); a refusal is the host's message as
+    /// invalid input (it names the path and the reason).
     async fn host_request(
         &self,
         id_or_name: &str,
         body: RequestBody,
     ) -> Result<ResponseBody, WorkspaceError> {
-        let link = self.attach(id_or_name).await?;
-        match link.request(body).await {
-            Ok(answer) => Ok(answer),
-            Err(sam_protocol::client::ClientError::Host(error)) => {
-                Err(WorkspaceError::InvalidInput(error.message))
+        let id = self.row(id_or_name)?.id;
+        let mut fresh = false;
+        loop {
+            let link = match self.links.get(&id) {
+                Some(link) => link,
+                None => {
+                    fresh = true;
+                    let link = Arc::new(self.attach(&id).await?);
+                    self.links.put(&id, Arc::clone(&link));
+                    link
+                }
+            };
+            match link.request(body.clone()).await {
+                Ok(answer) => return Ok(answer),
+                Err(ClientError::Host(error)) => {
+                    return Err(WorkspaceError::InvalidInput(error.message));
+                }
+                // A kept connection can have died with its daemon (a reboot, an update): once
+                // more on a new one. File requests only read, so asking twice is harmless.
+                Err(ClientError::Disconnected(_)) if !fresh => self.links.forget(&id),
+                Err(other) => {
+                    self.links.forget(&id);
+                    return Err(WorkspaceError::Host(other.to_string()));
+                }
             }
-            Err(other) => Err(WorkspaceError::Host(other.to_string())),
         }
+    }
+}
+
+/// The kept connections, by workspace id.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Links(Arc<Mutex<HashMap<String, Arc<HostLink>>>>);
+
+impl Links {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<HostLink>>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn get(&self, id: &str) -> Option<Arc<HostLink>> {
+        self.lock().get(id).cloned()
+    }
+
+    fn put(&self, id: &str, link: Arc<HostLink>) {
+        self.lock().insert(id.to_owned(), link);
+    }
+
+    pub(crate) fn forget(&self, id: &str) {
+        self.lock().remove(id);
     }
 }
 

@@ -99,6 +99,8 @@ pub struct Workspaces {
     root: PathBuf,
     host_binary: PathBuf,
     remote: Option<Arc<dyn RemoteFactory>>,
+    /// Connections kept for the file requests (links, go to file), which come in bursts.
+    links: files::Links,
 }
 
 impl Workspaces {
@@ -110,6 +112,7 @@ impl Workspaces {
             root: data_dir.join("workspaces"),
             host_binary,
             remote: None,
+            links: files::Links::default(),
         }
     }
 
@@ -434,6 +437,7 @@ impl Workspaces {
     /// When there is no such workspace or its files cannot be removed.
     pub async fn delete(&self, id_or_name: &str) -> Result<Workspace, WorkspaceError> {
         let row = self.row(id_or_name)?;
+        self.links.forget(&row.id);
         if Lifecycle::parse(&row.state) == Lifecycle::Deleted {
             return self.workspace_of(&row);
         }

@@ -344,3 +344,48 @@ async fn bad_input_is_refused_before_anything_is_recorded() {
     ));
     f.workspaces.delete("taken").await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_requests_keep_one_connection_and_get_a_new_one_when_the_daemon_died() {
+    let f = Fixture::new();
+    let repo = repository();
+    f.workspaces
+        .create(spec("files", file_url(repo.path()), None), None)
+        .await
+        .unwrap();
+    let exists = |answers: Vec<sam_protocol::ResolvedPath>| {
+        matches!(
+            answers[0].resolution,
+            sam_protocol::PathResolution::Found(_)
+        )
+    };
+    assert!(exists(
+        f.workspaces
+            .resolve_paths("files", vec!["README.md".into()])
+            .await
+            .unwrap()
+    ));
+    let pid = host_pid(&f.workspaces, "files").await;
+    // The daemon dies (a crash, a reboot): the kept connection is gone with it.
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(i32::try_from(pid).unwrap()).unwrap(),
+        rustix::process::Signal::KILL,
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while alive(pid) {
+        assert!(Instant::now() < deadline, "the daemon did not die");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The next request notices, reconnects (starting the daemon again) and answers.
+    assert!(exists(
+        f.workspaces
+            .resolve_paths("files", vec!["README.md".into()])
+            .await
+            .unwrap()
+    ));
+    assert_ne!(host_pid(&f.workspaces, "files").await, pid);
+    let found = f.workspaces.find_files("files", "read", 10).await.unwrap();
+    assert_eq!(found.matches[0].path, "README.md");
+    f.workspaces.delete("files").await.unwrap();
+}

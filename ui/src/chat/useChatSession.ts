@@ -36,6 +36,13 @@ function requestFrame(callback: () => void): Frame {
   return { cancel: () => clearTimeout(id) };
 }
 
+/** Resolves after the next frame was painted (a timer where there are no frames, as in tests). */
+function afterPaint(): Promise<void> {
+  return new Promise((resolve) => {
+    requestFrame(() => setTimeout(resolve, 0));
+  });
+}
+
 type Snapshot = { key: string | null; state: ChatState; loading: boolean; loadingHistory: boolean; error: Error | null };
 
 /**
@@ -121,29 +128,29 @@ export function useChatSession(api: ChatApi | null | undefined, sessionId: strin
       if (queue.length > 0) schedule();
     }
 
-    /** Fetches the events before the tail and rebuilds the state from the first event. */
+    /**
+     * Fetches the events before the tail and rebuilds the state from the first event: each page
+     * is reduced as it arrives (the work spread over the pages, never one long task), and the
+     * result replaces the tail state once it reaches it.
+     */
     async function loadHistory() {
       const until = state.loadedAfter;
-      const older: ChatEvent[] = [];
-      let after = 0;
+      let older = createChatState();
       loadingHistory = true;
       publish();
       try {
-        while (after < until) {
+        while (older.lastSeq < until) {
+          const after = older.lastSeq;
           const page = await api!.events(sessionId!, after, Math.min(EVENTS_PAGE, until - after));
           if (!alive) return;
-          let advanced = false;
-          for (const event of page.events) {
-            if (event.seq > after && event.seq <= until) {
-              older.push(event);
-              after = event.seq;
-              advanced = true;
-            }
-          }
-          if (!advanced) break;
+          older = applyEvents(
+            older,
+            page.events.filter((event) => event.seq <= until),
+          );
+          if (older.lastSeq === after) break; // nothing usable: keep the tail
         }
-        if (after >= until) {
-          state = applyEvents(applyEvents(createChatState(), older), applied);
+        if (older.lastSeq >= until) {
+          state = applyEvents(older, applied);
           applied = [];
         }
       } catch {
@@ -166,7 +173,10 @@ export function useChatSession(api: ChatApi | null | undefined, sessionId: strin
       }
       state = createChatState(Math.max(0, last - TAIL_EVENTS));
       await catchUp(TAIL_EVENTS);
-      if (alive && error === null && state.loadedAfter > 0) await loadHistory();
+      if (!alive || error !== null || state.loadedAfter === 0) return;
+      // The first screen is painted before the history is asked for.
+      await afterPaint();
+      if (alive) await loadHistory();
     }
 
     const unsubscribe = api.subscribe(sessionId, (events) => {
