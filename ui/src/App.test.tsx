@@ -104,7 +104,7 @@ function deferred<T>() {
 
 beforeEach(() => {
   mocked.getAppInfo.mockResolvedValue(APP_INFO);
-  mocked.getPreferences.mockResolvedValue({ theme: "system" });
+  mocked.getPreferences.mockResolvedValue({ theme: "system", fluidBackground: true });
   mocked.setPreferences.mockImplementation(async (preferences: Preferences) => preferences);
   installFakeWorkspaces(mocked);
   mocked.runDoctor.mockResolvedValue(DOCTOR);
@@ -352,18 +352,18 @@ describe("settings", () => {
     expect(select.value).toBe("system");
 
     await user.selectOptions(select, "dark");
-    expect(mocked.setPreferences).toHaveBeenCalledWith({ theme: "dark" });
+    expect(mocked.setPreferences).toHaveBeenCalledWith({ theme: "dark", fluidBackground: true });
     // Applied before the core answered.
     await waitFor(() => expect(document.documentElement).toHaveAttribute("data-theme", "dark"));
     expect(select.value).toBe("dark");
-    save.resolve({ theme: "dark" });
+    save.resolve({ theme: "dark", fluidBackground: true });
 
     await user.selectOptions(select, "light");
     await waitFor(() => expect(document.documentElement).toHaveAttribute("data-theme", "light"));
 
     await user.selectOptions(select, "system");
     await waitFor(() => expect(document.documentElement).not.toHaveAttribute("data-theme"));
-    expect(mocked.setPreferences).toHaveBeenLastCalledWith({ theme: "system" });
+    expect(mocked.setPreferences).toHaveBeenLastCalledWith({ theme: "system", fluidBackground: true });
   });
 
   it("rolls the theme back and shows the error when saving fails", async () => {
@@ -400,8 +400,20 @@ describe("settings", () => {
     await waitFor(() => expect(mocked.editorSet).toHaveBeenLastCalledWith({ kind: "custom", argv: ["my editor", "--at", "{file}:{line}"] }));
   });
 
+  it("turns the fluid background off and on from the appearance settings", async () => {
+    const { user } = renderApp();
+    await user.click(screen.getByTestId("nav-settings"));
+    const toggle = screen.getByTestId<HTMLInputElement>("fluid-toggle");
+    await waitFor(() => expect(toggle).toBeEnabled());
+    expect(toggle).toBeChecked();
+    await user.click(toggle);
+    await waitFor(() => expect(mocked.setPreferences).toHaveBeenLastCalledWith({ theme: "system", fluidBackground: false }));
+    await waitFor(() => expect(screen.getByTestId("fluid-background")).toHaveAttribute("data-state", "off"));
+    expect(toggle).not.toBeChecked();
+  });
+
   it("applies the stored theme preference on load", async () => {
-    mocked.getPreferences.mockResolvedValue({ theme: "light" });
+    mocked.getPreferences.mockResolvedValue({ theme: "light", fluidBackground: true });
     renderApp();
     await waitFor(() => expect(document.documentElement).toHaveAttribute("data-theme", "light"));
   });

@@ -93,7 +93,7 @@ export function App() {
         <Navigation />
       </aside>
       <main id="main-content" className="main" ref={mainRef} tabIndex={-1}>
-        <ChatFluidBackground active={chatOnScreen} />
+        <ChatFluidBackground active={chatOnScreen} enabled={preferences.data?.fluidBackground !== false} />
         <DatabaseBanner />
         <CurrentView view={view} />
         <GoToFile api={ipcChatApi} workspaceId={workspaceId} open={goToOpen} onClose={() => setGoToOpen(false)} />

@@ -11,9 +11,9 @@ export const commands = {
 	appInfo: () => typedError<AppInfo_Serialize, ApiError>(__TAURI_INVOKE("app_info")),
 	/**  Runs `sam doctor`'s checks. */
 	doctor: () => typedError<DoctorReport_Serialize, ApiError>(__TAURI_INVOKE("doctor")),
-	getPreferences: () => typedError<Preferences, ApiError>(__TAURI_INVOKE("get_preferences")),
+	getPreferences: () => typedError<Preferences_Serialize, ApiError>(__TAURI_INVOKE("get_preferences")),
 	/**  Saves and returns the preferences. */
-	setPreferences: (preferences: Preferences) => typedError<Preferences, ApiError>(__TAURI_INVOKE("set_preferences", { preferences })),
+	setPreferences: (preferences: Preferences_Deserialize) => typedError<Preferences_Serialize, ApiError>(__TAURI_INVOKE("set_preferences", { preferences })),
 	/**  Sends a notification so the user can see that notifications reach them. */
 	sendTestNotification: () => typedError<null, ApiError>(__TAURI_INVOKE("send_test_notification")),
 	/**  Called once by the UI after its first render (start-up benchmark and log). */
@@ -620,8 +620,26 @@ by: string } |
 { outcome: "expired" };
 
 /**  All preferences, as one value the UI reads and writes. */
-export type Preferences = {
+export type Preferences = Preferences_Serialize | Preferences_Deserialize;
+
+/**  All preferences, as one value the UI reads and writes. */
+export type Preferences_Deserialize = {
 	theme: ThemePreference,
+	/**
+	 *  The fluid simulation behind the chat; off shows the static gradient (it is also still
+	 *  whenever the OS asks for reduced motion).
+	 */
+	fluidBackground?: boolean,
+};
+
+/**  All preferences, as one value the UI reads and writes. */
+export type Preferences_Serialize = {
+	theme: ThemePreference,
+	/**
+	 *  The fluid simulation behind the chat; off shows the static gradient (it is also still
+	 *  whenever the OS asks for reduced motion).
+	 */
+	fluidBackground: boolean,
 };
 
 /**  Where a workspace runs. */

@@ -34,10 +34,27 @@ impl ThemePreference {
 }
 
 /// All preferences, as one value the UI reads and writes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct Preferences {
     pub theme: ThemePreference,
+    /// The fluid simulation behind the chat; off shows the static gradient (it is also still
+    /// whenever the OS asks for reduced motion).
+    #[serde(default = "on")]
+    pub fluid_background: bool,
+}
+
+fn on() -> bool {
+    true
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Self {
+            theme: ThemePreference::default(),
+            fluid_background: true,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -55,6 +72,16 @@ mod tests {
         }
         assert_eq!(ThemePreference::parse("Dark"), None);
         assert_eq!(ThemePreference::parse(""), None);
+    }
+
+    #[test]
+    fn the_fluid_background_is_on_unless_turned_off() {
+        assert!(Preferences::default().fluid_background);
+        let parsed: Preferences = serde_json::from_str(r#"{"theme":"dark"}"#).unwrap();
+        assert!(parsed.fluid_background);
+        let parsed: Preferences =
+            serde_json::from_str(r#"{"theme":"dark","fluidBackground":false}"#).unwrap();
+        assert!(!parsed.fluid_background);
     }
 
     #[test]

@@ -5,22 +5,25 @@ use sam_core::{Preferences, ThemePreference};
 use crate::{Store, StoreError};
 
 const THEME_KEY: &str = "theme";
+const FLUID_KEY: &str = "fluid_background";
+
+/// One row of `settings`, on a connection the caller holds.
+fn read_setting(conn: &rusqlite::Connection, key: &str) -> Result<Option<String>, rusqlite::Error> {
+    conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |row| {
+        row.get(0)
+    })
+    .map(Some)
+    .or_else(|e| match e {
+        rusqlite::Error::QueryReturnedNoRows => Ok(None),
+        other => Err(other),
+    })
+}
 
 impl Store {
     /// The saved preferences; defaults for anything not saved or not understood.
     pub fn preferences(&self) -> Result<Preferences, StoreError> {
         let conn = self.conn()?;
-        let stored: Option<String> = conn
-            .query_row(
-                "SELECT value FROM settings WHERE key = ?1",
-                [THEME_KEY],
-                |row| row.get(0),
-            )
-            .map(Some)
-            .or_else(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                other => Err(other),
-            })?;
+        let stored = read_setting(&conn, THEME_KEY)?;
         let theme = match stored.as_deref() {
             None => ThemePreference::default(),
             Some(value) => ThemePreference::parse(value).unwrap_or_else(|| {
@@ -28,7 +31,11 @@ impl Store {
                 ThemePreference::default()
             }),
         };
-        Ok(Preferences { theme })
+        let fluid_background = read_setting(&conn, FLUID_KEY)?.as_deref() != Some("off");
+        Ok(Preferences {
+            theme,
+            fluid_background,
+        })
     }
 
     /// Saves all preferences at once.
@@ -38,6 +45,18 @@ impl Store {
             "INSERT INTO settings (key, value, updated_at) VALUES (?1, ?2, unixepoch())
              ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
             [THEME_KEY, preferences.theme.as_str()],
+        )?;
+        conn.execute(
+            "INSERT INTO settings (key, value, updated_at) VALUES (?1, ?2, unixepoch())
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            [
+                FLUID_KEY,
+                if preferences.fluid_background {
+                    "on"
+                } else {
+                    "off"
+                },
+            ],
         )?;
         Ok(())
     }

@@ -51,16 +51,30 @@ fn preferences_survive_a_restart() {
     store
         .set_preferences(&Preferences {
             theme: ThemePreference::Dark,
+            ..Preferences::default()
         })
         .unwrap();
     store
         .set_preferences(&Preferences {
             theme: ThemePreference::Light,
+            ..Preferences::default()
+        })
+        .unwrap();
+    assert!(
+        store.preferences().unwrap().fluid_background,
+        "on by default"
+    );
+    store
+        .set_preferences(&Preferences {
+            theme: ThemePreference::Light,
+            fluid_background: false,
         })
         .unwrap();
     drop(store);
     let (store, _) = Store::open(&path).unwrap();
-    assert_eq!(store.preferences().unwrap().theme, ThemePreference::Light);
+    let preferences = store.preferences().unwrap();
+    assert_eq!(preferences.theme, ThemePreference::Light);
+    assert!(!preferences.fluid_background);
 }
 
 #[test]
@@ -150,6 +164,7 @@ fn a_corrupt_file_is_kept_aside_byte_for_byte_and_replaced() {
     store
         .set_preferences(&Preferences {
             theme: ThemePreference::Dark,
+            ..Preferences::default()
         })
         .unwrap();
     assert_eq!(store.preferences().unwrap().theme, ThemePreference::Dark);
@@ -191,6 +206,7 @@ fn a_newer_schema_is_left_untouched_and_backed_up() {
         store
             .set_preferences(&Preferences {
                 theme: ThemePreference::Dark,
+                ..Preferences::default()
             })
             .unwrap();
     }

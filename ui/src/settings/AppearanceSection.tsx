@@ -11,7 +11,11 @@ export function AppearanceSection() {
   function onThemeChange(event: ChangeEvent<HTMLSelectElement>) {
     const theme = event.target.value;
     if (!isThemePreference(theme)) return;
-    save.mutate({ ...preferences.data, theme });
+    save.mutate({ fluidBackground: true, ...preferences.data, theme });
+  }
+
+  function onFluidChange(event: ChangeEvent<HTMLInputElement>) {
+    save.mutate({ theme: "system", ...preferences.data, fluidBackground: event.target.checked });
   }
 
   return (
@@ -37,6 +41,22 @@ export function AppearanceSection() {
         </select>
         <p id="theme-hint" className="field__hint muted small">
           System follows your desktop's light or dark setting.
+        </p>
+      </div>
+      <div className="field field--checkbox">
+        <label className="checkbox">
+          <input
+            type="checkbox"
+            data-testid="fluid-toggle"
+            checked={preferences.data?.fluidBackground ?? true}
+            onChange={onFluidChange}
+            disabled={preferences.isPending}
+            aria-describedby="fluid-hint"
+          />
+          Animated background behind the chat
+        </label>
+        <p id="fluid-hint" className="field__hint muted small">
+          A fluid simulation that moves while an agent works. Off shows a still gradient and saves power; it is always still when your system asks for reduced motion.
         </p>
       </div>
       {preferences.isError ? <ErrorAlert error={preferences.error} context="Could not load preferences" compact /> : null}

@@ -79,9 +79,9 @@ describe("shared/ipc", () => {
   });
 
   it("forwards arguments to the command", async () => {
-    mocked.setPreferences.mockResolvedValue({ status: "ok", data: { theme: "dark" } });
-    await expect(setPreferences({ theme: "dark" })).resolves.toEqual({ theme: "dark" });
-    expect(mocked.setPreferences).toHaveBeenCalledWith({ theme: "dark" });
+    mocked.setPreferences.mockResolvedValue({ status: "ok", data: { theme: "dark", fluidBackground: false } });
+    await expect(setPreferences({ theme: "dark", fluidBackground: false })).resolves.toEqual({ theme: "dark", fluidBackground: false });
+    expect(mocked.setPreferences).toHaveBeenCalledWith({ theme: "dark", fluidBackground: false });
   });
 
   it("maps an error result to a thrown IpcError with the same code and message", async () => {

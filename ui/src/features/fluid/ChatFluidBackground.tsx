@@ -57,8 +57,9 @@ function wantTestHooks(): boolean {
   return import.meta.env.DEV || (typeof navigator !== "undefined" && navigator.webdriver === true);
 }
 
-export function ChatFluidBackground({ active }: { active: boolean }) {
+/** `enabled`: the user's setting (Settings → Appearance); off shows the static gradient. */
+export function ChatFluidBackground({ active, enabled = true }: { active: boolean; enabled?: boolean }) {
   const dark = useDarkTheme();
   const working = useAgentWorking();
-  return <FluidBackground load={loadFluid} dark={dark} active={active} working={working} synthetic={working} testHooks={wantTestHooks()} />;
+  return <FluidBackground load={loadFluid} dark={dark} enabled={enabled} active={active} working={working} synthetic={working} testHooks={wantTestHooks()} />;
 }
