@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use sam_core::ApiError;
 use sam_editor::{DetectedEditor, EditorChoice, Environment};
-use sam_protocol::PathResolution;
+use sam_protocol::{PathKind, PathResolution};
 use sam_workspace::{OpenedFile, QuickViewFile};
 use serde::Serialize;
 use tauri::State;
@@ -63,7 +63,7 @@ fn position(value: Option<f64>, what: &str) -> Result<Option<u64>, ApiError> {
     }
 }
 
-/// Which of `paths` exist in the workspace (missing and refused ones are left out).
+/// Which of `paths` are files in the workspace (folders, missing and refused ones are left out).
 #[tauri::command]
 #[specta::specta]
 pub async fn files_resolve(
@@ -79,11 +79,14 @@ pub async fn files_resolve(
     Ok(answers
         .into_iter()
         .filter_map(|answer| match answer.resolution {
-            PathResolution::Found(found) => Some(ResolvedLink {
+            // Files only: a folder cannot be opened at a line, so it does not become a link.
+            PathResolution::Found(found) if found.kind == PathKind::File => Some(ResolvedLink {
                 requested: answer.requested,
                 path: found.relative,
             }),
-            PathResolution::Missing | PathResolution::Refused { .. } => None,
+            PathResolution::Found(_) | PathResolution::Missing | PathResolution::Refused { .. } => {
+                None
+            }
         })
         .collect())
 }
