@@ -78,7 +78,7 @@ export const commands = {
 	chatRestart: (sessionId: string) => typedError<string, ApiError>(__TAURI_INVOKE("chat_restart", { sessionId })),
 	/**  Full-text search across sessions. */
 	chatSearch: (query: string) => typedError<SearchHit[], ApiError>(__TAURI_INVOKE("chat_search", { query })),
-	/**  Which of `paths` exist in the workspace (missing and refused ones are left out). */
+	/**  Which of `paths` are files in the workspace (folders, missing and refused ones are left out). */
 	filesResolve: (workspaceId: string, paths: string[]) => typedError<ResolvedLink[], ApiError>(__TAURI_INVOKE("files_resolve", { workspaceId, paths })),
 	/**  Opens a workspace's file in the chosen editor at `line`/`column`. */
 	filesOpen: (workspaceId: string, path: string, line: number | null, column: number | null) => typedError<OpenedFile_Serialize, ApiError>(__TAURI_INVOKE("files_open", { workspaceId, path, line, column })),
