@@ -484,6 +484,36 @@ impl Attention {
         effects
     }
 
+    /// A priority notification about a session without buttons: "<title> · <workspace>" over
+    /// "<session>: <outcome>", opening the session at `seq`.
+    fn session_notification(
+        &self,
+        tag: NotificationTag,
+        kind: NotificationKind,
+        (title, outcome): (&str, &str),
+        (session_id, workspace_id, seq): (&str, &str, Option<i64>),
+    ) -> Notification {
+        Notification {
+            tag,
+            kind,
+            urgency: Urgency::Priority,
+            title: clean(
+                &format!("{title} · {}", self.workspace_name(workspace_id)),
+                MAX_TEXT_CHARS,
+            ),
+            body: clean(
+                &format!("{}: {outcome}", self.subject(session_id)),
+                MAX_TEXT_CHARS,
+            ),
+            actions: Vec::new(),
+            target: Target::Session {
+                session_id: session_id.to_owned(),
+                seq,
+                request: None,
+            },
+        }
+    }
+
     fn finished(
         &mut self,
         session_id: &str,
@@ -509,25 +539,12 @@ impl Attention {
             StopReason::Other => "stopped",
             _ => "done, waiting for your next message",
         };
-        let notification = Notification {
-            tag: NotificationTag::finished(session_id),
-            kind: NotificationKind::TurnFinished,
-            urgency: Urgency::Priority,
-            title: clean(
-                &format!("Agent finished · {}", self.workspace_name(workspace_id)),
-                MAX_TEXT_CHARS,
-            ),
-            body: clean(
-                &format!("{}: {outcome}", self.subject(session_id)),
-                MAX_TEXT_CHARS,
-            ),
-            actions: Vec::new(),
-            target: Target::Session {
-                session_id: session_id.to_owned(),
-                seq,
-                request: None,
-            },
-        };
+        let notification = self.session_notification(
+            NotificationTag::finished(session_id),
+            NotificationKind::TurnFinished,
+            ("Agent finished", outcome),
+            (session_id, workspace_id, seq),
+        );
         self.session_mut(session_id, workspace_id)
             .finished_shown_at_ms = Some(now_ms);
         Some(self.show(notification, about_session(session_id)))
@@ -567,25 +584,12 @@ impl Attention {
                 "the agent is no longer running. Open the chat to see why.",
             ),
         };
-        let notification = Notification {
-            tag: NotificationTag::failed(session_id),
+        let notification = self.session_notification(
+            NotificationTag::failed(session_id),
             kind,
-            urgency: Urgency::Priority,
-            title: clean(
-                &format!("{title} · {}", self.workspace_name(workspace_id)),
-                MAX_TEXT_CHARS,
-            ),
-            body: clean(
-                &format!("{}: {outcome}", self.subject(session_id)),
-                MAX_TEXT_CHARS,
-            ),
-            actions: Vec::new(),
-            target: Target::Session {
-                session_id: session_id.to_owned(),
-                seq,
-                request: None,
-            },
-        };
+            (title, outcome),
+            (session_id, workspace_id, seq),
+        );
         self.session_mut(session_id, workspace_id)
             .failure_shown_at_ms = Some(now_ms);
         Some(self.show(notification, about_session(session_id)))
