@@ -12,9 +12,15 @@
 #   CARGO_TARGET_DIR=/work/target-fluid cargo build --release -p sam-fluid --bin fluid-bench
 #   (cd crates/sam-fluid/peer-bench && CARGO_TARGET_DIR=/work/target-fluid cargo build --release)
 #
-# Writes $OUT/fluid-bench.json (OUT defaults to ./fluid-bench-out) and prints the results.
-# The memory bandwidth for the floor comparison comes from the GPU name (override with
-# BANDWIDTH_GBS). Takes well under 3 minutes on an H100/H200.
+# Two runs:
+#   1. the default comparison (30 warm-up + 200 frames, submit + wait per frame)
+#      -> $OUT/fluid-bench.json
+#   2. the diagnostic run: 2 s of back-to-back frames first (GPU clock ramp-up), the same
+#      submit + wait comparison, pipelined throughput (frames back to back, one wait), and
+#      sam-fluid's per-pass GPU times (timestamp queries) -> $OUT/fluid-bench-profile.json
+#      (skip it with PROFILE=0; WARMUP_MS overrides the 2000 ms).
+# OUT defaults to ./fluid-bench-out. The memory bandwidth for the floor comparison comes
+# from the GPU name (override with BANDWIDTH_GBS). Takes well under 3 minutes on an H100/H200.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -73,12 +79,30 @@ bw_args=()
 
 # Vulkan first (the discrete GPU, high-performance preference); GL if Vulkan is missing.
 # Defaults first: extra options given to this script override them.
+# run JSON_NAME [options...]
 run() {
-  timeout 80 "$bin" gpu --warmup 30 --frames 200 "${bw_args[@]}" "$@" --json-out "$out/fluid-bench.json"
+  local json="$1"; shift
+  timeout 80 "$bin" gpu --warmup 30 --frames 200 "${bw_args[@]}" "$@" --json-out "$out/$json"
 }
-if ! WGPU_BACKEND=vulkan run --backend vulkan "$@"; then
+backend=vulkan
+echo "== run 1: default comparison (submit + wait per frame)"
+if ! WGPU_BACKEND=vulkan run fluid-bench.json --backend vulkan "$@"; then
   echo "fluid-gpu-bench: the Vulkan run failed; retrying with GL (EGL)" >&2
-  WGPU_BACKEND=gl run --backend gl "$@" || { echo "fluid-gpu-bench: FAILED" >&2; exit 1; }
+  backend=gl
+  WGPU_BACKEND=gl run fluid-bench.json --backend gl "$@" || { echo "fluid-gpu-bench: FAILED" >&2; exit 1; }
+fi
+
+status=0
+rm -f "$out/fluid-bench-profile.json"
+if [[ "${PROFILE:-1}" != 0 ]]; then
+  warm_ms="${WARMUP_MS:-2000}"
+  echo
+  echo "== run 2: ${warm_ms} ms clock warm-up, pipelined throughput, per-pass GPU times ($backend)"
+  if ! WGPU_BACKEND=$backend run fluid-bench-profile.json --backend $backend \
+      --warmup-ms "$warm_ms" --pipelined --profile "$@"; then
+    echo "fluid-gpu-bench: the diagnostic run (run 2) failed" >&2
+    status=1
+  fi
 fi
 
 if grep -qi -e llvmpipe -e lavapipe -e '"Cpu' "$out/fluid-bench.json"; then
@@ -93,3 +117,8 @@ WARN
 fi
 echo "== JSON: $out/fluid-bench.json"
 cat "$out/fluid-bench.json"
+if [[ -f "$out/fluid-bench-profile.json" ]]; then
+  echo "== JSON: $out/fluid-bench-profile.json"
+  cat "$out/fluid-bench-profile.json"
+fi
+exit $status

@@ -40,6 +40,18 @@ pub trait Contender {
     fn adapter(&self) -> String;
     /// One frame: apply `splats`, step by `dt`, render to its target, submit, wait for the GPU.
     fn frame(&mut self, dt: f32, splats: &[Splat]) -> Result<(), String>;
+    /// Whether [`Contender::submit`] really skips the wait (pipelined measurement).
+    fn pipelined(&self) -> bool {
+        false
+    }
+    /// Like [`Contender::frame`] without waiting for the GPU (when [`Contender::pipelined`]).
+    fn submit(&mut self, dt: f32, splats: &[Splat]) -> Result<(), String> {
+        self.frame(dt, splats)
+    }
+    /// Waits until all submitted work is done.
+    fn wait(&mut self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// Builds a contender for a setting and a target size.
@@ -167,6 +179,39 @@ impl SamContender {
     }
 }
 
+impl SamContender {
+    /// Per-pass GPU times (timestamps at both ends of every render pass) over `frames`
+    /// frames, submitted one by one with a wait after each (`pipelined == false`) or all
+    /// back to back with one wait at the end. `None` when the device has no timestamps.
+    pub fn pass_profile(
+        &mut self,
+        first_frame: u32,
+        frames: u32,
+        pipelined: bool,
+    ) -> Result<Option<PassProfile>, String> {
+        if !self.fluid.start_pass_timing(frames) {
+            return Ok(None);
+        }
+        let mut splats = Vec::with_capacity(8);
+        let run = |c: &mut Self, splats: &mut Vec<Splat>| -> Result<(), String> {
+            for i in 0..frames {
+                input_splats(first_frame + i, splats);
+                if pipelined {
+                    c.submit(1.0 / 60.0, splats)?;
+                } else {
+                    c.frame(1.0 / 60.0, splats)?;
+                }
+            }
+            c.wait()
+        };
+        let ran = run(self, &mut splats);
+        // Always take the profiler back out, even after an error.
+        let timings = self.fluid.finish_pass_timing()?;
+        ran?;
+        Ok(Some(PassProfile::from_frames(&timings, pipelined)))
+    }
+}
+
 impl Contender for SamContender {
     fn name(&self) -> String {
         "sam-fluid".into()
@@ -181,6 +226,233 @@ impl Contender for SamContender {
             .frame(&mut self.fluid, dt, splats, Some(&self.target))
             .map_err(|e| e.to_string())
     }
+
+    fn pipelined(&self) -> bool {
+        true
+    }
+
+    fn submit(&mut self, dt: f32, splats: &[Splat]) -> Result<(), String> {
+        let mut enc = self
+            .gpu
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("sam-fluid frame"),
+            });
+        self.fluid.step(&mut enc, dt, splats);
+        self.fluid
+            .render(&mut enc, &self.target.view, self.target.format);
+        self.gpu.queue.submit([enc.finish()]);
+        Ok(())
+    }
+
+    fn wait(&mut self) -> Result<(), String> {
+        self.gpu.wait().map_err(|e| e.to_string())
+    }
+}
+
+/// Per-pass GPU timing summary of a run of frames (medians over frames).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PassProfile {
+    /// Frames submitted back to back (one wait at the end) rather than one by one.
+    pub pipelined: bool,
+    pub frames: usize,
+    /// Per label (in pass order, each label once): that label's total time per frame.
+    pub by_label: Vec<(&'static str, Stats)>,
+    /// Per pass position: its label (jacobi passes numbered) and time.
+    pub by_pass: Vec<(String, Stats)>,
+    /// Sum of the pass times of a frame.
+    pub sum: Stats,
+    /// First pass begin to last pass end of a frame.
+    pub span: Stats,
+    /// `span - sum`: time between the passes of a frame (barriers, pass changes).
+    pub gaps: Stats,
+    /// Begin of one frame's first pass to the next frame's (GPU time per frame including
+    /// the gap between frames; meaningful when pipelined).
+    pub frame_period: Stats,
+}
+
+impl PassProfile {
+    pub fn from_frames(frames: &[Vec<crate::PassTime>], pipelined: bool) -> Self {
+        let ms = |ns: f64| ns / 1e6;
+        let mut labels: Vec<&'static str> = Vec::new();
+        let mut positions: Vec<String> = Vec::new();
+        // Frames whose pass list differs from the first are left out (none in practice).
+        let shape: Vec<&str> = frames
+            .first()
+            .map(|f| f.iter().map(|p| p.label).collect())
+            .unwrap_or_default();
+        let frames: Vec<&Vec<crate::PassTime>> = frames
+            .iter()
+            .filter(|f| f.iter().map(|p| p.label).eq(shape.iter().copied()))
+            .collect();
+        if let Some(f) = frames.first() {
+            let mut jacobi = 0;
+            for p in f.iter() {
+                if !labels.contains(&p.label) {
+                    labels.push(p.label);
+                }
+                positions.push(if p.label == "jacobi" {
+                    jacobi += 1;
+                    format!("jacobi {jacobi}")
+                } else {
+                    p.label.to_string()
+                });
+            }
+        }
+        let by_label = labels
+            .iter()
+            .map(|&l| {
+                let v = frames
+                    .iter()
+                    .map(|f| {
+                        ms(f.iter()
+                            .filter(|p| p.label == l)
+                            .map(crate::PassTime::duration_ns)
+                            .sum())
+                    })
+                    .collect();
+                (l, stats(v))
+            })
+            .collect();
+        let by_pass = positions
+            .into_iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let v = frames
+                    .iter()
+                    .filter_map(|f| f.get(i).map(|p| ms(p.duration_ns())))
+                    .collect();
+                (name, stats(v))
+            })
+            .collect();
+        let sums: Vec<f64> = frames
+            .iter()
+            .map(|f| ms(f.iter().map(crate::PassTime::duration_ns).sum()))
+            .collect();
+        let spans: Vec<f64> = frames
+            .iter()
+            .map(|f| match (f.first(), f.last()) {
+                (Some(a), Some(b)) => ms(b.end_ns - a.begin_ns),
+                _ => f64::NAN,
+            })
+            .collect();
+        let gaps = spans.iter().zip(&sums).map(|(s, t)| s - t).collect();
+        let period = frames
+            .windows(2)
+            .filter_map(|w| Some(ms(w[1].first()?.begin_ns - w[0].first()?.begin_ns)))
+            .collect();
+        Self {
+            pipelined,
+            frames: frames.len(),
+            by_label,
+            by_pass,
+            sum: stats(sums),
+            span: stats(spans),
+            gaps: stats(gaps),
+            frame_period: stats(period),
+        }
+    }
+
+    fn json(&self) -> String {
+        let labels = self
+            .by_label
+            .iter()
+            .map(|(l, st)| format!("{}: {}", json_str(l), stats_json(st)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let passes = self
+            .by_pass
+            .iter()
+            .map(|(l, st)| {
+                format!(
+                    "{{\"pass\": {}, \"median_ms\": {}}}",
+                    json_str(l),
+                    json_num(st.median_ms)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "{{\"pipelined\": {}, \"frames\": {}, \"by_label\": {{{labels}}}, \"by_pass\": [{passes}], \"sum\": {}, \"span\": {}, \"gaps\": {}, \"frame_period\": {}}}",
+            self.pipelined,
+            self.frames,
+            stats_json(&self.sum),
+            stats_json(&self.span),
+            stats_json(&self.gaps),
+            stats_json(&self.frame_period),
+        )
+    }
+}
+
+/// Human-readable table of one or more profiles side by side (median ms per frame).
+fn profile_table(profiles: &[&PassProfile]) -> String {
+    let Some(first) = profiles.first() else {
+        return String::new();
+    };
+    let mut out = format!(
+        "  per-pass GPU time (timestamps at both ends of every pass; median ms over frames):\n    {:<28}",
+        "pass"
+    );
+    for p in profiles {
+        out.push_str(&format!(
+            "{:>14}",
+            if p.pipelined {
+                "pipelined"
+            } else {
+                "submit+wait"
+            }
+        ));
+    }
+    let row = |out: &mut String, name: &str, f: &dyn Fn(&PassProfile) -> f64| {
+        out.push_str(&format!("\n    {name:<28}"));
+        for p in profiles {
+            out.push_str(&format!("{:>14.4}", f(p)));
+        }
+    };
+    let median_of = |p: &PassProfile, l: &str| {
+        p.by_label
+            .iter()
+            .find(|(k, _)| *k == l)
+            .map_or(f64::NAN, |(_, st)| st.median_ms)
+    };
+    let jacobi_passes = first
+        .by_pass
+        .iter()
+        .filter(|(n, _)| n.starts_with("jacobi"))
+        .count();
+    for (l, _) in &first.by_label {
+        let name = if *l == "jacobi" {
+            format!("jacobi (sum of {jacobi_passes})")
+        } else {
+            (*l).to_string()
+        };
+        row(&mut out, &name, &|p| median_of(p, l));
+    }
+    row(&mut out, "  jacobi per pass (min)", &|p| {
+        p.by_pass
+            .iter()
+            .filter(|(n, _)| n.starts_with("jacobi"))
+            .map(|(_, st)| st.median_ms)
+            .fold(f64::INFINITY, f64::min)
+    });
+    row(&mut out, "  jacobi per pass (max)", &|p| {
+        p.by_pass
+            .iter()
+            .filter(|(n, _)| n.starts_with("jacobi"))
+            .map(|(_, st)| st.median_ms)
+            .fold(f64::NEG_INFINITY, f64::max)
+    });
+    row(&mut out, "sum of passes", &|p| p.sum.median_ms);
+    row(&mut out, "frame span (first→last)", &|p| p.span.median_ms);
+    row(&mut out, "gaps (span − sum)", &|p| p.gaps.median_ms);
+    row(&mut out, "frame period (begin→begin)", &|p| {
+        p.frame_period.median_ms
+    });
+    out.push_str("\n    frames:                     ");
+    for p in profiles {
+        out.push_str(&format!("{:>14}", p.frames));
+    }
+    out
 }
 
 /// The deterministic input both contenders get: three splats per frame moving on circles.
@@ -274,6 +546,81 @@ pub fn measure_pair(
         tb.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     Ok((stats(ta), stats(tb)))
+}
+
+/// Keeps the contenders' frames going back to back (batches of 8 submits, then a wait, in
+/// turn) for `ms` milliseconds, so the GPU clocks are up before measuring. Frame inputs
+/// continue from `first_frame`; returns the frames each ran.
+pub fn warm_for(cs: &mut [&mut dyn Contender], ms: f64, first_frame: u32) -> Result<u32, String> {
+    let mut splats = Vec::with_capacity(8);
+    let start = Instant::now();
+    let mut n = 0u32;
+    while start.elapsed().as_secs_f64() * 1000.0 < ms {
+        for c in cs.iter_mut() {
+            for k in 0..8 {
+                input_splats(first_frame + n + k, &mut splats);
+                c.submit(1.0 / 60.0, &splats)?;
+            }
+            c.wait()?;
+        }
+        n += 8;
+    }
+    Ok(n)
+}
+
+/// Throughput with frames submitted back to back: `batches` runs of `frames` submits and
+/// one wait; the median over runs of (run time / frames), and of the CPU time spent
+/// submitting per frame. A contender that cannot skip the wait gives `None`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pipelined {
+    pub ms_per_frame: f64,
+    pub submit_ms_per_frame: f64,
+    pub frames: u32,
+    pub batches: u32,
+}
+
+pub fn measure_pipelined(
+    c: &mut dyn Contender,
+    first_frame: u32,
+    frames: u32,
+    batches: u32,
+) -> Result<Option<Pipelined>, String> {
+    if !c.pipelined() {
+        return Ok(None);
+    }
+    let mut splats = Vec::with_capacity(8);
+    let (mut total, mut submit) = (Vec::new(), Vec::new());
+    c.wait()?;
+    for b in 0..batches {
+        let t = Instant::now();
+        for i in 0..frames {
+            input_splats(first_frame + b * frames + i, &mut splats);
+            c.submit(1.0 / 60.0, &splats)?;
+        }
+        let s = t.elapsed().as_secs_f64() * 1000.0;
+        c.wait()?;
+        total.push(t.elapsed().as_secs_f64() * 1000.0 / f64::from(frames));
+        submit.push(s / f64::from(frames));
+    }
+    Ok(Some(Pipelined {
+        ms_per_frame: stats(total).median_ms,
+        submit_ms_per_frame: stats(submit).median_ms,
+        frames,
+        batches,
+    }))
+}
+
+fn pipelined_json(p: &Option<Pipelined>) -> String {
+    match p {
+        Some(p) => format!(
+            "{{\"ms_per_frame\": {}, \"submit_ms_per_frame\": {}, \"frames\": {}, \"batches\": {}}}",
+            json_num(p.ms_per_frame),
+            json_num(p.submit_ms_per_frame),
+            p.frames,
+            p.batches
+        ),
+        None => "null".into(),
+    }
 }
 
 /// Process CPU time (user + system, all threads) from /proc/self/stat.
@@ -425,6 +772,12 @@ pub struct Options {
     pub settings: Vec<Setting>,
     /// `None`: what the app would pick for the adapter ([`Quality::for_adapter`]).
     pub quality: Option<Quality>,
+    /// (gpu) Frames back to back for this long before measuring (GPU clock ramp-up).
+    pub warmup_ms: f64,
+    /// (gpu) Also measure throughput with frames submitted back to back.
+    pub pipelined: bool,
+    /// (gpu) Per-pass GPU timestamps (sam-fluid; needs TIMESTAMP_QUERY).
+    pub profile: bool,
 }
 
 pub const USAGE: &str = "\
@@ -436,6 +789,9 @@ options:
   --json               machine-readable output on stdout
   --json-out PATH      also write the JSON to PATH
   --warmup N --frames M  (gpu; default 30 / 200)
+  --warmup-ms MS       (gpu) then frames back to back for MS ms before measuring (clock ramp)
+  --pipelined          (gpu) also frames submitted back to back, one wait per batch: ms/frame
+  --profile            (gpu) per-pass GPU time breakdown of sam-fluid (timestamp queries)
   --size WxH           viewport / render target (default 1920x1080; cpu: the window, 1280x800)
   --bandwidth-gbs X    memory bandwidth for the floor comparison (e.g. 3350 H100 SXM, 4800 H200)
   --backend NAME       vulkan | gl | metal | dx12 (default: wgpu's choice, or WGPU_BACKEND)
@@ -462,6 +818,9 @@ pub fn parse_args(args: &[String]) -> Result<Options, String> {
         png: None,
         settings: Vec::new(),
         quality: None,
+        warmup_ms: 0.0,
+        pipelined: false,
+        profile: false,
     };
     let mut it = args.iter();
     let num = |v: Option<&String>, name: &str| -> Result<f64, String> {
@@ -476,6 +835,9 @@ pub fn parse_args(args: &[String]) -> Result<Options, String> {
             "--json-out" => o.json_out = Some(it.next().ok_or("--json-out needs a path")?.into()),
             "--warmup" => o.warmup = num(it.next(), a)? as u32,
             "--frames" => o.frames = (num(it.next(), a)? as u32).max(1),
+            "--warmup-ms" => o.warmup_ms = num(it.next(), a)?.max(0.0),
+            "--pipelined" => o.pipelined = true,
+            "--profile" => o.profile = true,
             "--bandwidth-gbs" => o.bandwidth_gbs = Some(num(it.next(), a)?),
             "--seconds" => o.seconds = num(it.next(), a)?,
             "--fps" => o.fps = num(it.next(), a)?.max(1.0),
@@ -711,8 +1073,16 @@ fn run_gpu_mode(
     let mut human = Vec::new();
     let mut rows = Vec::new();
     human.push(format!(
-        "frame = splats + step + render {}x{} (Rgba8Unorm), one submit, GPU wait; {} warm-up + {} measured frames (contenders alternate frame by frame)",
-        o.width, o.height, o.warmup, o.frames
+        "frame = splats + step + render {}x{} (Rgba8Unorm), one submit, GPU wait; {}{} warm-up + {} measured frames (contenders alternate frame by frame)",
+        o.width,
+        o.height,
+        if o.warmup_ms > 0.0 {
+            format!("{} ms of back-to-back frames, then ", o.warmup_ms)
+        } else {
+            String::new()
+        },
+        o.warmup,
+        o.frames
     ));
     if peer.is_none() {
         human.push(
@@ -729,16 +1099,48 @@ fn run_gpu_mode(
         let adapter = sam.adapter();
         let (sim, dye) = sam.grids();
         let bytes = sam.traffic_bytes();
-        let (ours, theirs) = match peer {
-            Some((_, make)) => {
-                let mut p = make(*s, o.width, o.height)?;
+        let mut peer_c = match peer {
+            Some((_, make)) => Some(make(*s, o.width, o.height)?),
+            None => None,
+        };
+        let mut warm_frames = 0;
+        if o.warmup_ms > 0.0 {
+            let mut cs: Vec<&mut dyn Contender> = vec![&mut sam];
+            if let Some(p) = peer_c.as_mut() {
+                cs.push(p.as_mut());
+            }
+            warm_frames = warm_for(&mut cs, o.warmup_ms, 0)?;
+        }
+        let (ours, theirs) = match peer_c.as_mut() {
+            Some(p) => {
                 let a = p.adapter();
                 let (ours, st) = measure_pair(&mut sam, p.as_mut(), o.warmup, o.frames)?;
                 (ours, Some((a, st)))
             }
             None => (measure(&mut sam, o.warmup, o.frames)?, None),
         };
-        let gpu_time = sam.gpu_times(o.warmup + o.frames, o.frames.min(100))?;
+        let mut next_frame = o.warmup + o.frames;
+        let gpu_time = sam.gpu_times(next_frame, o.frames.min(100))?;
+        next_frame += o.frames.min(100);
+        let (mut pipe_ours, mut pipe_peer) = (None, None);
+        if o.pipelined {
+            pipe_ours = measure_pipelined(&mut sam, next_frame, o.frames, 3)?;
+            if let Some(p) = peer_c.as_mut() {
+                pipe_peer = measure_pipelined(p.as_mut(), next_frame, o.frames, 3)?;
+            }
+            next_frame += 3 * o.frames;
+        }
+        let mut profiles = Vec::new();
+        if o.profile {
+            let n = o.frames.min(100);
+            for pipelined in [false, true] {
+                if let Some(p) = sam.pass_profile(next_frame, n, pipelined)? {
+                    profiles.push(p);
+                }
+                next_frame += n;
+            }
+        }
+        drop(peer_c);
         drop(sam);
         let floor_ms = o
             .bandwidth_gbs
@@ -775,6 +1177,47 @@ fn run_gpu_mode(
                 if r >= 2.0 { "(target ≥ 2x: met)" } else { "(target ≥ 2x: NOT met)" }
             ));
         }
+        if o.warmup_ms > 0.0 {
+            human.push(format!(
+                "  clock warm-up: {warm_frames} frames per contender back to back over {} ms",
+                o.warmup_ms
+            ));
+        }
+        let mut ratio_pipelined = None;
+        if o.pipelined {
+            let mut line = match &pipe_ours {
+                Some(p) => format!(
+                    "  pipelined ({} frames back to back, one wait; median of {} batches): sam-fluid {:.4} ms/frame (CPU submit {:.4} ms/frame)",
+                    p.frames, p.batches, p.ms_per_frame, p.submit_ms_per_frame
+                ),
+                None => "  pipelined: not measured".into(),
+            };
+            if let Some((name, _)) = peer {
+                match (&pipe_peer, &pipe_ours) {
+                    (Some(pp), Some(po)) => {
+                        let r = pp.ms_per_frame / po.ms_per_frame;
+                        ratio_pipelined = Some(r);
+                        line.push_str(&format!(
+                            "; {name} {:.4} ms/frame (CPU submit {:.4}); speed-up {r:.2}x",
+                            pp.ms_per_frame, pp.submit_ms_per_frame
+                        ));
+                    }
+                    _ => line.push_str(&format!(
+                        "; {name}: pipelined not supported by its contender (ours only)"
+                    )),
+                }
+            }
+            human.push(line);
+        }
+        if o.profile {
+            if profiles.is_empty() {
+                human.push(
+                    "  per-pass GPU time: not available (no TIMESTAMP_QUERY on this device)".into(),
+                );
+            } else {
+                human.push(profile_table(&profiles.iter().collect::<Vec<_>>()));
+            }
+        }
         human.push(format!(
             "  texture traffic: {:.1} MB/frame{}",
             bytes as f64 / 1e6,
@@ -793,8 +1236,25 @@ fn run_gpu_mode(
                 None => " (pass --bandwidth-gbs for the floor comparison)".into(),
             }
         ));
+        // Under steady load (pipelined, clocks up): GPU frame period against the floor.
+        let pipelined_period = profiles
+            .iter()
+            .find(|p| p.pipelined)
+            .map(|p| p.frame_period.median_ms)
+            .filter(|x| x.is_finite());
+        let floor_pipelined = floor_ms.zip(pipelined_period).map(|(f, t)| t / f);
+        if let (Some(t), Some(m)) = (pipelined_period, floor_pipelined) {
+            human.push(format!(
+                "  pipelined GPU frame period {t:.4} ms is {m:.1}x the floor {}",
+                if m <= 3.0 {
+                    "(target ≤ 3x: met)"
+                } else {
+                    "(target ≤ 3x: NOT met)"
+                }
+            ));
+        }
         rows.push(format!(
-            "{{\"sim_res\": {}, \"dye_res\": {}, \"pressure_iters\": {}, \"sim_grid\": [{}, {}], \"dye_grid\": [{}, {}], \"adapter\": {}, \"sam_fluid\": {}, \"sam_fluid_gpu_time\": {}, \"peer\": {}, \"peer_adapter\": {}, \"ratio_peer_over_ours\": {}, \"bytes_per_frame\": {}, \"bandwidth_gbs\": {}, \"floor_ms\": {}, \"multiple_of_floor\": {}, \"floor_compared_with\": {}}}",
+            "{{\"sim_res\": {}, \"dye_res\": {}, \"pressure_iters\": {}, \"sim_grid\": [{}, {}], \"dye_grid\": [{}, {}], \"adapter\": {}, \"sam_fluid\": {}, \"sam_fluid_gpu_time\": {}, \"peer\": {}, \"peer_adapter\": {}, \"ratio_peer_over_ours\": {}, \"bytes_per_frame\": {}, \"bandwidth_gbs\": {}, \"floor_ms\": {}, \"multiple_of_floor\": {}, \"floor_compared_with\": {}, \"warmup_frames_back_to_back\": {}, \"sam_fluid_pipelined\": {}, \"peer_pipelined\": {}, \"ratio_pipelined\": {}, \"pipelined_gpu_frame_period_ms\": {}, \"multiple_of_floor_pipelined_gpu\": {}, \"pass_profile\": {}}}",
             s.sim_res,
             s.dye_res,
             s.pressure_iters,
@@ -813,16 +1273,98 @@ fn run_gpu_mode(
             floor_ms.map_or("null".into(), json_num),
             floor_ms.map_or("null".into(), |f| json_num(vs_floor_ms / f)),
             json_str(vs_floor_what),
+            warm_frames,
+            pipelined_json(&pipe_ours),
+            pipelined_json(&pipe_peer),
+            ratio_pipelined.map_or("null".into(), json_num),
+            pipelined_period.map_or("null".into(), json_num),
+            floor_pipelined.map_or("null".into(), json_num),
+            if o.profile {
+                let part = |pl: bool| {
+                    profiles
+                        .iter()
+                        .find(|p| p.pipelined == pl)
+                        .map_or("null".into(), PassProfile::json)
+                };
+                format!(
+                    "{{\"submit_wait\": {}, \"pipelined\": {}}}",
+                    part(false),
+                    part(true)
+                )
+            } else {
+                "null".into()
+            },
         ));
     }
     let json = format!(
-        "{{\"mode\": \"gpu\", \"target\": [{}, {}], \"warmup\": {}, \"frames\": {}, \"peer\": {}, \"results\": [{}]}}",
+        "{{\"mode\": \"gpu\", \"target\": [{}, {}], \"warmup\": {}, \"warmup_ms\": {}, \"frames\": {}, \"pipelined\": {}, \"profile\": {}, \"peer\": {}, \"results\": [{}]}}",
         o.width,
         o.height,
         o.warmup,
+        json_num(o.warmup_ms),
         o.frames,
+        o.pipelined,
+        o.profile,
         peer.map_or("null".into(), |(n, _)| json_str(n)),
         rows.join(", ")
     );
     Ok((human.join("\n"), json))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{PassProfile, parse_args, stats};
+    use crate::PassTime;
+
+    fn pass(label: &'static str, begin_ns: f64, end_ns: f64) -> PassTime {
+        PassTime {
+            label,
+            begin_ns,
+            end_ns,
+        }
+    }
+
+    #[test]
+    fn pass_profile_sums_labels_and_measures_gaps() {
+        // Two frames 10 µs apart: force 1 µs, two jacobi passes of 2 µs, 1 µs gaps.
+        let frame = |t0: f64| {
+            vec![
+                pass("force", t0, t0 + 1000.0),
+                pass("jacobi", t0 + 2000.0, t0 + 4000.0),
+                pass("jacobi", t0 + 5000.0, t0 + 7000.0),
+            ]
+        };
+        let p = PassProfile::from_frames(&[frame(0.0), frame(10_000.0)], true);
+        assert_eq!(p.frames, 2);
+        let names: Vec<&str> = p.by_pass.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["force", "jacobi 1", "jacobi 2"]);
+        let label = |l: &str| {
+            p.by_label
+                .iter()
+                .find(|(k, _)| *k == l)
+                .map(|(_, s)| s.median_ms)
+        };
+        assert_eq!(label("force"), Some(0.001));
+        assert_eq!(label("jacobi"), Some(0.004));
+        assert!((p.sum.median_ms - 0.005).abs() < 1e-12);
+        assert!((p.span.median_ms - 0.007).abs() < 1e-12);
+        assert!((p.gaps.median_ms - 0.002).abs() < 1e-12);
+        assert!((p.frame_period.median_ms - 0.010).abs() < 1e-12);
+        assert!(p.json().contains("\"jacobi 2\""));
+    }
+
+    #[test]
+    fn stats_and_new_options() {
+        let s = stats(vec![3.0, 1.0, 2.0]);
+        assert_eq!((s.median_ms, s.frames), (2.0, 3));
+        let args: Vec<String> = ["gpu", "--warmup-ms", "1500", "--pipelined", "--profile"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let o = parse_args(&args).unwrap();
+        assert_eq!(o.warmup_ms, 1500.0);
+        assert!(o.pipelined && o.profile);
+        let o = parse_args(&["gpu".to_string()]).unwrap();
+        assert!(!o.pipelined && !o.profile && o.warmup_ms == 0.0);
+    }
 }

@@ -161,6 +161,7 @@ pub struct Fluid {
     pressure_cur: usize,
     dye_cur: usize,
     frames: u64,
+    profiler: Option<PassProfiler>,
 }
 
 impl std::fmt::Debug for Fluid {
@@ -312,6 +313,7 @@ fn draw(
     pipeline: &wgpu::RenderPipeline,
     bind_group: &wgpu::BindGroup,
     load: wgpu::LoadOp<wgpu::Color>,
+    timestamp_writes: Option<wgpu::RenderPassTimestampWrites<'_>>,
 ) {
     let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
         label: Some(label),
@@ -327,13 +329,71 @@ fn draw(
             },
         })],
         depth_stencil_attachment: None,
-        timestamp_writes: None,
+        timestamp_writes,
         occlusion_query_set: None,
         multiview_mask: None,
     });
     pass.set_pipeline(pipeline);
     pass.set_bind_group(0, bind_group, &[]);
     pass.draw(0..3, 0..1);
+}
+
+/// Most timestamp queries one profiling run records (wgpu's limit per query set).
+const PROFILE_MAX_QUERIES: u32 = wgpu::QUERY_SET_MAX_QUERIES;
+
+/// GPU time of one render pass, from its beginning-of-pass to its end-of-pass timestamp.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PassTime {
+    /// The pass label: `force`, `divergence`, `jacobi`, `project+advect`, `advect dye`,
+    /// `display`.
+    pub label: &'static str,
+    /// Nanoseconds since the first timestamp of the profiling run.
+    pub begin_ns: f64,
+    pub end_ns: f64,
+}
+
+impl PassTime {
+    pub fn duration_ns(&self) -> f64 {
+        self.end_ns - self.begin_ns
+    }
+}
+
+/// Optional per-pass timestamps (benchmark only; see [`Fluid::start_pass_timing`]).
+struct PassProfiler {
+    query_set: wgpu::QuerySet,
+    capacity: u32,
+    next: u32,
+    /// Per frame (a `step` starts one), the labels and first query index of its passes.
+    frames: Vec<(u32, Vec<&'static str>)>,
+}
+
+impl PassProfiler {
+    /// Two query indices for the next pass, recorded under `label`.
+    fn writes(&mut self, label: &'static str) -> Option<wgpu::RenderPassTimestampWrites<'_>> {
+        // Passes beyond the capacity are not timed.
+        if self.next + 2 > self.capacity {
+            return None;
+        }
+        if self.frames.is_empty() {
+            self.frames.push((self.next, Vec::new()));
+        }
+        let i = self.next;
+        self.next += 2;
+        self.frames.last_mut()?.1.push(label);
+        Some(wgpu::RenderPassTimestampWrites {
+            query_set: &self.query_set,
+            beginning_of_pass_write_index: Some(i),
+            end_of_pass_write_index: Some(i + 1),
+        })
+    }
+}
+
+/// Timestamp writes for the next pass when profiling, else `None` (no cost beyond the check).
+fn pass_timestamps<'a>(
+    profiler: &'a mut Option<PassProfiler>,
+    label: &'static str,
+) -> Option<wgpu::RenderPassTimestampWrites<'a>> {
+    profiler.as_mut()?.writes(label)
 }
 
 impl Fluid {
@@ -496,6 +556,7 @@ impl Fluid {
             pressure_cur: 0,
             dye_cur: 0,
             frames: 0,
+            profiler: None,
         };
         fluid.write_display(wgpu::TextureFormat::Rgba8Unorm);
         fluid
@@ -731,6 +792,10 @@ impl Fluid {
         let load = wgpu::LoadOp::Load;
         let g = &self.grids;
         let p = &self.pipelines;
+        let prof = &mut self.profiler;
+        if let Some(pr) = prof.as_mut() {
+            pr.frames.push((pr.next, Vec::new()));
+        }
         draw(
             encoder,
             "force",
@@ -738,6 +803,7 @@ impl Fluid {
             &p.force,
             &g.force_bg,
             load,
+            pass_timestamps(prof, "force"),
         );
         draw(
             encoder,
@@ -746,6 +812,7 @@ impl Fluid {
             &p.divergence,
             &g.divergence_bg,
             load,
+            pass_timestamps(prof, "divergence"),
         );
         // Two iterations per pass while at least two remain, then a single one.
         let mut cur = self.pressure_cur;
@@ -765,6 +832,7 @@ impl Fluid {
                 pipe,
                 &g.jacobi_bg[cur],
                 load,
+                pass_timestamps(prof, "jacobi"),
             );
             cur ^= 1;
             left -= left.min(2);
@@ -778,6 +846,7 @@ impl Fluid {
             &p.project,
             &g.project_bg[cur],
             load,
+            pass_timestamps(prof, "project+advect"),
         );
         draw(
             encoder,
@@ -786,6 +855,7 @@ impl Fluid {
             &p.dye,
             &g.dye_bg[self.dye_cur],
             load,
+            pass_timestamps(prof, "advect dye"),
         );
         self.dye_cur ^= 1;
         self.frames += 1;
@@ -860,7 +930,106 @@ impl Fluid {
             pipe,
             &self.grids.display_bg[self.dye_cur],
             wgpu::LoadOp::Clear(wgpu::Color::BLACK),
+            pass_timestamps(&mut self.profiler, "display"),
         );
+    }
+
+    /// Starts timing every render pass of the following frames with GPU timestamps (for the
+    /// benchmark's per-pass breakdown; adds a timestamp write at both ends of every pass).
+    /// `max_frames` bounds the queries (at most 4096 in all; passes beyond are not timed).
+    /// Returns `false`, and changes nothing, when the device lacks `TIMESTAMP_QUERY`.
+    /// Submit the frames as usual, then call [`Fluid::finish_pass_timing`].
+    pub fn start_pass_timing(&mut self, max_frames: u32) -> bool {
+        if !self
+            .device
+            .features()
+            .contains(wgpu::Features::TIMESTAMP_QUERY)
+        {
+            return false;
+        }
+        // force, divergence, project+advect, advect dye, display, and the Jacobi passes.
+        let per_frame = 2 * (5 + self.config.pressure_iters.div_ceil(2));
+        let capacity = (per_frame * max_frames.max(1)).clamp(2, PROFILE_MAX_QUERIES);
+        let query_set = self.device.create_query_set(&wgpu::QuerySetDescriptor {
+            label: Some("sam-fluid pass timing"),
+            ty: wgpu::QueryType::Timestamp,
+            count: capacity,
+        });
+        self.profiler = Some(PassProfiler {
+            query_set,
+            capacity,
+            next: 0,
+            frames: Vec::new(),
+        });
+        true
+    }
+
+    /// Stops pass timing, waits for the GPU and reads the timestamps back: for each frame
+    /// (from one `step` to the next), its passes in order. Every frame recorded since
+    /// [`Fluid::start_pass_timing`] must have been submitted. Empty when timing was off.
+    pub fn finish_pass_timing(&mut self) -> Result<Vec<Vec<PassTime>>, String> {
+        let Some(prof) = self.profiler.take() else {
+            return Ok(Vec::new());
+        };
+        if prof.next == 0 {
+            return Ok(Vec::new());
+        }
+        let bytes = u64::from(prof.next) * wgpu::QUERY_SIZE as u64;
+        let buffer = |usage| {
+            self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("sam-fluid pass timing"),
+                size: bytes,
+                usage,
+                mapped_at_creation: false,
+            })
+        };
+        let resolve = buffer(wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC);
+        let read = buffer(wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ);
+        let mut enc = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("sam-fluid pass timing"),
+            });
+        enc.resolve_query_set(&prof.query_set, 0..prof.next, &resolve, 0);
+        enc.copy_buffer_to_buffer(&resolve, 0, &read, 0, bytes);
+        self.queue.submit([enc.finish()]);
+        let slice = read.slice(..);
+        let (tx, rx) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| e.to_string())?;
+        rx.recv()
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        let ticks: Vec<u64> = {
+            let view = slice.get_mapped_range().map_err(|e| e.to_string())?;
+            bytemuck::cast_slice(&view).to_vec()
+        };
+        read.unmap();
+        let period = f64::from(self.queue.get_timestamp_period());
+        let t0 = ticks.first().copied().unwrap_or(0);
+        let ns = |t: u64| t.wrapping_sub(t0) as i64 as f64 * period;
+        let mut out = Vec::with_capacity(prof.frames.len());
+        for (first, labels) in &prof.frames {
+            let mut frame = Vec::with_capacity(labels.len());
+            for (k, label) in labels.iter().enumerate() {
+                let i = *first as usize + 2 * k;
+                if let (Some(&b), Some(&e)) = (ticks.get(i), ticks.get(i + 1)) {
+                    frame.push(PassTime {
+                        label,
+                        begin_ns: ns(b),
+                        end_ns: ns(e),
+                    });
+                }
+            }
+            if !frame.is_empty() {
+                out.push(frame);
+            }
+        }
+        Ok(out)
     }
 
     /// The texture holding `field` right now (for read-back in tests and tools).

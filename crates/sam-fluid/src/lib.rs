@@ -29,7 +29,7 @@ pub mod bench;
 pub mod wasm;
 
 pub use config::{FluidConfig, Palette, Theme};
-pub use fluid::{Field, Fluid, MAX_SPLATS, Splat};
+pub use fluid::{Field, Fluid, MAX_SPLATS, PassTime, Splat};
 pub use reactivity::{Activity, Drive, DriveTuning, SignalFrame, VoiceDrive};
 pub use runtime::{FrameAction, Motion, Quality, QualityGovernor, Scheduler};
 pub use synthetic::SyntheticSignal;

@@ -363,3 +363,45 @@ fn srgb_targets_and_resizes_work() {
     assert_eq!(fluid.sim_size().0, sam_fluid::Quality::Low.settings().0);
     g.frame(&mut fluid, 1.0 / 60.0, &[], Some(&target)).unwrap();
 }
+
+#[test]
+fn pass_timing_covers_every_pass_and_costs_nothing_when_off() {
+    let g = match Headless::with_choice(sam_fluid::harness::AdapterChoice {
+        timestamps: true,
+        ..Default::default()
+    }) {
+        Ok(h) => h,
+        Err(e) => panic!("{e}"),
+    };
+    let mut fluid = Fluid::new(&g.device, &g.queue, small_config(), 96, 64);
+    let target = g.offscreen(96, 64, wgpu::TextureFormat::Rgba8Unorm);
+    // Off: nothing recorded.
+    g.frame(&mut fluid, 1.0 / 60.0, &[], Some(&target)).unwrap();
+    assert!(fluid.finish_pass_timing().unwrap().is_empty());
+    if !g
+        .device
+        .features()
+        .contains(wgpu::Features::TIMESTAMP_QUERY)
+    {
+        eprintln!("no TIMESTAMP_QUERY on this adapter: per-pass timing not checked");
+        assert!(!fluid.start_pass_timing(3));
+        return;
+    }
+    assert!(fluid.start_pass_timing(3));
+    for _ in 0..3 {
+        g.frame(&mut fluid, 1.0 / 60.0, &[], Some(&target)).unwrap();
+    }
+    let frames = fluid.finish_pass_timing().unwrap();
+    assert_eq!(frames.len(), 3);
+    let labels: Vec<&str> = frames[0].iter().map(|p| p.label).collect();
+    let mut expected = vec!["force", "divergence"];
+    expected.extend(std::iter::repeat_n("jacobi", 10)); // 20 iterations, two per pass
+    expected.extend(["project+advect", "advect dye", "display"]);
+    assert_eq!(labels, expected);
+    for p in frames.iter().flatten() {
+        assert!(p.begin_ns.is_finite() && p.begin_ns <= p.end_ns, "{p:?}");
+    }
+    // Stopped again: the next frames are not timed.
+    g.frame(&mut fluid, 1.0 / 60.0, &[], Some(&target)).unwrap();
+    assert!(fluid.finish_pass_timing().unwrap().is_empty());
+}

@@ -27,6 +27,15 @@ impl Contender for Peer {
     }
 
     fn frame(&mut self, dt: f32, splats: &[Splat]) -> Result<(), String> {
+        self.submit(dt, splats)?;
+        self.wait()
+    }
+
+    fn pipelined(&self) -> bool {
+        true
+    }
+
+    fn submit(&mut self, dt: f32, splats: &[Splat]) -> Result<(), String> {
         // The same splats as sam-fluid gets, in fluid_core's units: its splat velocity is in
         // sim texels per second like ours once scaled by the grid height (short side).
         let sim_h = self.engine.config().sim_resolution as f32;
@@ -43,8 +52,12 @@ impl Contender for Peer {
         self.engine
             .render()
             .map_err(|e| format!("fluid_core render: {e:?}"))?;
-        self.engine.device().poll(wgpu20::Maintain::Wait);
         let _ = (self.width, self.height);
+        Ok(())
+    }
+
+    fn wait(&mut self) -> Result<(), String> {
+        self.engine.device().poll(wgpu20::Maintain::Wait);
         Ok(())
     }
 }
