@@ -40,6 +40,9 @@ fn main() {
         "files_quick_view",
         "editor_get",
         "editor_set",
+        "attention_wait",
+        "attention_set_view",
+        "attention_set_dnd",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

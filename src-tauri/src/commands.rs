@@ -11,7 +11,7 @@ use tauri::State;
 use tauri_plugin_notification::NotificationExt;
 
 use crate::state::{AppInfo, AppState};
-use crate::{chat, credentials, files, workspaces};
+use crate::{attention, chat, credentials, files, workspaces};
 
 type Shared<'a> = State<'a, Arc<AppState>>;
 
@@ -56,6 +56,9 @@ pub fn ipc_builder() -> tauri_specta::Builder<tauri::Wry> {
         files::files_quick_view,
         files::editor_get,
         files::editor_set,
+        attention::attention_wait,
+        attention::attention_set_view,
+        attention::attention_set_dnd,
     ])
 }
 

@@ -4,6 +4,7 @@
 //! call one domain function, map the error — and everything they call lives in `crates/`.
 //! The shell never runs programs on the webview's behalf and never hands it a secret.
 
+mod attention;
 mod chat;
 mod commands;
 mod credentials;
@@ -119,10 +120,20 @@ fn launch(state: Arc<AppState>) -> tauri::Result<()> {
             }
             let tray_available = tray::install(app.handle());
             state.set_tray_available(tray_available);
+            // After the tray, so its first redraw has a tray to draw into.
+            attention::start(app.handle(), &state);
             tracing::debug!(elapsed_ms = state.elapsed_ms(), "tray done");
             Ok(())
         })
         .on_window_event(|window, event| {
+            // Notifications are not shown for the chat the user is looking at: the hub must
+            // know whether the window has the focus.
+            if let tauri::WindowEvent::Focused(focused) = event
+                && window.label() == MAIN_WINDOW
+                && let Some(hub) = window.app_handle().try_state::<Arc<attention::Hub>>()
+            {
+                hub.set_focused(*focused);
+            }
             // With a tray, closing the window keeps SAM running there (agents keep working);
             // without one, closing quits, so the app is never unreachable.
             if let tauri::WindowEvent::CloseRequested { api, .. } = event {

@@ -55,6 +55,7 @@ pub async fn get_workspace(state: Shared<'_>, id: String) -> Result<Workspace, A
 #[tauri::command]
 #[specta::specta]
 pub async fn create_workspace(
+    app: tauri::AppHandle,
     state: Shared<'_>,
     spec: WorkspaceSpec,
 ) -> Result<Workspace, ApiError> {
@@ -68,8 +69,11 @@ pub async fn create_workspace(
     let id = claimed.id.clone();
     state.workspace_tasks.start(&claimed.id, async move {
         let token = git_token(vault, repo).await;
-        // The outcome, a failure included, is on the record the UI polls.
-        let _ = workspaces.provision_claimed(&id, token).await;
+        // The outcome, a failure included, is on the record the UI polls (and a failure is
+        // a notification).
+        if workspaces.provision_claimed(&id, token).await.is_err() {
+            provisioning_failed(&app, &id);
+        }
     })?;
     Ok(claimed)
 }
@@ -78,7 +82,11 @@ pub async fn create_workspace(
 /// provisioning has started, so the UI's next poll sees it running.
 #[tauri::command]
 #[specta::specta]
-pub async fn retry_workspace(state: Shared<'_>, id: String) -> Result<Workspace, ApiError> {
+pub async fn retry_workspace(
+    app: tauri::AppHandle,
+    state: Shared<'_>,
+    id: String,
+) -> Result<Workspace, ApiError> {
     let workspaces = state.workspaces()?;
     let vault = state.vault()?;
     let current = {
@@ -97,7 +105,9 @@ pub async fn retry_workspace(state: Shared<'_>, id: String) -> Result<Workspace,
     let repo = current.spec.repo.clone();
     state.workspace_tasks.start(&current.id, async move {
         let token = git_token(vault, repo).await;
-        let _ = task.retry(&task_id, token).await;
+        if task.retry(&task_id, token).await.is_err() {
+            provisioning_failed(&app, &task_id);
+        }
     })?;
     wait_until_started(&state, &workspaces, &current.id).await
 }
@@ -431,24 +441,20 @@ pub fn start_policy_timer(app: &tauri::AppHandle, state: &Arc<AppState>) {
 }
 
 fn notify_policy_event(app: &tauri::AppHandle, event: &sam_workspace::PolicyEvent) {
-    use sam_workspace::PolicyEvent;
-    use tauri_plugin_notification::NotificationExt as _;
-    let (title, body) = match event {
-        PolicyEvent::IdleWarning { name, minutes, .. } => (
-            format!("{name} will be deleted in {minutes} min"),
-            "Nobody has used this cloud workspace for a while; SAM deletes it so it stops costing money. Open it to keep it.".to_owned(),
-        ),
-        PolicyEvent::Deleted { name, reason, .. } => (
-            format!("{name} was deleted"),
-            format!("SAM deleted this cloud workspace because {reason}. Its chat history stays."),
-        ),
-        PolicyEvent::DeleteFailed { name, reason, .. } => (
-            format!("{name} could not be deleted"),
-            format!("It keeps costing money until it is deleted: {reason}"),
-        ),
-    };
-    if let Err(error) = app.notification().builder().title(title).body(body).show() {
-        tracing::warn!(%error, "a cost-policy notification could not be shown");
+    use tauri::Manager as _;
+    if let Some(hub) = app.try_state::<Arc<crate::attention::Hub>>() {
+        hub.policy_event(event);
+    }
+}
+
+/// Tells the attention hub that setting a workspace up failed (a priority notification).
+fn provisioning_failed(app: &tauri::AppHandle, workspace_id: &str) {
+    use tauri::Manager as _;
+    if let Some(hub) = app.try_state::<Arc<crate::attention::Hub>>() {
+        hub.feed(sam_attention::Input::ProvisioningFailed {
+            workspace_id: workspace_id.to_owned(),
+            step: None,
+        });
     }
 }
 

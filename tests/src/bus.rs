@@ -12,6 +12,9 @@ use zbus::zvariant::OwnedValue;
 /// One `Notify` call as the server received it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceivedNotification {
+    /// The id the server answered with (a replacement keeps the id it replaced).
+    pub id: u32,
+    pub replaces_id: u32,
     pub app_name: String,
     pub summary: String,
     pub body: String,
@@ -40,6 +43,8 @@ impl RegisteredItem {
 #[derive(Debug, Default)]
 struct Recorded {
     notifications: Vec<ReceivedNotification>,
+    /// Ids the app asked the server to close, in order.
+    closed: Vec<u32>,
     items: Vec<RegisteredItem>,
 }
 
@@ -57,7 +62,7 @@ impl NotificationServer {
     fn notify(
         &self,
         app_name: String,
-        _replaces_id: u32,
+        replaces_id: u32,
         _app_icon: String,
         summary: String,
         body: String,
@@ -69,16 +74,29 @@ impl NotificationServer {
             .recorded
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let id = if replaces_id > 0 {
+            replaces_id
+        } else {
+            u32::try_from(recorded.notifications.len() + 1).unwrap_or(u32::MAX)
+        };
         recorded.notifications.push(ReceivedNotification {
+            id,
+            replaces_id,
             app_name,
             summary,
             body,
             actions,
         });
-        u32::try_from(recorded.notifications.len()).unwrap_or(u32::MAX)
+        id
     }
 
-    fn close_notification(&self, _id: u32) {}
+    fn close_notification(&self, id: u32) {
+        self.recorded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .closed
+            .push(id);
+    }
 
     fn get_server_information(&self) -> (String, String, String, String) {
         ("sam-e2e".into(), "sam".into(), "1.0".into(), "1.2".into())
@@ -202,6 +220,31 @@ impl DesktopServices {
         .await
     }
 
+    /// Whether the app asked to close notification `id`.
+    pub fn was_closed(&self, id: u32) -> bool {
+        self.snapshot(|r| r.closed.contains(&id))
+    }
+
+    /// Every notification received so far.
+    pub fn notifications(&self) -> Vec<ReceivedNotification> {
+        self.snapshot(|r| r.notifications.clone())
+    }
+
+    /// What a notification server sends when the user clicks a notification's button (or the
+    /// notification itself, `action_key` "default"): the `ActionInvoked` signal.
+    pub async fn invoke_action(&self, id: u32, action_key: &str) -> anyhow::Result<()> {
+        self.connection
+            .emit_signal(
+                None::<()>,
+                "/org/freedesktop/Notifications",
+                "org.freedesktop.Notifications",
+                "ActionInvoked",
+                &(id, action_key),
+            )
+            .await
+            .context("emitting ActionInvoked")
+    }
+
     /// Waits until a tray item registers with the watcher.
     pub async fn wait_for_tray_item(&self, timeout: Duration) -> anyhow::Result<RegisteredItem> {
         crate::eventually(timeout, "a StatusNotifierItem registration", || async {
@@ -244,6 +287,28 @@ impl DesktopServices {
         Ok(())
     }
 
+    /// The labels of the tray menu's items, in order (depth first, mnemonics removed), read
+    /// through the item's `com.canonical.dbusmenu` interface as a panel does.
+    pub async fn tray_menu_labels(&self, item: &RegisteredItem) -> anyhow::Result<Vec<String>> {
+        let (destination, _) = item.address();
+        let menu_path: zbus::zvariant::OwnedObjectPath =
+            self.tray_item_property(item, "Menu").await?.try_into()?;
+        let menu = zbus::Proxy::new(
+            &self.connection,
+            destination,
+            menu_path,
+            "com.canonical.dbusmenu",
+        )
+        .await?;
+        let (_revision, layout): (u32, MenuNode) = menu
+            .call("GetLayout", &(0i32, -1i32, Vec::<String>::new()))
+            .await
+            .context("reading the tray menu layout")?;
+        let mut labels = Vec::new();
+        collect_labels(&layout, &mut labels)?;
+        Ok(labels)
+    }
+
     /// Reads a string property of a registered tray item, over the bus.
     pub async fn tray_item_property(
         &self,
@@ -264,6 +329,19 @@ impl DesktopServices {
 
 /// One node of a dbusmenu layout: `(id, properties, children)`, children as variants.
 type MenuNode = (i32, HashMap<String, OwnedValue>, Vec<OwnedValue>);
+
+fn collect_labels(node: &MenuNode, labels: &mut Vec<String>) -> anyhow::Result<()> {
+    let (_, properties, children) = node;
+    if let Some(value) = properties.get("label") {
+        let text: String = value.try_clone()?.try_into()?;
+        labels.push(text.replace('_', ""));
+    }
+    for child in children {
+        let child: MenuNode = child.try_clone()?.try_into()?;
+        collect_labels(&child, labels)?;
+    }
+    Ok(())
+}
 
 fn find_menu_item(node: &MenuNode, label: &str) -> anyhow::Result<Option<i32>> {
     let (id, properties, children) = node;

@@ -65,6 +65,11 @@ async fn a_chat_streams_asks_permission_cancels_and_forks_in_the_ui() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_permission_request_is_answered_from_its_notification_and_leaves_the_queue_and_tray() {
+    within_suite_timeout(Box::pin(attention_flow())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_fluid_background_draws_behind_the_chat_and_answers_a_voice_burst() {
     // Kept short: one launch, a few frames on software GL.
     tokio::time::timeout(Duration::from_secs(60), fluid_flow())
@@ -805,6 +810,71 @@ async fn send_prompt(session: &Session, text: &str) -> anyhow::Result<()> {
     click_css(session, ".composer__send").await
 }
 
+/// A local workspace "chat-project" over a new Git repository at `folder`, made the way
+/// `sam workspace create` makes it (same database), and an app launch whose custom agent is the
+/// scripted ACP agent.
+async fn chat_workspace(
+    app: &Path,
+    host: &Path,
+    data: &Path,
+    folder: &Path,
+) -> anyhow::Result<Launch> {
+    git_repository(folder).await?;
+    let (store, _) = sam_store::Store::open(&data.join("sam.sqlite3"))?;
+    let workspaces =
+        sam_workspace::Workspaces::new(std::sync::Arc::new(store), data, host.to_path_buf());
+    workspaces
+        .create(
+            sam_workspace::WorkspaceSpec {
+                name: "chat-project".into(),
+                provider: sam_workspace::Provider::Local,
+                repo: sam_workspace::Repo::Folder {
+                    path: folder.to_path_buf(),
+                },
+                branch: None,
+                size: None,
+                locations: Vec::new(),
+            },
+            None,
+        )
+        .await?;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../crates/sam-testkit/support/scripted-acp-agent.mjs");
+    let mut launch = Launch::new(app.to_path_buf(), data);
+    launch.env.push((
+        "SAM_CUSTOM_AGENT_COMMAND".into(),
+        format!("node '{}'", script.display()),
+    ));
+    Ok(launch)
+}
+
+/// Opens the workspace's chat and picks the scripted agent (the custom ACP command).
+async fn open_chat_with_scripted_agent(session: &Session) -> anyhow::Result<()> {
+    click_css(session, "[data-testid=workspace-item]").await?;
+    session
+        .wait_text("workspace-state", |t| t == "Ready")
+        .await?;
+    session.wait_testid("workspace-chat").await?.click().await?;
+    session.wait_testid("chat-composer").await?;
+    // The scripted agent is the custom ACP command; the others wait for credentials.
+    wait_css_text(
+        session,
+        ".chat-composer__agent-select option[value=custom]",
+        |t| t.contains("Custom"),
+    )
+    .await?;
+    click_css(session, ".chat-composer__agent-select option[value=custom]").await
+}
+
+/// Stops the local workspace's daemon (deleting the workspace; the folder stays).
+async fn delete_chat_workspace(data: &Path, host: &Path) -> anyhow::Result<()> {
+    let (store, _) = sam_store::Store::open(&data.join("sam.sqlite3"))?;
+    let workspaces =
+        sam_workspace::Workspaces::new(std::sync::Arc::new(store), data, host.to_path_buf());
+    workspaces.delete("chat-project").await?;
+    Ok(())
+}
+
 async fn chat_flow() -> anyhow::Result<()> {
     let _services = DesktopServices::start().await?;
     let app = sam_e2e::app_binary()?;
@@ -817,35 +887,7 @@ async fn chat_flow() -> anyhow::Result<()> {
     let data = tempfile::tempdir()?;
     let code = tempfile::tempdir()?;
     let folder = code.path().join("chat-project");
-    git_repository(&folder).await?;
-    // The workspace is made the way `sam workspace create` makes it (same database).
-    {
-        let (store, _) = sam_store::Store::open(&data.path().join("sam.sqlite3"))?;
-        let workspaces =
-            sam_workspace::Workspaces::new(std::sync::Arc::new(store), data.path(), host.clone());
-        workspaces
-            .create(
-                sam_workspace::WorkspaceSpec {
-                    name: "chat-project".into(),
-                    provider: sam_workspace::Provider::Local,
-                    repo: sam_workspace::Repo::Folder {
-                        path: folder.clone(),
-                    },
-                    branch: None,
-                    size: None,
-                    locations: Vec::new(),
-                },
-                None,
-            )
-            .await?;
-    }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../crates/sam-testkit/support/scripted-acp-agent.mjs");
-    let mut launch = Launch::new(app, data.path());
-    launch.env.push((
-        "SAM_CUSTOM_AGENT_COMMAND".into(),
-        format!("node '{}'", script.display()),
-    ));
+    let mut launch = chat_workspace(&app, &host, data.path(), &folder).await?;
     // The user's editor: a `code` that records the argv it was started with.
     let editor = fake_editor(code.path())?;
     launch.env.extend([
@@ -867,24 +909,7 @@ async fn chat_flow() -> anyhow::Result<()> {
     let session = Session::start(&launch).await?;
 
     // Open the workspace, then its chat.
-    click_css(&session, "[data-testid=workspace-item]").await?;
-    session
-        .wait_text("workspace-state", |t| t == "Ready")
-        .await?;
-    session.wait_testid("workspace-chat").await?.click().await?;
-    session.wait_testid("chat-composer").await?;
-    // The scripted agent is the custom ACP command; the others wait for credentials.
-    wait_css_text(
-        &session,
-        ".chat-composer__agent-select option[value=custom]",
-        |t| t.contains("Custom"),
-    )
-    .await?;
-    click_css(
-        &session,
-        ".chat-composer__agent-select option[value=custom]",
-    )
-    .await?;
+    open_chat_with_scripted_agent(&session).await?;
 
     // Send: the reply streams into the transcript.
     send_prompt(&session, "echo hello from the webview").await?;
@@ -999,11 +1024,156 @@ async fn chat_flow() -> anyhow::Result<()> {
     )?;
     assert_eq!(forks, 1);
     session.close().await?;
-    // Stop the workspace's daemon.
-    let (store, _) = sam_store::Store::open(&data.path().join("sam.sqlite3"))?;
-    let workspaces = sam_workspace::Workspaces::new(std::sync::Arc::new(store), data.path(), host);
-    workspaces.delete("chat-project").await?;
-    Ok(())
+    delete_chat_workspace(data.path(), &host).await
+}
+
+async fn attention_flow() -> anyhow::Result<()> {
+    let services = DesktopServices::start().await?;
+    let app = sam_e2e::app_binary()?;
+    let host = app.with_file_name("sam-host");
+    let data = tempfile::tempdir()?;
+    let code = tempfile::tempdir()?;
+    let folder = code.path().join("chat-project");
+    let launch = chat_workspace(&app, &host, data.path(), &folder).await?;
+    let session = Session::start(&launch).await?;
+    let tray = services.wait_for_tray_item(Duration::from_secs(20)).await?;
+    open_chat_with_scripted_agent(&session).await?;
+
+    // The agent asks in a moment; meanwhile the user goes to another view, so the question is
+    // not about the chat on screen and deserves a notification.
+    send_prompt(
+        &session,
+        "after 1500 write notified.txt approved from the notification",
+    )
+    .await?;
+    click_css(&session, "[data-testid=nav-needs-you]").await?;
+    let asked = services
+        .wait_for_notification(Duration::from_secs(30), |n| {
+            n.actions.iter().any(|a| a == "allow")
+        })
+        .await?;
+    // Buttons: the agent's "allow once" and "reject" (never "always allow"), and the click.
+    assert_eq!(
+        asked.actions,
+        ["allow", "Allow once", "reject", "Reject", "default", "Open"]
+    );
+    assert_eq!(asked.app_name, "SAM Desktop");
+    assert!(asked.summary.contains("chat-project"), "{}", asked.summary);
+    assert!(asked.body.contains("Write notified.txt"), "{}", asked.body);
+
+    // The queue in the app, its count, and the tray's menu all show it.
+    wait_css_text(&session, "[data-testid=needs-you-item]", |t| {
+        t.contains("Write notified.txt") && t.contains("chat-project")
+    })
+    .await?;
+    session.wait_text("needs-you-count", |t| t == "1").await?;
+    eventually(
+        Duration::from_secs(10),
+        "the request in the tray menu",
+        || async {
+            let labels = services.tray_menu_labels(&tray).await?;
+            Ok(
+                if labels.iter().any(|l| l == "Needs you (1)")
+                    && labels
+                        .iter()
+                        .any(|l| l.starts_with("Write notified.txt — chat-project"))
+                {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(format!("{labels:?}"))
+                },
+            )
+        },
+    )
+    .await?;
+    session.screenshot("needs-you-queue").await?;
+
+    // The user clicks "Allow once" on the notification: the agent goes on and writes the file.
+    services.invoke_action(asked.id, "allow").await?;
+    let written = folder.join("notified.txt");
+    eventually(Duration::from_secs(30), "the approved file", || async {
+        Ok(match std::fs::read_to_string(&written) {
+            Ok(text) => ControlFlow::Break(text),
+            Err(error) => ControlFlow::Continue(error.to_string()),
+        })
+    })
+    .await
+    .map(|text| assert_eq!(text, "approved from the notification\n"))?;
+    // Answered: gone from the queue, the tray and the screen (the notification is withdrawn).
+    session.wait_testid("needs-you-empty").await?;
+    eventually(
+        Duration::from_secs(10),
+        "the notification withdrawn",
+        || async {
+            Ok(if services.was_closed(asked.id) {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue("not closed".to_owned())
+            })
+        },
+    )
+    .await?;
+    let labels = services.tray_menu_labels(&tray).await?;
+    assert!(
+        !labels.iter().any(|l| l.starts_with("Needs you")),
+        "{labels:?}"
+    );
+    let db = rusqlite::Connection::open(data.path().join("sam.sqlite3"))?;
+    let by: String = db.query_row(
+        "SELECT json_extract(body, '$.outcome.by') FROM chat_events
+         WHERE json_extract(body, '$.kind') = 'permission_resolved'",
+        [],
+        |r| r.get(0),
+    )?;
+    assert_eq!(by, "notification");
+
+    // The turn finished while the user was elsewhere: a notification says so, and clicking it
+    // opens that chat.
+    let finished = services
+        .wait_for_notification(Duration::from_secs(30), |n| {
+            n.id != asked.id && n.actions == ["default", "Open"]
+        })
+        .await?;
+    assert!(
+        finished.summary.contains("chat-project"),
+        "{}",
+        finished.summary
+    );
+    services.invoke_action(finished.id, "default").await?;
+    wait_css_text(&session, "[data-testid=chat-item]", |t| {
+        t.contains("Wrote notified.txt.")
+    })
+    .await?;
+    session.screenshot("opened-from-notification").await?;
+
+    // Do-not-disturb from the tray: the check mark follows, and it is kept.
+    services.click_tray_menu(&tray, "Do not disturb").await?;
+    click_css(&session, "[data-testid=nav-needs-you]").await?;
+    eventually(Duration::from_secs(10), "do-not-disturb on", || async {
+        let checked: bool = session
+            .client
+            .execute(
+                "return document.querySelector('[data-testid=dnd-toggle]').checked;",
+                vec![],
+            )
+            .await?
+            .as_bool()
+            .unwrap_or(false);
+        Ok(if checked {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue("unchecked".to_owned())
+        })
+    })
+    .await?;
+    let dnd: String = db.query_row(
+        "SELECT value FROM settings WHERE key = 'do_not_disturb'",
+        [],
+        |r| r.get(0),
+    )?;
+    assert_eq!(dnd, "on");
+    session.close().await?;
+    delete_chat_workspace(data.path(), &host).await
 }
 
 /// Colour samples of the fluid canvas read back in the webview right after a frame

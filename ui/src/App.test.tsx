@@ -38,6 +38,9 @@ vi.mock("./shared/ipc", async (importOriginal) => {
     openConsole: vi.fn(),
     editorGet: vi.fn(),
     editorSet: vi.fn(),
+    attentionWait: vi.fn(),
+    attentionSetView: vi.fn(),
+    attentionSetDnd: vi.fn(),
   };
 });
 
@@ -113,12 +116,38 @@ beforeEach(() => {
   mocked.editorGet.mockResolvedValue(EDITORS);
   mocked.editorSet.mockImplementation(async (choice: EditorChoice) => ({ ...EDITORS, choice }));
   installFakeCredentials(mocked);
+  // The queue: one snapshot with a request waiting, then no change (the long poll hangs).
+  mocked.attentionWait.mockImplementation(async (after: number) =>
+    after === 0
+      ? {
+          revision: 1,
+          doNotDisturb: false,
+          open: null,
+          items: [
+            {
+              ageMs: 60_000,
+              request: { sessionId: "s1", workspaceId: "w1", request: 1, seq: 4, title: "Write notes.md", options: [], requestedAtMs: 0 },
+            },
+          ],
+        }
+      : new Promise(() => undefined),
+  );
+  mocked.attentionSetView.mockResolvedValue(undefined);
   useUiStore.setState({ view: "chat", addCredentialKind: null, workspaceId: null, newWorkspaceOpen: false });
   document.documentElement.removeAttribute("data-theme");
   localStorage.clear();
 });
 
 describe("shell", () => {
+  it("counts the requests that wait for the user on the navigation, and opens the queue", async () => {
+    const { user } = renderApp();
+    expect(await screen.findByTestId("needs-you-count")).toHaveTextContent("1");
+    await user.click(screen.getByTestId("nav-needs-you"));
+    expect(await screen.findByTestId("needs-you-item")).toHaveTextContent("Write notes.md");
+    // No chat is on screen in the queue view: notifications for every chat may show.
+    await waitFor(() => expect(mocked.attentionSetView).toHaveBeenLastCalledWith(null));
+  });
+
   it("shows the sidebar and chat empty states when there are no workspaces", async () => {
     renderApp();
     expect(screen.getByTestId("app-shell")).toBeInTheDocument();
@@ -216,13 +245,13 @@ describe("navigation", () => {
     expect(screen.getByTestId("main-empty")).toBeInTheDocument();
   });
 
-  it("lists Credentials between Chat and Settings with its shortcut", () => {
+  it("lists Needs you after Chat, and Credentials before Settings with its shortcut", () => {
     renderApp();
     const nav = screen.getByRole("navigation", { name: "Main" });
     const ids = within(nav)
       .getAllByRole("button")
       .map((button) => button.dataset.testid);
-    expect(ids).toEqual(["nav-chat", "nav-credentials", "nav-settings", "nav-about"]);
+    expect(ids).toEqual(["nav-chat", "nav-needs-you", "nav-credentials", "nav-settings", "nav-about"]);
     expect(screen.getByTestId("nav-credentials")).toHaveTextContent(/Credentials.*\+2/);
     expect(screen.getByTestId("nav-credentials")).toHaveAttribute("aria-keyshortcuts", "Control+2");
   });
@@ -257,6 +286,8 @@ describe("navigation", () => {
     const { user } = renderApp();
     screen.getByTestId("nav-chat").focus();
 
+    await user.keyboard("{ArrowDown}");
+    expect(screen.getByTestId("nav-needs-you")).toHaveFocus();
     await user.keyboard("{ArrowDown}");
     expect(screen.getByTestId("nav-credentials")).toHaveFocus();
     await user.keyboard("{ArrowDown}");

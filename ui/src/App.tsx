@@ -17,6 +17,10 @@ import { useShortcuts } from "./shell/useShortcuts";
 import { WorkspaceList } from "./workspaces/WorkspaceList";
 import { WorkspaceView } from "./workspaces/WorkspaceView";
 import { GoToFile, useGoToFileShortcut } from "./features/goto/GoToFile";
+import { useAttentionPoll } from "./features/attention/attention";
+import { NeedsYouView } from "./features/attention/NeedsYouView";
+import { useChatStore } from "./chat/store";
+import { attentionSetView } from "./shared/ipc";
 
 /** The chat: its introduction until there is something to talk to (a picked workspace or an
  * earlier chat), then the live chat over the core. */
@@ -34,6 +38,8 @@ function CurrentView({ view }: { view: View }) {
       return workspaceId === null ? <ChatArea workspaceId={null} /> : <WorkspaceView key={workspaceId} id={workspaceId} />;
     case "chat":
       return <ChatArea workspaceId={workspaceId} />;
+    case "needs-you":
+      return <NeedsYouView />;
     case "credentials":
       return <CredentialsView />;
     case "settings":
@@ -53,6 +59,13 @@ export function App() {
 
   useApplyTheme(preferences.data?.theme);
   useShortcuts();
+  // The "needs you" queue, and the chat on screen (no notification for the chat being read).
+  useAttentionPoll();
+  const openSessionId = useChatStore((state) => state.openSessionId);
+  const sessionOnScreen = chatOnScreen ? openSessionId : null;
+  useEffect(() => {
+    attentionSetView(sessionOnScreen).catch(() => undefined);
+  }, [sessionOnScreen]);
   // Ctrl/Cmd+P: go to a file of the selected workspace.
   const [goToOpen, setGoToOpen] = useState(false);
   useGoToFileShortcut(() => setGoToOpen(true));

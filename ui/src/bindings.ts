@@ -90,6 +90,15 @@ export const commands = {
 	editorGet: () => typedError<EditorSettings, ApiError>(__TAURI_INVOKE("editor_get")),
 	/**  Saves the editor setting. */
 	editorSet: (choice: EditorChoice) => typedError<EditorSettings, ApiError>(__TAURI_INVOKE("editor_set", { choice })),
+	/**
+	 *  The "needs you" queue now, or as soon as it changes after `after_revision` (at most
+	 *  `timeout_ms`, capped at 25 s).
+	 */
+	attentionWait: (afterRevision: number | null, timeoutMs: number | null) => typedError<AttentionSnapshot_Serialize, ApiError>(__TAURI_INVOKE("attention_wait", { afterRevision, timeoutMs })),
+	/**  Tells notifications which chat is on screen (null: none), so none is shown for it. */
+	attentionSetView: (sessionId: string | null) => typedError<null, ApiError>(__TAURI_INVOKE("attention_set_view", { sessionId })),
+	/**  Turns do-not-disturb on or off (kept across restarts). */
+	attentionSetDnd: (on: boolean) => typedError<null, ApiError>(__TAURI_INVOKE("attention_set_dnd", { on })),
 };
 
 /* Types */
@@ -146,6 +155,39 @@ export type AppInfo_Serialize = {
 	trayAvailable: boolean,
 	platform: string,
 	database: DatabaseStatus_Serialize,
+};
+
+/**  What the app's queue view shows, and where a notification click asked to go. */
+export type AttentionSnapshot = AttentionSnapshot_Serialize | AttentionSnapshot_Deserialize;
+
+/**  What the app's queue view shows, and where a notification click asked to go. */
+export type AttentionSnapshot_Deserialize = {
+	/**  Grows with every change; pass it back to `attention_wait`. */
+	revision: number | null,
+	/**  Open permission requests across all workspaces, oldest first, with their ages. */
+	items: QueueItem_Deserialize[],
+	/**  Whether do-not-disturb is on. */
+	doNotDisturb: boolean,
+	/**
+	 *  The last "open this" asked for from outside the webview (a notification or tray
+	 *  click): the UI goes there once per `token`.
+	 */
+	open?: OpenRequestUi_Deserialize | null,
+};
+
+/**  What the app's queue view shows, and where a notification click asked to go. */
+export type AttentionSnapshot_Serialize = {
+	/**  Grows with every change; pass it back to `attention_wait`. */
+	revision: number | null,
+	/**  Open permission requests across all workspaces, oldest first, with their ages. */
+	items: QueueItem_Serialize[],
+	/**  Whether do-not-disturb is on. */
+	doNotDisturb: boolean,
+	/**
+	 *  The last "open this" asked for from outside the webview (a notification or tray
+	 *  click): the UI goes there once per `token`.
+	 */
+	open: OpenRequestUi_Serialize | null,
 };
 
 /**  What the composer sends. */
@@ -564,6 +606,83 @@ export type OpenHow =
 /**  No editor is set up: the app shows the file itself. */
 "quick_view";
 
+/**
+ *  A permission request that waits for an answer: what the queue holds, and what
+ *  [`crate::NeedsYouQueue::from_open`] is rebuilt from at start-up.
+ */
+export type OpenRequest = OpenRequest_Serialize | OpenRequest_Deserialize;
+
+/**  A request to show something in the app. */
+export type OpenRequestUi = OpenRequestUi_Serialize | OpenRequestUi_Deserialize;
+
+/**  A request to show something in the app. */
+export type OpenRequestUi_Deserialize = {
+	/**  New for every request. */
+	token: number | null,
+	/**  What to show. */
+	target: Target_Deserialize,
+	/**  Open the New workspace dialog (the tray's "New workspace…"); `target` is then the app. */
+	newWorkspace: boolean,
+};
+
+/**  A request to show something in the app. */
+export type OpenRequestUi_Serialize = {
+	/**  New for every request. */
+	token: number | null,
+	/**  What to show. */
+	target: Target_Serialize,
+	/**  Open the New workspace dialog (the tray's "New workspace…"); `target` is then the app. */
+	newWorkspace: boolean,
+};
+
+/**
+ *  A permission request that waits for an answer: what the queue holds, and what
+ *  [`crate::NeedsYouQueue::from_open`] is rebuilt from at start-up.
+ */
+export type OpenRequest_Deserialize = {
+	/**  The session that asks. */
+	sessionId: string,
+	/**  The session's workspace. */
+	workspaceId: string,
+	/**  The request's number in the session, from 1. */
+	request: number,
+	/**  The stored event's sequence number, to scroll to. */
+	seq?: number | null,
+	/**  What is asked: the tool call's title, or the tool's name. */
+	title: string,
+	/**  The choices the agent offers. */
+	options: PermissionChoice[],
+	/**
+	 *  When it was asked, in the clock's milliseconds (the event's time, so ages survive
+	 *  restarts).
+	 */
+	requestedAtMs: number | null,
+};
+
+/**
+ *  A permission request that waits for an answer: what the queue holds, and what
+ *  [`crate::NeedsYouQueue::from_open`] is rebuilt from at start-up.
+ */
+export type OpenRequest_Serialize = {
+	/**  The session that asks. */
+	sessionId: string,
+	/**  The session's workspace. */
+	workspaceId: string,
+	/**  The request's number in the session, from 1. */
+	request: number,
+	/**  The stored event's sequence number, to scroll to. */
+	seq: number | null,
+	/**  What is asked: the tool call's title, or the tool's name. */
+	title: string,
+	/**  The choices the agent offers. */
+	options: PermissionChoice[],
+	/**
+	 *  When it was asked, in the clock's milliseconds (the event's time, so ages survive
+	 *  restarts).
+	 */
+	requestedAtMs: number | null,
+};
+
 /**  What [`Workspaces::open_file`] did. */
 export type OpenedFile = OpenedFile_Serialize | OpenedFile_Deserialize;
 
@@ -591,6 +710,29 @@ export type OpenedFile_Serialize = {
 	line: number | null,
 	/**  One sentence for the user. */
 	message: string,
+};
+
+/**  What a permission choice means (ACP's `PermissionOptionKind`). */
+export type OptionKind = 
+/**  Allow this call. */
+"allow_once" | 
+/**  Allow this and similar calls from now on. */
+"allow_always" | 
+/**  Refuse this call. */
+"reject_once" | 
+/**  Refuse this and similar calls from now on. */
+"reject_always" | 
+/**  A kind newer than this build; never offered as a notification action. */
+"unknown";
+
+/**  One choice an agent offers in a permission request. */
+export type PermissionChoice = {
+	/**  The agent's id for it, sent back when chosen. */
+	optionId: string,
+	/**  The agent's label for it. */
+	name: string,
+	/**  What it means. */
+	kind: OptionKind,
 };
 
 /**  One of the choices an agent offers in a permission request. */
@@ -650,6 +792,25 @@ export type Provider =
 "hetzner" | 
 /**  A Scaleway instance. */
 "scaleway";
+
+/**  One queue entry as the app's queue view shows it. */
+export type QueueItem = QueueItem_Serialize | QueueItem_Deserialize;
+
+/**  One queue entry as the app's queue view shows it. */
+export type QueueItem_Deserialize = {
+	/**  The request. */
+	request: OpenRequest_Deserialize,
+	/**  How long it has waited, in milliseconds (0 when the clock is behind its time). */
+	ageMs: number | null,
+};
+
+/**  One queue entry as the app's queue view shows it. */
+export type QueueItem_Serialize = {
+	/**  The request. */
+	request: OpenRequest_Serialize,
+	/**  How long it has waited, in milliseconds (0 when the clock is behind its time). */
+	ageMs: number | null,
+};
 
 /**  A file's text for the in-app quick view. */
 export type QuickViewFile = QuickViewFile_Serialize | QuickViewFile_Deserialize;
@@ -916,6 +1077,47 @@ export type StepTiming_Serialize = {
 	/**  Why it failed, when it did. */
 	detail: string | null,
 };
+
+/**  What a click on a notification or a tray item opens. */
+export type Target = Target_Serialize | Target_Deserialize;
+
+/**  What a click on a notification or a tray item opens. */
+export type Target_Deserialize = 
+/**  A chat, scrolled to an event or a permission request. */
+{ kind: "session"; 
+/**  The session. */
+sessionId: string; 
+/**  The event to scroll to, when known. */
+seq?: number | null; 
+/**  The permission request to show, for a request's notification. */
+request?: number | null } | 
+/**  A workspace's page. */
+{ kind: "workspace"; 
+/**  The workspace. */
+workspaceId: string } | 
+/**  The "needs you" queue. */
+{ kind: "queue" } | 
+/**  The app's main window, nothing in particular. */
+{ kind: "app" };
+
+/**  What a click on a notification or a tray item opens. */
+export type Target_Serialize = 
+/**  A chat, scrolled to an event or a permission request. */
+{ kind: "session"; 
+/**  The session. */
+sessionId: string; 
+/**  The event to scroll to, when known. */
+seq: number | null; 
+/**  The permission request to show, for a request's notification. */
+request: number | null } | 
+/**  A workspace's page. */
+{ kind: "workspace"; 
+/**  The workspace. */
+workspaceId: string } | 
+/**  The "needs you" queue. */
+{ kind: "queue" } | 
+/**  The app's main window, nothing in particular. */
+{ kind: "app" };
 
 /**  Which colour scheme the app uses. `System` follows the OS (the default). */
 export type ThemePreference = "system" | "light" | "dark";

@@ -7,11 +7,12 @@ use crate::notification::Target;
 /// How things stand, overall or for one workspace; the tray icon's look.
 ///
 /// Ordered by precedence: when several hold, the greatest wins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
 pub enum Activity {
     /// Nothing runs, nothing waits.
+    #[default]
     Idle,
     /// At least one agent is in a turn.
     Working,
@@ -23,7 +24,7 @@ pub enum Activity {
 }
 
 /// What the tray shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
 pub struct TrayModel {

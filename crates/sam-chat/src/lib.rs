@@ -206,6 +206,33 @@ pub struct Sent {
     pub prompt: u32,
 }
 
+/// A permission request that waits for an answer (see [`Chat::open_requests`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenPermission {
+    pub session_id: String,
+    pub workspace_id: String,
+    /// The request's number in its session.
+    pub request: u32,
+    /// The stored event's number.
+    pub seq: i64,
+    /// When it was asked (ms since the Unix epoch).
+    pub at_ms: i64,
+    /// What is asked, in a few words ([`permission_title`]).
+    pub title: String,
+    pub options: Vec<sam_protocol::PermissionOption>,
+}
+
+/// What a permission request is about, in a few words: the tool call's title, else its kind,
+/// else "A tool call" (the agent's own words; callers clean them for display).
+pub fn permission_title(tool_call: &serde_json::Value) -> String {
+    [&tool_call["title"], &tool_call["kind"]]
+        .into_iter()
+        .filter_map(serde_json::Value::as_str)
+        .map(str::trim)
+        .find(|text| !text.is_empty())
+        .map_or_else(|| "A tool call".to_owned(), title_of)
+}
+
 /// An attached workspace host with its sync task.
 #[derive(Debug)]
 struct Attached {
@@ -695,6 +722,50 @@ impl Chat {
             }
         }
         Err(missing())
+    }
+
+    /// Every permission request that still waits for an answer, across all sessions, oldest
+    /// first per session (requests outlive the app: the "needs you" queue is rebuilt from
+    /// these at start-up).
+    pub async fn open_requests(&self) -> Result<Vec<OpenPermission>, ChatError> {
+        let store = Arc::clone(&self.store);
+        let rows = blocking(move || store.chat_permission_events()).await?;
+        let mut open: Vec<OpenPermission> = Vec::new();
+        let mut workspaces: HashMap<String, String> = HashMap::new();
+        for (session_id, row) in rows {
+            let Some(event) = to_event(row) else { continue };
+            match event.body {
+                SessionEvent::PermissionRequested {
+                    request,
+                    tool_call,
+                    options,
+                } => {
+                    let workspace_id = match workspaces.get(&session_id) {
+                        Some(id) => id.clone(),
+                        None => {
+                            let id = self.session_row(&session_id).await?.workspace_id;
+                            workspaces.insert(session_id.clone(), id.clone());
+                            id
+                        }
+                    };
+                    open.retain(|o| !(o.session_id == session_id && o.request == request));
+                    open.push(OpenPermission {
+                        session_id: session_id.clone(),
+                        workspace_id,
+                        request,
+                        seq: event.seq,
+                        at_ms: event.at_ms,
+                        title: permission_title(&tool_call),
+                        options,
+                    });
+                }
+                SessionEvent::PermissionResolved { request, .. } => {
+                    open.retain(|o| !(o.session_id == session_id && o.request == request));
+                }
+                _ => {}
+            }
+        }
+        Ok(open)
     }
 
     /// Cancels the running turn.

@@ -166,6 +166,31 @@ impl Store {
         Ok(())
     }
 
+    /// The permission events (`permission_requested`, `permission_resolved`) of every session
+    /// that may still have a request open (live, or waiting), as `(session, event)` in
+    /// session and event order: what the "needs you" queue is rebuilt from at start-up.
+    pub fn chat_permission_events(&self) -> Result<Vec<(String, ChatEventRow)>, StoreError> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT e.session_id, e.seq, e.at_ms, e.body
+             FROM chat_sessions s JOIN chat_events e ON e.session_id = s.id
+             WHERE (s.live = 1 OR s.state = 'waiting')
+               AND json_extract(e.body, '$.kind') IN ('permission_requested', 'permission_resolved')
+             ORDER BY e.session_id, e.seq",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok((
+                row.get(0)?,
+                ChatEventRow {
+                    seq: row.get(1)?,
+                    at_ms: row.get(2)?,
+                    body: row.get(3)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
     /// Up to `limit` events of `session` after `after`, in order.
     pub fn chat_events(
         &self,

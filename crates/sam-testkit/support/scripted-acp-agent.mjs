@@ -16,6 +16,7 @@
 //   permission           ask permission; report the chosen option; end_turn
 //   slow                 stream a chunk every 50 ms until cancelled (stopReason cancelled)
 //   silent <ms>          say nothing for <ms>, then end_turn
+//   after <ms> <command> wait <ms> (saying nothing), then do <command> as above
 //   crash                stream a chunk, write to stderr, exit 3 mid-turn
 //   garbage              print a non-JSON line, then a chunk, end_turn
 //   unknown              an update of a kind no client knows, end_turn
@@ -138,6 +139,12 @@ async function runPrompt(promptText, fullText = promptText) {
       await sleep(Number(arg));
       text("done being silent");
       return "end_turn";
+    case "after": {
+      const [ms, ...command] = rest;
+      await sleep(Number(ms));
+      if (cancelled) return "cancelled";
+      return runPrompt(command.join(" "), fullText);
+    }
     case "crash":
       text("about to crash");
       await sleep(20);

@@ -291,3 +291,17 @@ export function editorGet() {
 export function editorSet(choice: EditorChoice) {
   return call(() => commands.editorSet(choice));
 }
+
+// The "needs you" queue across workspaces (a long poll like the chat stream), which chat is on
+// screen (no notification for it), and do-not-disturb.
+export function attentionWait(afterRevision: number, timeoutMs: number) {
+  return call(() => commands.attentionWait(afterRevision, timeoutMs));
+}
+
+export async function attentionSetView(sessionId: string | null): Promise<void> {
+  await call(() => commands.attentionSetView(sessionId));
+}
+
+export async function attentionSetDnd(on: boolean): Promise<void> {
+  await call(() => commands.attentionSetDnd(on));
+}

@@ -2,7 +2,7 @@
 import { create } from "zustand";
 import type { CredentialKind } from "./ipc";
 
-export type View = "chat" | "credentials" | "settings" | "about" | "workspace";
+export type View = "chat" | "needs-you" | "credentials" | "settings" | "about" | "workspace";
 
 type UiState = {
   view: View;

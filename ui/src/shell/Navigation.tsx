@@ -1,7 +1,8 @@
 import type { KeyboardEvent, ReactNode } from "react";
 import { modifierLabel } from "../shared/platform";
 import { useUiStore, type View } from "../shared/store";
-import { ChatIcon, InfoIcon, KeyIcon, SettingsIcon } from "../shared/ui";
+import { AlertIcon, ChatIcon, InfoIcon, KeyIcon, SettingsIcon } from "../shared/ui";
+import { useNeedsYouCount } from "../features/attention/attention";
 
 type NavItem = { view: View; label: string; icon: ReactNode; shortcut?: string };
 
@@ -9,9 +10,11 @@ export function Navigation() {
   const view = useUiStore((state) => state.view);
   const setView = useUiStore((state) => state.setView);
   const mod = modifierLabel();
+  const needsYou = useNeedsYouCount();
 
   const items: NavItem[] = [
     { view: "chat", label: "Chat", icon: <ChatIcon />, shortcut: `${mod}+1` },
+    { view: "needs-you", label: "Needs you", icon: <AlertIcon /> },
     { view: "credentials", label: "Credentials", icon: <KeyIcon />, shortcut: `${mod}+2` },
     { view: "settings", label: "Settings", icon: <SettingsIcon />, shortcut: `${mod}+,` },
     { view: "about", label: "About", icon: <InfoIcon /> },
@@ -61,6 +64,11 @@ export function Navigation() {
             >
               <span className="nav__icon">{item.icon}</span>
               <span className="nav__label">{item.label}</span>
+              {item.view === "needs-you" && needsYou > 0 ? (
+                <span className="nav__badge" data-testid="needs-you-count" aria-label={`${needsYou} waiting`}>
+                  {needsYou}
+                </span>
+              ) : null}
               {item.shortcut ? (
                 <kbd className="nav__shortcut" aria-hidden="true">
                   {item.shortcut}
