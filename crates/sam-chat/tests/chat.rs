@@ -246,6 +246,20 @@ async fn permission_answers_forks_restarts_and_history_after_the_workspace_is_go
         f.chat.session(&sent.session_id).await.unwrap().state,
         "waiting"
     );
+    // The open request is what the "needs you" queue is rebuilt from, also by a fresh
+    // `Chat` over the same database (an app restart).
+    let (_, reopened) = Fixture::open(f.data.path());
+    for chat in [&f.chat, &reopened] {
+        let open = chat.open_requests().await.unwrap();
+        assert_eq!(open.len(), 1, "{open:?}");
+        assert_eq!(
+            (open[0].session_id.as_str(), open[0].request),
+            (sent.session_id.as_str(), request)
+        );
+        assert_eq!(open[0].title, "Write notes.txt");
+        let kinds: Vec<&str> = open[0].options.iter().map(|o| o.kind.as_str()).collect();
+        assert_eq!(kinds, ["allow_once", "allow_always", "reject_once"]);
+    }
     let option = f
         .chat
         .option_for(&sent.session_id, request, "allow")
@@ -262,6 +276,7 @@ async fn permission_answers_forks_restarts_and_history_after_the_workspace_is_go
         .await
         .unwrap();
     assert_eq!(reply, "Wrote notes.txt.");
+    assert!(f.chat.open_requests().await.unwrap().is_empty());
     assert_eq!(
         std::fs::read_to_string(f.repo.path().join("notes.txt")).unwrap(),
         "from the agent\n"
