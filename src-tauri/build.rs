@@ -43,6 +43,7 @@ fn main() {
         "attention_wait",
         "attention_set_view",
         "attention_set_dnd",
+        "app_quit",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

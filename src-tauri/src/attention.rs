@@ -59,8 +59,33 @@ pub struct OpenRequestUi {
     pub token: u64,
     /// What to show.
     pub target: Target,
-    /// Open the New workspace dialog (the tray's "New workspace…"); `target` is then the app.
-    pub new_workspace: bool,
+    /// What to do there.
+    pub action: UiAction,
+}
+
+/// What the UI is asked to do with an [`OpenRequestUi`]'s target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum UiAction {
+    /// Show it.
+    Open,
+    /// Open the New workspace dialog (the tray's "New workspace…").
+    NewWorkspace,
+    /// Ask to confirm deleting the target workspace (the tray's "Delete…").
+    DeleteWorkspace,
+    /// Quit was asked for while cloud workspaces run: say what keeps running and what it
+    /// costs, and offer to delete them first.
+    ConfirmQuit,
+}
+
+/// Cloud workspaces that may keep a server (and its bill) running after the app quits.
+pub fn cloud_workspaces_left(workspaces: &Workspaces) -> Vec<Workspace> {
+    workspaces
+        .list()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|w| w.spec.provider != Provider::Local && w.state != Lifecycle::Deleted)
+        .collect()
 }
 
 /// What a tray menu item does (its position in the menu the core's model was rendered to).
@@ -68,6 +93,8 @@ pub struct OpenRequestUi {
 pub enum TrayAction {
     /// Show this in the app.
     Open(Target),
+    /// Ask to confirm deleting this workspace, in the app.
+    DeleteWorkspace(String),
 }
 
 /// The attention loop's shared state.
@@ -273,15 +300,26 @@ impl Hub {
 
     /// Shows the main window and asks the UI to open `target`.
     pub fn open(&self, target: Target) {
-        self.ask_ui(target, false);
+        self.ask_ui(target, UiAction::Open);
     }
 
     /// Shows the main window with the New workspace dialog.
     pub fn open_new_workspace(&self) {
-        self.ask_ui(Target::App, true);
+        self.ask_ui(Target::App, UiAction::NewWorkspace);
     }
 
-    fn ask_ui(&self, target: Target, new_workspace: bool) {
+    /// Quits at once when no cloud workspace is left running; otherwise shows the window and
+    /// asks the user first (what keeps running, what it costs, delete them?).
+    pub fn request_quit(&self) {
+        if cloud_workspaces_left(&self.workspaces).is_empty() {
+            tracing::info!("quit from the tray");
+            self.app.exit(0);
+        } else {
+            self.ask_ui(Target::App, UiAction::ConfirmQuit);
+        }
+    }
+
+    fn ask_ui(&self, target: Target, action: UiAction) {
         crate::show_main_window(&self.app);
         {
             let mut open = lock(&self.open);
@@ -289,7 +327,7 @@ impl Hub {
             *open = Some(OpenRequestUi {
                 token,
                 target,
-                new_workspace,
+                action,
             });
         }
         self.revision.send_modify(|revision| *revision += 1);
@@ -336,8 +374,15 @@ impl Hub {
     /// A tray menu item was clicked.
     pub fn tray_clicked(&self, index: usize) {
         let action = lock(&self.tray_actions).get(index).cloned();
-        if let Some(TrayAction::Open(target)) = action {
-            self.open(target);
+        match action {
+            Some(TrayAction::Open(target)) => self.open(target),
+            Some(TrayAction::DeleteWorkspace(workspace_id)) => {
+                self.ask_ui(
+                    Target::Workspace { workspace_id },
+                    UiAction::DeleteWorkspace,
+                );
+            }
+            None => {}
         }
     }
 
@@ -756,6 +801,36 @@ pub async fn attention_set_dnd(app: AppHandle, on: bool) -> Result<(), ApiError>
     let hub = hub(&app)?;
     hub.remember_dnd(on);
     hub.set_do_not_disturb(on);
+    Ok(())
+}
+
+/// Quits the app, first deleting every cloud workspace when `delete_cloud` is true. When a
+/// deletion fails the app stays open and says which, so nothing is left billing unseen.
+#[tauri::command]
+#[specta::specta]
+pub async fn app_quit(
+    app: AppHandle,
+    state: Shared<'_>,
+    delete_cloud: bool,
+) -> Result<(), ApiError> {
+    if delete_cloud {
+        let workspaces = state.workspaces()?;
+        let left = cloud_workspaces_left(&workspaces);
+        let mut failures = Vec::new();
+        for workspace in left {
+            if let Err(error) = crate::workspaces::delete_now(&state, &workspace.id).await {
+                failures.push(format!("{}: {}", workspace.spec.name, error.message));
+            }
+        }
+        if !failures.is_empty() {
+            return Err(ApiError::unavailable(format!(
+                "SAM kept running because some cloud workspaces could not be deleted ({}). Try again, or delete them from your provider's console.",
+                failures.join("; ")
+            )));
+        }
+    }
+    tracing::info!(delete_cloud, "quit after confirmation");
+    app.exit(0);
     Ok(())
 }
 

@@ -59,6 +59,7 @@ pub fn ipc_builder() -> tauri_specta::Builder<tauri::Wry> {
         attention::attention_wait,
         attention::attention_set_view,
         attention::attention_set_dnd,
+        attention::app_quit,
     ])
 }
 

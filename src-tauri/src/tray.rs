@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use sam_attention::{Activity, TrayModel, format_age};
 use tauri::image::Image;
-use tauri::menu::{CheckMenuItem, IsMenuItem, Menu, MenuItem, PredefinedMenuItem};
+use tauri::menu::{CheckMenuItem, IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Wry};
 
@@ -54,10 +54,14 @@ fn build(app: &AppHandle) -> tauri::Result<()> {
             let hub = || app.try_state::<Arc<Hub>>().map(|hub| Arc::clone(&hub));
             match id {
                 MENU_TOGGLE => toggle_window(app),
-                MENU_QUIT => {
-                    tracing::info!("quit from the tray");
-                    app.exit(0);
-                }
+                MENU_QUIT => match hub() {
+                    // Asks first when cloud workspaces would keep running.
+                    Some(hub) => hub.request_quit(),
+                    None => {
+                        tracing::info!("quit from the tray");
+                        app.exit(0);
+                    }
+                },
                 MENU_DND => {
                     if let Some(hub) = hub() {
                         hub.toggle_do_not_disturb();
@@ -149,11 +153,22 @@ fn menu(
             Some(cost) => format!("{} — {state} · {cost} so far", workspace.name),
             None => format!("{} — {state}", workspace.name),
         };
-        items.push(Box::new(action_item(
-            text,
+        // Each workspace is a submenu with its quick actions.
+        let open = action_item(
+            "Open".to_owned(),
             TrayAction::Open(sam_attention::Target::Workspace {
                 workspace_id: workspace.workspace_id.clone(),
             }),
+        )?;
+        let delete = action_item(
+            "Delete workspace…".to_owned(),
+            TrayAction::DeleteWorkspace(workspace.workspace_id.clone()),
+        )?;
+        items.push(Box::new(Submenu::with_items(
+            app,
+            text,
+            true,
+            &[&open, &delete],
         )?));
     }
     if !model.workspaces.is_empty() {

@@ -117,13 +117,18 @@ pub async fn retry_workspace(
 #[tauri::command]
 #[specta::specta]
 pub async fn delete_workspace(state: Shared<'_>, id: String) -> Result<Workspace, ApiError> {
+    delete_now(&state, &id).await
+}
+
+/// Deletes a workspace (see [`delete_workspace`]); also what "delete them and quit" does.
+pub async fn delete_now(state: &AppState, id: &str) -> Result<Workspace, ApiError> {
     let workspaces = state.workspaces()?;
-    if let Some(running) = state.workspace_tasks.cancel(&id) {
+    if let Some(running) = state.workspace_tasks.cancel(id) {
         // Cancelled at its next await; every step is safe to interrupt and delete finds
         // whatever the step had made (servers by their labels).
         let _ = running.await;
     }
-    workspaces.delete(&id).await.map_err(workspace_error)
+    workspaces.delete(id).await.map_err(workspace_error)
 }
 
 /// A place cloud servers can be created, for the location picker.

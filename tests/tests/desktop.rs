@@ -1118,6 +1118,14 @@ async fn attention_flow() -> anyhow::Result<()> {
         !labels.iter().any(|l| l.starts_with("Needs you")),
         "{labels:?}"
     );
+    // Each workspace is a submenu with its quick actions; "Delete workspace…" asks in the app.
+    assert!(
+        labels.iter().any(|l| l.starts_with("chat-project — ")),
+        "{labels:?}"
+    );
+    services.click_tray_menu(&tray, "Delete workspace…").await?;
+    session.wait_testid("delete-workspace-dialog").await?;
+    click_css(&session, "[data-testid=cancel-delete-workspace]").await?;
     let db = rusqlite::Connection::open(data.path().join("sam.sqlite3"))?;
     let by: String = db.query_row(
         "SELECT json_extract(body, '$.outcome.by') FROM chat_events

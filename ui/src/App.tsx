@@ -19,6 +19,7 @@ import { WorkspaceView } from "./workspaces/WorkspaceView";
 import { GoToFile, useGoToFileShortcut } from "./features/goto/GoToFile";
 import { useAttentionPoll } from "./features/attention/attention";
 import { NeedsYouView } from "./features/attention/NeedsYouView";
+import { QuitDialog } from "./features/attention/QuitDialog";
 import { useChatStore } from "./chat/store";
 import { attentionSetView } from "./shared/ipc";
 
@@ -110,6 +111,7 @@ export function App() {
         <DatabaseBanner />
         <CurrentView view={view} />
         <GoToFile api={ipcChatApi} workspaceId={workspaceId} open={goToOpen} onClose={() => setGoToOpen(false)} />
+        <QuitDialog />
       </main>
     </div>
   );

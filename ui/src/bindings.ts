@@ -99,6 +99,11 @@ export const commands = {
 	attentionSetView: (sessionId: string | null) => typedError<null, ApiError>(__TAURI_INVOKE("attention_set_view", { sessionId })),
 	/**  Turns do-not-disturb on or off (kept across restarts). */
 	attentionSetDnd: (on: boolean) => typedError<null, ApiError>(__TAURI_INVOKE("attention_set_dnd", { on })),
+	/**
+	 *  Quits the app, first deleting every cloud workspace when `delete_cloud` is true. When a
+	 *  deletion fails the app stays open and says which, so nothing is left billing unseen.
+	 */
+	appQuit: (deleteCloud: boolean) => typedError<null, ApiError>(__TAURI_INVOKE("app_quit", { deleteCloud })),
 };
 
 /* Types */
@@ -621,8 +626,8 @@ export type OpenRequestUi_Deserialize = {
 	token: number | null,
 	/**  What to show. */
 	target: Target_Deserialize,
-	/**  Open the New workspace dialog (the tray's "New workspace…"); `target` is then the app. */
-	newWorkspace: boolean,
+	/**  What to do there. */
+	action: UiAction,
 };
 
 /**  A request to show something in the app. */
@@ -631,8 +636,8 @@ export type OpenRequestUi_Serialize = {
 	token: number | null,
 	/**  What to show. */
 	target: Target_Serialize,
-	/**  Open the New workspace dialog (the tray's "New workspace…"); `target` is then the app. */
-	newWorkspace: boolean,
+	/**  What to do there. */
+	action: UiAction,
 };
 
 /**
@@ -1121,6 +1126,20 @@ workspaceId: string } |
 
 /**  Which colour scheme the app uses. `System` follows the OS (the default). */
 export type ThemePreference = "system" | "light" | "dark";
+
+/**  What the UI is asked to do with an [`OpenRequestUi`]'s target. */
+export type UiAction = 
+/**  Show it. */
+"open" | 
+/**  Open the New workspace dialog (the tray's "New workspace…"). */
+"newWorkspace" | 
+/**  Ask to confirm deleting the target workspace (the tray's "Delete…"). */
+"deleteWorkspace" | 
+/**
+ *  Quit was asked for while cloud workspaces run: say what keeps running and what it
+ *  costs, and offer to delete them first.
+ */
+"confirmQuit";
 
 /**  A workspace as the UI and the CLI show it. */
 export type Workspace = Workspace_Serialize | Workspace_Deserialize;

@@ -305,3 +305,8 @@ export async function attentionSetView(sessionId: string | null): Promise<void> 
 export async function attentionSetDnd(on: boolean): Promise<void> {
   await call(() => commands.attentionSetDnd(on));
 }
+
+/** Quits the app; with `deleteCloud`, every cloud workspace is deleted first (the app stays open if one cannot be). */
+export async function appQuit(deleteCloud: boolean): Promise<void> {
+  await call(() => commands.appQuit(deleteCloud));
+}

@@ -20,6 +20,12 @@ type UiState = {
   /** Whether the New workspace dialog is open (it can be asked for from anywhere). */
   newWorkspaceOpen: boolean;
   setNewWorkspaceOpen: (open: boolean) => void;
+  /** A workspace whose Delete confirmation should open when its view shows (from the tray). */
+  confirmDeleteId: string | null;
+  setConfirmDeleteId: (id: string | null) => void;
+  /** Whether the "cloud workspaces keep running" question before quitting shows. */
+  quitOpen: boolean;
+  setQuitOpen: (open: boolean) => void;
 };
 
 export const useUiStore = create<UiState>()((set) => ({
@@ -32,4 +38,8 @@ export const useUiStore = create<UiState>()((set) => ({
   openWorkspace: (id) => set({ view: "workspace", workspaceId: id }),
   newWorkspaceOpen: false,
   setNewWorkspaceOpen: (open) => set({ newWorkspaceOpen: open }),
+  confirmDeleteId: null,
+  setConfirmDeleteId: (id) => set({ confirmDeleteId: id }),
+  quitOpen: false,
+  setQuitOpen: (open) => set({ quitOpen: open }),
 }));

@@ -5,6 +5,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import * as ipc from "../shared/ipc";
 import type { Workspace } from "../shared/ipc";
 import { createQueryClient } from "../shared/queries";
+import { useUiStore } from "../shared/store";
 import { installFakeWorkspaces, step, workspace, type FakeWorkspaces } from "../test/fakeWorkspaces";
 import { WorkspaceView } from "./WorkspaceView";
 
@@ -168,6 +169,16 @@ describe("the workspace view", () => {
     expect(screen.getByTestId("workspace-deleted")).toHaveTextContent("Its chat history stays on this computer.");
     expect(screen.queryByTestId("workspace-delete")).not.toBeInTheDocument();
     expect(screen.getByRole("heading", { level: 1 })).toHaveFocus();
+  });
+
+  it("opens with the Delete confirmation when the tray asked for it, once", async () => {
+    useUiStore.setState({ confirmDeleteId: "w-api" });
+    const { user } = setup(workspace({ state: "ready" }));
+    expect(await screen.findByRole("alertdialog", { name: "Delete “api”?" })).toBeInTheDocument();
+    expect(useUiStore.getState().confirmDeleteId).toBeNull();
+    await user.keyboard("{Escape}");
+    expect(screen.queryByRole("alertdialog")).not.toBeInTheDocument();
+    expect(mocked.deleteWorkspace).not.toHaveBeenCalled();
   });
 
   it("says a cloud workspace's server is deleted, also while it is being set up", async () => {

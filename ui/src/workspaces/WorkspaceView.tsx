@@ -1,5 +1,5 @@
 import { useUiStore } from "../shared/store";
-import { useRef, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { Workspace } from "../shared/ipc";
 import { isWorkspaceBusy, useRetryWorkspace, useWorkspace } from "../shared/queries";
 import { Banner, Button, ErrorAlert } from "../shared/ui";
@@ -14,6 +14,14 @@ export function WorkspaceView({ id }: { id: string }) {
   const [confirming, setConfirming] = useState(false);
   const data = workspace.data;
   const setView = useUiStore((state) => state.setView);
+  // The tray's "Delete workspace…" opens this view with its confirmation.
+  const confirmDeleteId = useUiStore((state) => state.confirmDeleteId);
+  const setConfirmDeleteId = useUiStore((state) => state.setConfirmDeleteId);
+  useEffect(() => {
+    if (confirmDeleteId !== id || !data) return;
+    setConfirmDeleteId(null);
+    if (data.state !== "deleted" && data.state !== "stopping") setConfirming(true);
+  }, [confirmDeleteId, id, data, setConfirmDeleteId]);
 
   return (
     <section className="view" aria-labelledby="workspace-heading" data-testid="workspace-view">

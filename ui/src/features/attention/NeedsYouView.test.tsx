@@ -108,9 +108,9 @@ describe("the needs-you queue", () => {
 describe("the attention poll", () => {
   it("follows a notification click that arrives after the first snapshot, once per token", async () => {
     const answers = [
-      snapshot([], { revision: 1, open: { token: 1, target: { kind: "queue" }, newWorkspace: false } }),
-      snapshot([], { revision: 2, open: { token: 2, target: { kind: "workspace", workspaceId: "w2" }, newWorkspace: false } }),
-      snapshot([], { revision: 3, open: { token: 2, target: { kind: "workspace", workspaceId: "w2" }, newWorkspace: false } }),
+      snapshot([], { revision: 1, open: { token: 1, target: { kind: "queue" }, action: "open" } }),
+      snapshot([], { revision: 2, open: { token: 2, target: { kind: "workspace", workspaceId: "w2" }, action: "open" } }),
+      snapshot([], { revision: 3, open: { token: 2, target: { kind: "workspace", workspaceId: "w2" }, action: "open" } }),
     ];
     const seen: number[] = [];
     const wait = vi.fn(async (after: number) => {

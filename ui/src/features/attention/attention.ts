@@ -3,7 +3,7 @@
 // notification or tray click asks for.
 import { useEffect } from "react";
 import { create } from "zustand";
-import type { AttentionSnapshot_Serialize, QueueItem_Serialize, Target_Serialize } from "../../bindings";
+import type { AttentionSnapshot_Serialize, QueueItem_Serialize, Target_Serialize, UiAction } from "../../bindings";
 import { useChatStore } from "../../chat/store";
 import { attentionWait } from "../../shared/ipc";
 import { useUiStore } from "../../shared/store";
@@ -30,13 +30,22 @@ const POLL_MS = 20_000;
 /** After a failed poll (the core not there yet), the next one waits this long. */
 const RETRY_MS = 2_000;
 
-/** Shows what `target` points at: a chat (at its event), a workspace, or the queue. */
-export function openTarget(target: Target, newWorkspace = false) {
+/**
+ * Shows what `target` points at: a chat (at its event), a workspace, or the queue; or does what
+ * `action` asks there (the tray's New workspace…, Delete workspace…, and Quit with cloud
+ * workspaces running).
+ */
+export function openTarget(target: Target, action: UiAction = "open") {
   const ui = useUiStore.getState();
-  if (newWorkspace) {
+  if (action === "newWorkspace") {
     ui.setNewWorkspaceOpen(true);
     return;
   }
+  if (action === "confirmQuit") {
+    ui.setQuitOpen(true);
+    return;
+  }
+  if (action === "deleteWorkspace" && target.kind === "workspace") ui.setConfirmDeleteId(target.workspaceId);
   switch (target.kind) {
     case "session":
       useChatStore.getState().openSession(target.sessionId, target.seq ?? undefined);
@@ -72,7 +81,7 @@ export function useAttentionPoll(wait: typeof attentionWait = attentionWait) {
           revision = snapshot.revision ?? revision;
           useAttentionStore.getState().setSnapshot(snapshot);
           const open = snapshot.open;
-          if (open && open.token !== lastToken && !first) openTarget(open.target, open.newWorkspace);
+          if (open && open.token !== lastToken && !first) openTarget(open.target, open.action);
           lastToken = open?.token ?? lastToken;
           first = false;
         } catch {
