@@ -1038,6 +1038,10 @@ async fn attention_flow() -> anyhow::Result<()> {
     let session = Session::start(&launch).await?;
     let tray = services.wait_for_tray_item(Duration::from_secs(20)).await?;
     open_chat_with_scripted_agent(&session).await?;
+    let icon_name = |value: zbus::zvariant::OwnedValue| -> anyhow::Result<String> {
+        Ok(String::try_from(value)?)
+    };
+    let idle_icon = icon_name(services.tray_item_property(&tray, "IconName").await?)?;
 
     // The agent asks in a moment; meanwhile the user goes to another view, so the question is
     // not about the chat on screen and deserves a notification.
@@ -1087,6 +1091,9 @@ async fn attention_flow() -> anyhow::Result<()> {
     )
     .await?;
     session.screenshot("needs-you-queue").await?;
+    // The tray icon changed with the state (the indicator exports each look as its own file).
+    let waiting_icon = icon_name(services.tray_item_property(&tray, "IconName").await?)?;
+    assert_ne!(waiting_icon, idle_icon);
 
     // The user clicks "Allow once" on the notification: the agent goes on and writes the file.
     services.invoke_action(asked.id, "allow").await?;
