@@ -8,12 +8,14 @@
 //! turns a command's stdin/stdout into a byte stream (how the desktop reaches
 //! `sam-host connect`), and [`SshSession::upload`] installs a file atomically, skipping it when
 //! the checksum already matches. [`ssh_config_entry`] and friends let the user's own `ssh`
-//! reach the same VM with the same pinned key.
+//! reach the same VM with the same pinned key, and [`lend_to_agent`] lends it the key through the
+//! user's ssh-agent (never a key file).
 //!
 //! This crate must never accept a host key other than the pinned one, never write or log key
 //! material (anything holding the private key prints `<redacted>`), never put an unvalidated
 //! value into a shell command or an ssh config file, and never edit `~/.ssh/config`.
 
+mod agent;
 mod config;
 mod error;
 mod session;
@@ -21,6 +23,9 @@ mod stream;
 mod target;
 mod upload;
 
+#[cfg(unix)]
+pub use agent::lend_to_agent;
+pub use agent::{Lent, agent_socket_from_env};
 pub use config::{
     MANAGED_CONFIG_FILE, MANAGED_KNOWN_HOSTS_FILE, include_directive, known_hosts_line,
     ssh_config_entry, write_managed_config, write_managed_known_hosts,

@@ -32,6 +32,9 @@ pub enum OpenHow {
     Editor,
     /// A read-only local copy of a cloud workspace's file, in the user's editor.
     Mirror,
+    /// On the cloud workspace itself, in the editor's remote mode (VS Code or Cursor
+    /// Remote-SSH, Zed over `ssh://`) through SAM's `sam-<name>` ssh entry.
+    Remote,
     /// The system's default application for the file.
     System,
     /// No editor is set up: the app shows the file itself.
@@ -261,6 +264,18 @@ impl Workspaces {
             )));
         }
         let found = self.resolve_one(&row.id, path).await?;
+        // Why a cloud workspace's file opened as a copy rather than on the workspace.
+        let mut remote_note = None;
+        if workspace.spec.provider != Provider::Local {
+            match self
+                .open_remote(&row, &workspace, &found, position, &env, &choice)
+                .await
+            {
+                Ok(Some(opened)) => return Ok(opened),
+                Ok(None) => {}
+                Err(why) => remote_note = Some(why),
+            }
+        }
         let (local, how) = if workspace.spec.provider == Provider::Local {
             (PathBuf::from(&found.absolute), OpenHow::Editor)
         } else {
@@ -297,8 +312,19 @@ impl Workspaces {
         };
         let at = line.map_or_else(String::new, |line| format!(" at line {line}"));
         let message = match how {
-            OpenHow::Mirror => format!(
-                "Opened a read-only copy of {relative}{at} in {} (editing the workspace's files from your editor needs its remote mode)",
+            OpenHow::Mirror => match &remote_note {
+                Some(why) => format!(
+                    "Opened a read-only copy of {relative}{at} in {}: it could not open on the workspace ({why})",
+                    opened.editor_name
+                ),
+                None => format!(
+                    "Opened a read-only copy of {relative}{at} in {} (to edit on the workspace itself, use an editor with a remote mode and turn on remote editing in Settings → Editor)",
+                    opened.editor_name
+                ),
+            },
+            // Returned by `open_remote` above; a local launch never gets here with it.
+            OpenHow::Remote => format!(
+                "Opened {relative}{at} on the workspace in {}",
                 opened.editor_name
             ),
             OpenHow::System => format!("Opened {relative} with the system's default app"),

@@ -13,6 +13,7 @@ mod model;
 mod policy;
 mod reconcile;
 mod remote;
+mod remote_editing;
 mod vault_remote;
 
 use std::path::{Path, PathBuf};
@@ -30,6 +31,7 @@ pub use model::{Cost, Lifecycle, Provider, Repo, StepTiming, Workspace, Workspac
 pub use policy::{Policy, PolicyEvent};
 pub use reconcile::{Orphan, ReconcileReport};
 pub use remote::{RemoteFactory, RemoteSetup, SshSettings};
+pub use remote_editing::RemoteEditing;
 pub use vault_remote::{DEFAULT_WATCHDOG_MINUTES, VaultRemote};
 
 /// Environment variable naming the `sam-host` binary, for installs that keep it elsewhere.
@@ -101,6 +103,9 @@ pub struct Workspaces {
     remote: Option<Arc<dyn RemoteFactory>>,
     /// Connections kept for the file requests (links, go to file), which come in bursts.
     links: files::Links,
+    /// The user's ssh config and ssh-agent socket when not `~/.ssh/config` and
+    /// `$SSH_AUTH_SOCK`'s (tests).
+    user_ssh: Option<(PathBuf, Option<PathBuf>)>,
 }
 
 impl Workspaces {
@@ -113,6 +118,7 @@ impl Workspaces {
             host_binary,
             remote: None,
             links: files::Links::default(),
+            user_ssh: None,
         }
     }
 

@@ -865,3 +865,164 @@ async fn a_cloud_workspaces_file_opens_as_a_read_only_local_copy_at_the_line() {
             .exists()
     );
 }
+
+/// A real `ssh-agent` on a socket of its own; killed when dropped.
+struct SshAgent {
+    child: std::process::Child,
+    socket: PathBuf,
+}
+
+impl SshAgent {
+    fn start(dir: &Path) -> Self {
+        let socket = dir.join("agent.sock");
+        let child = std::process::Command::new("ssh-agent")
+            .arg("-D")
+            .arg("-a")
+            .arg(&socket)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("ssh-agent runs (openssh-client)");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !socket.exists() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "ssh-agent never listened"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self { child, socket }
+    }
+
+    /// The keys it holds, as `ssh-add -L` lists them.
+    fn keys(&self) -> String {
+        let out = std::process::Command::new("ssh-add")
+            .arg("-L")
+            .env("SSH_AUTH_SOCK", &self.socket)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for SshAgent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_remote_editing_on_a_cloud_file_opens_on_the_workspace_through_the_users_ssh() {
+    let w = world().await;
+    let (created, _sshd) = w.create_with_vm("web").await;
+    assert_eq!(created.state, Lifecycle::Ready, "{created:?}");
+    let scratch = tempfile::tempdir().unwrap();
+    let record = scratch.path().join("argv");
+    let env = fake_code(scratch.path(), &record);
+    let choice = sam_editor::EditorChoice::Editor {
+        id: "vscode".into(),
+    };
+    let agent = SshAgent::start(scratch.path());
+    let user_config = scratch.path().join("home/.ssh/config");
+    let workspaces = w
+        .workspaces
+        .clone()
+        .with_user_ssh(user_config.clone(), Some(agent.socket.clone()));
+
+    // Off (the default): a read-only copy, and the message says how to edit on the workspace.
+    let opened = workspaces
+        .open_file("web", "app.py", Some(1), None, env.clone(), choice.clone())
+        .await
+        .unwrap();
+    assert_eq!(opened.how, sam_workspace::OpenHow::Mirror);
+    assert!(
+        opened.message.contains("remote editing"),
+        "{}",
+        opened.message
+    );
+    assert!(agent.keys().trim().is_empty() || agent.keys().contains("no identities"));
+    std::fs::remove_file(&record).unwrap();
+
+    // On: one Include line in the user's config; VS Code opens the file on the workspace.
+    let status = workspaces.set_remote_editing(true).unwrap();
+    assert!(status.enabled && status.agent_available, "{status:?}");
+    let opened = workspaces
+        .open_file(
+            "web",
+            "app.py",
+            Some(1),
+            Some(3),
+            env.clone(),
+            choice.clone(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        opened.how,
+        sam_workspace::OpenHow::Remote,
+        "{}",
+        opened.message
+    );
+    let checkout = created.checkout_dir.clone().unwrap();
+    let remote_file = format!("{}/app.py", checkout.display());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !record.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the editor did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        std::fs::read_to_string(&record)
+            .unwrap()
+            .lines()
+            .collect::<Vec<_>>(),
+        [
+            "--remote",
+            "ssh-remote+sam-web",
+            "-g",
+            &format!("{remote_file}:1:3")
+        ]
+    );
+
+    // The key went to the agent, never to a file: SAM's ssh folder holds only public parts.
+    let lent = agent.keys();
+    assert!(lent.starts_with("ssh-ed25519 "), "{lent}");
+    for entry in std::fs::read_dir(workspaces.ssh_dir()).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        assert!(!text.contains("PRIVATE KEY"), "{text}");
+    }
+    // What the editor's Remote-SSH does: the user's own ssh reaches `sam-web` through the
+    // Include, the pinned host key and the agent, and reads the file on the workspace.
+    let out = std::process::Command::new("ssh")
+        .args(["-F"])
+        .arg(&user_config)
+        .args(["-o", "BatchMode=yes", "sam-web", "cat"])
+        .arg(&remote_file)
+        .env("SSH_AUTH_SOCK", &agent.socket)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "ssh sam-web failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "print('hi')\n");
+
+    // Without an agent it cannot lend the key: a copy opens, saying why.
+    let no_agent = w
+        .workspaces
+        .clone()
+        .with_user_ssh(user_config.clone(), None);
+    let opened = no_agent
+        .open_file("web", "app.py", None, None, env, choice)
+        .await
+        .unwrap();
+    assert_eq!(opened.how, sam_workspace::OpenHow::Mirror);
+    assert!(opened.message.contains("ssh-agent"), "{}", opened.message);
+
+    // Off again: exactly SAM's lines leave the user's config.
+    workspaces.set_remote_editing(false).unwrap();
+    assert_eq!(std::fs::read_to_string(&user_config).unwrap(), "");
+}
