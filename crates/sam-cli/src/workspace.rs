@@ -85,6 +85,14 @@ pub enum WorkspaceCommand {
         #[arg(last = true, required = true)]
         argv: Vec<String>,
     },
+    /// Open a shell on a cloud workspace with your own `ssh` (or run COMMAND there). The
+    /// workspace key is lent to your ssh-agent; the host key is the pinned one.
+    Ssh {
+        name: String,
+        /// A command to run instead of a shell.
+        #[arg(last = true)]
+        command: Vec<String>,
+    },
     /// Find servers labelled with this install's id that no live workspace owns.
     Reconcile {
         /// Delete them (default: only list them).
@@ -105,6 +113,7 @@ impl WorkspaceCommand {
             | Self::Delete { json, .. }
             | Self::Reconcile { json, .. }
             | Self::Run { json, .. } => *json,
+            Self::Ssh { .. } => false,
         }
     }
 }
@@ -288,6 +297,25 @@ pub fn run(command: WorkspaceCommand) -> Result<(), CliError> {
                         ErrorCode::Internal,
                         format!("the command exited with status {}", ran.status),
                     )))
+                }
+            }
+            WorkspaceCommand::Ssh { name, command } => {
+                let mut argv = workspaces.ssh_argv(&name).await.map_err(workspace_error)?;
+                argv.extend(command);
+                // The user's own ssh, on this terminal: no shell in between.
+                let status = std::process::Command::new(&argv[0])
+                    .args(&argv[1..])
+                    .status()
+                    .map_err(|e| CliError::internal(format!("could not start ssh: {e}")))?;
+                match status.code() {
+                    Some(0) => Ok(()),
+                    code => Err(CliError(ApiError::new(
+                        ErrorCode::Unavailable,
+                        format!(
+                            "ssh ended with {}",
+                            code.map_or_else(|| "a signal".to_owned(), |c| format!("status {c}"))
+                        ),
+                    ))),
                 }
             }
             WorkspaceCommand::Reconcile { delete, .. } => {

@@ -215,6 +215,51 @@ impl Workspaces {
         if !self.remote_editing()?.enabled {
             return Ok(None);
         }
+        self.prepare_ssh(row, provider).await.map(Some)
+    }
+
+    /// The `ssh` command line that opens a shell on a cloud workspace as the user (`sam
+    /// workspace ssh`, "open terminal"): SAM's managed config selected with `-F`, so it works
+    /// whether or not remote editing added the Include line, the pinned host key, and the
+    /// workspace key lent to the user's ssh-agent. Append a command to run one instead.
+    ///
+    /// # Errors
+    /// A local or not-ready workspace, no ssh-agent, no credential for its provider.
+    pub async fn ssh_argv(&self, id_or_name: &str) -> Result<Vec<String>, WorkspaceError> {
+        let row = self.row(id_or_name)?;
+        let workspace = self.workspace_of(&row)?;
+        if workspace.spec.provider == Provider::Local {
+            let folder = workspace.checkout_dir.map_or_else(String::new, |dir| {
+                format!(": its folder is {}", dir.display())
+            });
+            return Err(WorkspaceError::InvalidInput(format!(
+                "\"{}\" is on this computer, so there is nothing to ssh into{folder}",
+                row.name
+            )));
+        }
+        if workspace.state != Lifecycle::Ready {
+            return Err(WorkspaceError::InvalidInput(format!(
+                "\"{}\" is {}, so it cannot be reached yet",
+                row.name,
+                workspace.state.as_str()
+            )));
+        }
+        let alias = self.prepare_ssh(&row, workspace.spec.provider).await?;
+        let config = self.ssh_dir().join(sam_ssh::MANAGED_CONFIG_FILE);
+        Ok(vec![
+            "ssh".to_owned(),
+            "-F".to_owned(),
+            config.display().to_string(),
+            alias.as_str().to_owned(),
+        ])
+    }
+
+    /// Writes the `sam-<name>` entries and lends the workspace key to the ssh-agent.
+    async fn prepare_ssh(
+        &self,
+        row: &sam_store::WorkspaceRow,
+        provider: Provider,
+    ) -> Result<sam_editor::HostAlias, WorkspaceError> {
         let this = self.clone();
         let written = tokio::task::spawn_blocking(move || this.write_ssh_entries())
             .await
@@ -246,7 +291,6 @@ impl Workspaces {
             ));
         }
         sam_editor::HostAlias::parse(&format!("sam-{}", row.name))
-            .map(Some)
             .map_err(|e| WorkspaceError::InvalidInput(e.to_string()))
     }
 }

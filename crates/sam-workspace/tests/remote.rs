@@ -1010,6 +1010,29 @@ async fn with_remote_editing_on_a_cloud_file_opens_on_the_workspace_through_the_
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "print('hi')\n");
 
+    // `sam workspace ssh`'s command line works without the Include line too (it names SAM's
+    // config itself), and runs a command on the workspace.
+    let mut argv = workspaces.ssh_argv("web").await.unwrap();
+    assert_eq!(argv[0], "ssh");
+    assert_eq!(argv.last().map(String::as_str), Some("sam-web"));
+    argv.extend([
+        "-o".into(),
+        "BatchMode=yes".into(),
+        "cat".into(),
+        remote_file.clone(),
+    ]);
+    let out = std::process::Command::new(&argv[0])
+        .args(&argv[1..])
+        .env("SSH_AUTH_SOCK", &agent.socket)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "print('hi')\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
     // Without an agent it cannot lend the key: a copy opens, saying why.
     let no_agent = w
         .workspaces
@@ -1021,6 +1044,9 @@ async fn with_remote_editing_on_a_cloud_file_opens_on_the_workspace_through_the_
         .unwrap();
     assert_eq!(opened.how, sam_workspace::OpenHow::Mirror);
     assert!(opened.message.contains("ssh-agent"), "{}", opened.message);
+
+    let refused = no_agent.ssh_argv("web").await.unwrap_err();
+    assert!(refused.to_string().contains("ssh-agent"), "{refused}");
 
     // Off again: exactly SAM's lines leave the user's config.
     workspaces.set_remote_editing(false).unwrap();
