@@ -24,6 +24,8 @@ fn main() {
         "delete_workspace",
         "cloud_locations",
         "cloud_sizes",
+        "orphans_get",
+        "orphans_reconcile",
         "chat_agents",
         "chat_sessions",
         "chat_events",
@@ -40,10 +42,18 @@ fn main() {
         "files_quick_view",
         "editor_get",
         "editor_set",
+        "remote_editing_get",
+        "remote_editing_set",
         "attention_wait",
         "attention_set_view",
         "attention_set_dnd",
         "app_quit",
+        "voice_devices",
+        "voice_start",
+        "voice_stop",
+        "voice_cancel",
+        "voice_settings_get",
+        "voice_settings_set",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

@@ -40,6 +40,8 @@ pub fn ipc_builder() -> tauri_specta::Builder<tauri::Wry> {
         workspaces::delete_workspace,
         workspaces::cloud_locations,
         workspaces::cloud_sizes,
+        workspaces::orphans_get,
+        workspaces::orphans_reconcile,
         chat::chat_agents,
         chat::chat_sessions,
         chat::chat_events,
@@ -56,10 +58,18 @@ pub fn ipc_builder() -> tauri_specta::Builder<tauri::Wry> {
         files::files_quick_view,
         files::editor_get,
         files::editor_set,
+        files::remote_editing_get,
+        files::remote_editing_set,
         attention::attention_wait,
         attention::attention_set_view,
         attention::attention_set_dnd,
         attention::app_quit,
+        crate::voice::voice_devices,
+        crate::voice::voice_start,
+        crate::voice::voice_stop,
+        crate::voice::voice_cancel,
+        crate::voice::voice_settings_get,
+        crate::voice::voice_settings_set,
     ])
 }
 

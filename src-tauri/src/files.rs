@@ -8,7 +8,7 @@ use std::sync::Arc;
 use sam_core::ApiError;
 use sam_editor::{DetectedEditor, EditorChoice, Environment};
 use sam_protocol::{PathKind, PathResolution};
-use sam_workspace::{OpenedFile, QuickViewFile};
+use sam_workspace::{OpenedFile, QuickViewFile, RemoteEditing};
 use serde::Serialize;
 use tauri::State;
 
@@ -197,4 +197,28 @@ pub async fn editor_set(
     tauri::async_runtime::spawn_blocking(move || editor_settings(choice))
         .await
         .map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// Whether remote editing is on: a cloud workspace's files open on the workspace itself in
+/// the editor's remote mode, through SAM's `sam-<name>` ssh entries.
+#[tauri::command]
+#[specta::specta]
+pub async fn remote_editing_get(state: Shared<'_>) -> Result<RemoteEditing, ApiError> {
+    let workspaces = state.workspaces()?;
+    tauri::async_runtime::spawn_blocking(move || workspaces.remote_editing())
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(workspace_error)
+}
+
+/// Turns remote editing on (adds one `Include` line at the top of `~/.ssh/config`, which the
+/// user agreed to in the UI) or off (removes exactly that line).
+#[tauri::command]
+#[specta::specta]
+pub async fn remote_editing_set(state: Shared<'_>, on: bool) -> Result<RemoteEditing, ApiError> {
+    let workspaces = state.workspaces()?;
+    tauri::async_runtime::spawn_blocking(move || workspaces.set_remote_editing(on))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(workspace_error)
 }

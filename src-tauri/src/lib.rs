@@ -11,6 +11,7 @@ mod credentials;
 mod files;
 mod state;
 mod tray;
+mod voice;
 mod workspaces;
 
 use std::io::Write;
@@ -106,6 +107,7 @@ fn launch(state: Arc<AppState>) -> tauri::Result<()> {
             ipc.mount_events(app);
             // Managed before the window exists, so no command can run without it.
             app.manage(Arc::clone(&state));
+            app.manage(Arc::new(voice::VoiceInput::default()));
             // The window next: its web content process loads the UI while the tray is built.
             create_main_window(app.handle(), &state)?;
             tracing::debug!(elapsed_ms = state.elapsed_ms(), "window created");

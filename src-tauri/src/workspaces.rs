@@ -14,7 +14,8 @@ use sam_core::{ApiError, AppPaths, ErrorCode};
 use sam_secrets::{CredentialKind, Vault};
 use sam_store::Store;
 use sam_workspace::{
-    Lifecycle, Provider, Repo, VaultRemote, Workspace, WorkspaceError, WorkspaceSpec, Workspaces,
+    Lifecycle, Provider, ReconcileReport, Repo, VaultRemote, Workspace, WorkspaceError,
+    WorkspaceSpec, Workspaces,
 };
 use serde::Serialize;
 use tauri::State;
@@ -420,6 +421,126 @@ fn cloud_error(error: CloudError) -> ApiError {
 /// How often the cost policy runs.
 const POLICY_INTERVAL: Duration = Duration::from_secs(60);
 
+/// Every how many policy runs the clouds are reconciled (every 15 min, and at start).
+const RECONCILE_EVERY: u32 = 15;
+
+/// The settings key: "on" deletes orphaned servers as soon as a reconcile finds them.
+const RECONCILE_DELETE_SETTING: &str = "reconcile_delete";
+
+/// What the last reconcile found, for the app's "servers without a workspace" view.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct Orphans {
+    /// The report; `None` before the first reconcile finished.
+    pub report: Option<ReconcileReport>,
+    /// When it ran (UNIX seconds).
+    #[specta(type = Option<f64>)]
+    pub checked_at: Option<i64>,
+    /// Whether orphaned servers are deleted without asking.
+    pub delete_automatically: bool,
+}
+
+/// The last reconcile's report, kept for the UI.
+#[derive(Debug, Default)]
+pub struct OrphanWatch(Mutex<Option<(ReconcileReport, i64)>>);
+
+impl OrphanWatch {
+    fn snapshot(&self, delete_automatically: bool) -> Orphans {
+        let last = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        Orphans {
+            checked_at: last.as_ref().map(|(_, at)| *at),
+            report: last.map(|(report, _)| report),
+            delete_automatically,
+        }
+    }
+
+    fn set(&self, report: ReconcileReport) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            Some((report, sam_core::clock::unix_now()));
+    }
+}
+
+fn delete_automatically(state: &AppState) -> bool {
+    state
+        .store()
+        .ok()
+        .and_then(|store| store.setting(RECONCILE_DELETE_SETTING).ok().flatten())
+        .is_some_and(|value| value == "on")
+}
+
+/// Reconciles now (deleting when the setting says so), keeps the report, and tells the
+/// attention hub which orphans remain.
+async fn reconcile_now(
+    app: &tauri::AppHandle,
+    state: &AppState,
+    delete: bool,
+) -> Result<ReconcileReport, ApiError> {
+    use tauri::Manager as _;
+    let workspaces = state.workspaces()?;
+    let report = workspaces
+        .reconcile(delete)
+        .await
+        .map_err(workspace_error)?;
+    let remaining: Vec<String> = report
+        .orphans
+        .iter()
+        .filter(|orphan| !orphan.deleted)
+        .map(|orphan| orphan.server_id.clone())
+        .collect();
+    if let Some(watch) = app.try_state::<OrphanWatch>() {
+        watch.set(report.clone());
+    }
+    if let Some(hub) = app.try_state::<Arc<crate::attention::Hub>>() {
+        hub.feed(sam_attention::Input::OrphanedServers {
+            server_ids: remaining,
+        });
+    }
+    Ok(report)
+}
+
+/// What the last reconcile found (servers SAM made that no workspace owns).
+#[tauri::command]
+#[specta::specta]
+pub async fn orphans_get(app: tauri::AppHandle, state: Shared<'_>) -> Result<Orphans, ApiError> {
+    use tauri::Manager as _;
+    let auto = delete_automatically(&state);
+    Ok(app
+        .try_state::<OrphanWatch>()
+        .map(|watch| watch.snapshot(auto))
+        .unwrap_or(Orphans {
+            report: None,
+            checked_at: None,
+            delete_automatically: auto,
+        }))
+}
+
+/// Looks again now (`delete_them`: and deletes every orphaned server), and optionally changes
+/// whether later reconciles delete without asking.
+#[tauri::command]
+#[specta::specta]
+pub async fn orphans_reconcile(
+    app: tauri::AppHandle,
+    state: Shared<'_>,
+    delete_them: bool,
+    delete_automatically: Option<bool>,
+) -> Result<Orphans, ApiError> {
+    if let Some(auto) = delete_automatically {
+        state
+            .store()?
+            .set_setting(RECONCILE_DELETE_SETTING, if auto { "on" } else { "off" })
+            .map_err(|e| ApiError::new(ErrorCode::Database, e.to_string()))?;
+    }
+    reconcile_now(&app, &state, delete_them).await?;
+    orphans_get(app, state).await
+}
+
 /// Runs the cost policy every minute for the life of the app: forgotten cloud workspaces are
 /// warned about, then deleted, and each event becomes a notification.
 pub fn start_policy_timer(app: &tauri::AppHandle, state: &Arc<AppState>) {
@@ -427,11 +548,26 @@ pub fn start_policy_timer(app: &tauri::AppHandle, state: &Arc<AppState>) {
         return;
     };
     let app = app.clone();
+    let state = Arc::clone(state);
+    {
+        use tauri::Manager as _;
+        app.manage(OrphanWatch::default());
+    }
     tauri::async_runtime::spawn(async move {
         let policy = sam_workspace::Policy::default();
         let mut ticks = tokio::time::interval(POLICY_INTERVAL);
+        let mut runs: u32 = 0;
         loop {
             ticks.tick().await;
+            // The clouds are asked about this install's servers now and then: a server whose
+            // record is gone keeps billing unseen otherwise.
+            if runs.is_multiple_of(RECONCILE_EVERY) {
+                let delete = delete_automatically(&state);
+                if let Err(error) = reconcile_now(&app, &state, delete).await {
+                    tracing::warn!(%error, "the cloud reconcile could not run");
+                }
+            }
+            runs = runs.wrapping_add(1);
             let now = sam_core::clock::unix_now();
             match workspaces.enforce(&policy, now).await {
                 Ok(events) => {

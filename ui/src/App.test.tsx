@@ -36,9 +36,13 @@ vi.mock("./shared/ipc", async (importOriginal) => {
     setCredentialActive: vi.fn(),
     removeCredential: vi.fn(),
     openConsole: vi.fn(),
+    orphansGet: vi.fn(async () => ({ checkedAt: null, deleteAutomatically: false, report: null })),
     editorGet: vi.fn(),
     editorSet: vi.fn(),
     attentionWait: vi.fn(),
+    remoteEditingGet: vi.fn(),
+    voiceDevices: vi.fn(),
+    voiceSettingsGet: vi.fn(),
     attentionSetView: vi.fn(),
     attentionSetDnd: vi.fn(),
   };
@@ -133,6 +137,12 @@ beforeEach(() => {
       : new Promise(() => undefined),
   );
   mocked.attentionSetView.mockResolvedValue(undefined);
+  mocked.remoteEditingGet.mockResolvedValue({ enabled: false, userConfig: "/home/ada/.ssh/config", includeLine: 'Include "/x/ssh/config"', agentAvailable: true });
+  mocked.voiceDevices.mockResolvedValue([{ id: "default", name: "Default microphone", isDefault: true }]);
+  mocked.voiceSettingsGet.mockResolvedValue({
+    settings: { device: null, mode: "push_to_talk", silenceMs: 800, credential: null, model: null, language: null },
+    credentials: [],
+  });
   useUiStore.setState({ view: "chat", addCredentialKind: null, workspaceId: null, newWorkspaceOpen: false });
   document.documentElement.removeAttribute("data-theme");
   localStorage.clear();

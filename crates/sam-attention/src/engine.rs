@@ -39,6 +39,8 @@ pub struct Attention {
     /// Updates held for the batch, in arrival order (one per tag).
     pending: Vec<Pending>,
     batch_due_ms: Option<u64>,
+    /// The orphaned servers the last reconcile reported.
+    orphans: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -87,6 +89,7 @@ impl Attention {
             shown: BTreeMap::new(),
             pending: Vec::new(),
             batch_due_ms: None,
+            orphans: BTreeSet::new(),
         }
     }
 
@@ -270,7 +273,38 @@ impl Attention {
                 percent,
                 amount,
             } => self.budget_crossed(&workspace_id, percent, &amount, now_ms),
+            Input::OrphanedServers { server_ids } => self.orphaned_servers(server_ids),
         }
+    }
+
+    /// Orphaned servers: a priority notification when one appears that was not known before
+    /// (the reconcile repeats the whole list every time), taken back when none are left.
+    fn orphaned_servers(&mut self, server_ids: Vec<String>) -> Vec<Effect> {
+        let known = std::mem::take(&mut self.orphans);
+        self.orphans = server_ids.into_iter().collect();
+        let tag = NotificationTag::orphans();
+        if self.orphans.is_empty() {
+            return self.withdraw(&tag).into_iter().collect();
+        }
+        if self.orphans.is_subset(&known) || self.do_not_disturb {
+            return Vec::new();
+        }
+        let count = self.orphans.len();
+        let notification = Notification {
+            tag,
+            kind: NotificationKind::OrphanedServers,
+            urgency: Urgency::Priority,
+            title: if count == 1 {
+                "A cloud server has no workspace".to_owned()
+            } else {
+                format!("{count} cloud servers have no workspace")
+            },
+            body: "SAM made them, nothing uses them, and they cost money. Open to delete them."
+                .to_owned(),
+            actions: Vec::new(),
+            target: Target::Orphans,
+        };
+        vec![self.show(notification, None)]
     }
 
     /// Does what is due at `now_ms`: reminders for requests still open, and the held updates
@@ -1065,4 +1099,104 @@ fn workspace_target(workspace_id: &str) -> Target {
 
 fn about_session(session_id: &str) -> About {
     Some(session_id.to_owned())
+}
+
+#[cfg(test)]
+mod orphan_tests {
+    use super::*;
+
+    fn ids(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn orphaned_servers_notify_once_per_new_server_and_are_taken_back_when_gone() {
+        let mut a = Attention::new(AttentionConfig::default());
+        let first = a.handle(
+            Input::OrphanedServers {
+                server_ids: ids(&["1"]),
+            },
+            0,
+        );
+        let [Effect::Notify(n)] = first.as_slice() else {
+            panic!("{first:?}");
+        };
+        assert_eq!(n.kind, NotificationKind::OrphanedServers);
+        assert_eq!(n.urgency, Urgency::Priority);
+        assert_eq!(n.target, Target::Orphans);
+        assert_eq!(n.title, "A cloud server has no workspace");
+        // The same list again (the next reconcile): nothing new, nothing shown.
+        assert!(
+            a.handle(
+                Input::OrphanedServers {
+                    server_ids: ids(&["1"])
+                },
+                1
+            )
+            .is_empty()
+        );
+        // A new one: shown again, counting all.
+        let more = a.handle(
+            Input::OrphanedServers {
+                server_ids: ids(&["1", "2"]),
+            },
+            2,
+        );
+        assert!(
+            matches!(more.as_slice(), [Effect::Notify(n)] if n.title == "2 cloud servers have no workspace")
+        );
+        // One of them deleted: no news.
+        assert!(
+            a.handle(
+                Input::OrphanedServers {
+                    server_ids: ids(&["2"])
+                },
+                3
+            )
+            .is_empty()
+        );
+        // None left: the notification is taken back.
+        let gone = a.handle(
+            Input::OrphanedServers {
+                server_ids: Vec::new(),
+            },
+            4,
+        );
+        assert!(matches!(gone.as_slice(), [Effect::Withdraw(_)]), "{gone:?}");
+        assert!(
+            a.handle(
+                Input::OrphanedServers {
+                    server_ids: Vec::new()
+                },
+                5
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn do_not_disturb_keeps_orphans_quiet_but_known() {
+        let mut a = Attention::new(AttentionConfig::default());
+        let _ = a.set_do_not_disturb(true, 0);
+        assert!(
+            a.handle(
+                Input::OrphanedServers {
+                    server_ids: ids(&["1"])
+                },
+                1
+            )
+            .is_empty()
+        );
+        let _ = a.set_do_not_disturb(false, 2);
+        // Still the same server: not announced late.
+        assert!(
+            a.handle(
+                Input::OrphanedServers {
+                    server_ids: ids(&["1"])
+                },
+                3
+            )
+            .is_empty()
+        );
+    }
 }

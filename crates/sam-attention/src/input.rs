@@ -85,6 +85,12 @@ pub enum Input {
         /// The workspace.
         workspace_id: String,
     },
+    /// A reconcile found servers this install made that no workspace owns (billed, and
+    /// nobody sees them). `server_ids` are all of them now; only new ones notify.
+    OrphanedServers {
+        /// The providers' ids of the orphaned servers.
+        server_ids: Vec<String>,
+    },
     /// A workspace's spending crossed a budget threshold.
     BudgetThresholdCrossed {
         /// The workspace.

@@ -46,6 +46,10 @@ impl NotificationTag {
         Self(format!("{what}:{workspace_id}"))
     }
 
+    pub(crate) fn orphans() -> Self {
+        Self("orphans".to_owned())
+    }
+
     pub(crate) fn updates() -> Self {
         Self("updates".to_owned())
     }
@@ -121,6 +125,8 @@ pub enum NotificationKind {
     BudgetThreshold,
     /// A workspace was deleted by the idle or lifetime policy.
     DeletedByPolicy,
+    /// Servers this install made have no workspace (and keep costing money).
+    OrphanedServers,
     /// An agent has been silent for a while.
     AgentSilent,
     /// Several updates in one notification.
@@ -179,6 +185,8 @@ pub enum Target {
     },
     /// The "needs you" queue.
     Queue,
+    /// The servers SAM made that no workspace owns, to review and delete.
+    Orphans,
     /// The app's main window, nothing in particular.
     App,
 }

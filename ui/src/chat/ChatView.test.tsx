@@ -305,3 +305,34 @@ describe("ChatView", () => {
     expect(await screen.findByText("this")).toBeInTheDocument();
   });
 });
+
+describe("ChatView's changes panel", () => {
+  it("opens beside the chat with the chat's workspace's changes, and closes", async () => {
+    const { api, user } = setup({ sessions: [READY_SESSION] });
+    const changes = {
+      changes: vi.fn(async () => ({
+        base: "abc",
+        insertions: 1,
+        deletions: 0,
+        truncated: false,
+        files: [{ path: "src/a.rs", oldPath: null, status: "modified" as const, insertions: 1, deletions: 0, binary: false }],
+      })),
+      fileDiff: vi.fn(async () => ({ path: "src/a.rs", binary: false, truncated: false, diff: "--- a/src/a.rs\n+++ b/src/a.rs\n@@ -1,0 +1,1 @@\n+fn main() {}\n" })),
+      ship: vi.fn(),
+    };
+    api.changes = changes;
+    await openSession(user, "Fix the build");
+    await user.click(await screen.findByTestId("chat-changes-toggle"));
+    const panel = await screen.findByTestId("changes-panel");
+    expect(changes.changes).toHaveBeenCalledWith("w-api");
+    expect(await within(panel).findByTestId("changes-summary")).toHaveTextContent("1 file · +1 −0");
+    await user.click(screen.getByTestId("chat-changes-toggle"));
+    expect(screen.queryByTestId("changes-panel")).not.toBeInTheDocument();
+  });
+
+  it("is not offered without a core that computes changes", async () => {
+    const { user } = setup({ sessions: [READY_SESSION] });
+    await openSession(user, "Fix the build");
+    expect(screen.queryByTestId("chat-changes-toggle")).not.toBeInTheDocument();
+  });
+});

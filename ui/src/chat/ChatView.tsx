@@ -13,6 +13,7 @@ import { SessionList } from "./SessionList";
 import { draftKey, useChatStore } from "./store";
 import { Transcript, type TranscriptActions } from "./Transcript";
 import { WorkingIndicator } from "./WorkingIndicator";
+import { ChangesPanel } from "../features/changes/ChangesPanel";
 
 const AGENTS = ["Claude Code", "Codex", "Gemini CLI", "Mistral Vibe", "OpenCode"];
 
@@ -212,6 +213,10 @@ function LiveChat({ api, workspaceId = null, sessionId, onSessionChange }: Omit<
         ? "Loading the chat…"
         : null;
   const composerDisabled = workspaceOfChat === null;
+  // The changes panel beside the chat (the workspace's working tree against its base).
+  const [changesOpen, setChangesOpen] = useState(false);
+  const changesApi = api.changes;
+  const showChanges = changesOpen && changesApi !== undefined && workspaceOfChat !== null && !gone;
 
   return (
     <section className="view chat chat--live" aria-labelledby="chat-heading" data-testid="chat-view">
@@ -220,8 +225,19 @@ function LiveChat({ api, workspaceId = null, sessionId, onSessionChange }: Omit<
           Chat
         </h1>
         <ChatSearch api={api} onOpen={(id, seq) => openSession(id, seq)} />
+        {changesApi && workspaceOfChat !== null && !gone ? (
+          <Button
+            variant={showChanges ? "secondary" : "ghost"}
+            className="button--small"
+            aria-pressed={showChanges}
+            data-testid="chat-changes-toggle"
+            onClick={() => setChangesOpen((open) => !open)}
+          >
+            Changes
+          </Button>
+        ) : null}
       </header>
-      <div className="chat__layout">
+      <div className={showChanges ? "chat__layout chat__layout--changes" : "chat__layout"}>
         <SessionList
           sessions={sessions.data}
           loading={sessions.isPending}
@@ -318,6 +334,24 @@ function LiveChat({ api, workspaceId = null, sessionId, onSessionChange }: Omit<
             }
           />
         </div>
+        {showChanges && changesApi && workspaceOfChat !== null ? (
+          <ChangesPanel
+            api={changesApi}
+            workspaceId={workspaceOfChat}
+            draftMessage={state.title ?? meta?.title ?? ""}
+            onOpenFile={(path, line) => {
+              api.openLocation(workspaceOfChat, path, line).catch(() => undefined);
+            }}
+            onSendPrompt={
+              openSessionId === null || state.working
+                ? null
+                : async (text) => {
+                    await api.send({ workspaceId: workspaceOfChat, sessionId: openSessionId, agent: null, text });
+                  }
+            }
+            onClose={() => setChangesOpen(false)}
+          />
+        ) : null}
       </div>
     </section>
   );

@@ -1,7 +1,10 @@
 // The prompt box. Enter sends, Shift+Enter is a new line, Escape clears, ArrowUp/ArrowDown at
 // the start/end of the text walk through the prompts sent before. Its text is controlled by the
-// caller (ChatView keeps it in the chat store, where voice input can fill it).
+// caller (ChatView keeps it in the chat store). The mic dictates: the transcript is inserted at
+// the caret and, like typed text, waits for the user to send it.
 import { useId, useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { MicButton, VoiceStatus } from "../features/voice/VoiceControls";
+import { useVoiceInput } from "../features/voice/useVoiceInput";
 import { Button, SendIcon } from "../shared/ui";
 import type { AgentChoice } from "./types";
 
@@ -30,7 +33,8 @@ type ComposerProps = {
   error?: string | null;
 };
 
-type Caret = "start" | "end" | null;
+/** Where to put the caret after the text changes: an end, an offset, or leave it. */
+type Caret = "start" | "end" | number | null;
 
 export function Composer({
   value,
@@ -52,11 +56,16 @@ export function Composer({
   const [position, setPosition] = useState<number | null>(null);
   const stash = useRef("");
   const caret = useRef<Caret>(null);
+  // The latest text, for a transcript that arrives after renders.
+  const latest = useRef(value);
+  latest.current = value;
+  const voiceStatusId = useId();
+  const voice = useVoiceInput(insertTranscript);
 
   useLayoutEffect(() => {
     const element = textarea.current;
     if (!element || caret.current === null) return;
-    const at = caret.current === "start" ? 0 : element.value.length;
+    const at = typeof caret.current === "number" ? Math.min(caret.current, element.value.length) : caret.current === "start" ? 0 : element.value.length;
     element.setSelectionRange(at, at);
     caret.current = null;
   }, [value]);
@@ -69,6 +78,22 @@ export function Composer({
     if (!canSend) return;
     setPosition(null);
     onSend(value);
+  }
+
+  /** Puts dictated text where the caret is (replacing a selection), spaced from its neighbours. */
+  function insertTranscript(text: string) {
+    const element = textarea.current;
+    const current = latest.current;
+    const start = Math.min(element?.selectionStart ?? current.length, current.length);
+    const end = Math.max(start, Math.min(element?.selectionEnd ?? current.length, current.length));
+    const before = current.slice(0, start);
+    const after = current.slice(end);
+    const lead = before !== "" && !/\s$/.test(before) ? " " : "";
+    const trail = after !== "" && !/^\s/.test(after) ? " " : "";
+    caret.current = start + lead.length + text.length;
+    setPosition(null);
+    onChange(`${before}${lead}${text}${trail}${after}`);
+    element?.focus();
   }
 
   function recall(next: number | null, at: Caret) {
@@ -157,10 +182,12 @@ export function Composer({
           }}
           onKeyDown={onKeyDown}
         />
+        <MicButton voice={voice} disabled={disabled} describedBy={voice.phase === "idle" ? undefined : voiceStatusId} />
         <Button type="submit" variant="primary" className="composer__send" disabled={!canSend} aria-describedby={noteId}>
           <SendIcon /> <span>{sending ? "Sending…" : "Send"}</span>
         </Button>
       </div>
+      <VoiceStatus voice={voice} id={voiceStatusId} />
       <p id={noteId} className={reason ? "chat-composer__note" : "sr-only"} data-testid="chat-composer-note">
         {disabled ? "The composer is disabled until a workspace is selected." : (reason ?? "Enter sends, Shift+Enter starts a new line, Escape clears.")}
       </p>

@@ -3,25 +3,7 @@
 // navigating the webview; remote images are not loaded. Inside a PathLinksProvider, file paths
 // in the text (and link targets that are workspace paths) open in the user's editor once the
 // workspace confirmed they exist.
-import bash from "highlight.js/lib/languages/bash";
-import c from "highlight.js/lib/languages/c";
-import cpp from "highlight.js/lib/languages/cpp";
-import css from "highlight.js/lib/languages/css";
-import diff from "highlight.js/lib/languages/diff";
-import go from "highlight.js/lib/languages/go";
-import ini from "highlight.js/lib/languages/ini";
-import java from "highlight.js/lib/languages/java";
-import javascript from "highlight.js/lib/languages/javascript";
-import json from "highlight.js/lib/languages/json";
-import markdown from "highlight.js/lib/languages/markdown";
-import python from "highlight.js/lib/languages/python";
-import rust from "highlight.js/lib/languages/rust";
-import shell from "highlight.js/lib/languages/shell";
-import sql from "highlight.js/lib/languages/sql";
-import typescript from "highlight.js/lib/languages/typescript";
-import xml from "highlight.js/lib/languages/xml";
-import yaml from "highlight.js/lib/languages/yaml";
-import { createLowlight } from "lowlight";
+import { lowlight } from "../shared/highlight";
 import { createContext, memo, useContext, useMemo, useRef, type ReactNode } from "react";
 import ReactMarkdown, { type Components, type ExtraProps } from "react-markdown";
 import remarkGfm from "remark-gfm";
@@ -29,8 +11,6 @@ import { detectPaths, parsePathTarget, trailingLine } from "./paths/detect";
 import { PathLink, usePathLinks } from "./paths/PathLinks";
 import { COPY_LABEL, useCopy } from "./useCopy";
 
-const lowlight = createLowlight({ bash, c, cpp, css, diff, go, ini, java, javascript, json, markdown, python, rust, shell, sql, typescript, xml, yaml });
-lowlight.registerAlias({ ini: ["toml"], bash: ["sh", "zsh", "console"], typescript: ["ts", "tsx"], javascript: ["js", "jsx"] });
 
 /** Past this, code is shown plain: highlighting it would stall the transcript. */
 const HIGHLIGHT_LIMIT = 100_000;

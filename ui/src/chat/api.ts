@@ -2,6 +2,8 @@
 // and manual development use testing/fakeChatApi.ts.
 import type { AgentChoice, ChatEvent, ChatSession, SearchHit } from "./types";
 
+import type { ChangesApi } from "../features/changes/types";
+
 export interface ChatApi {
   agents(workspaceId: string): Promise<AgentChoice[]>;
   sessions(workspaceId: string | null): Promise<ChatSession[]>;
@@ -36,6 +38,8 @@ export interface ChatApi {
   findFiles?(workspaceId: string, query: string, limit: number): Promise<FileMatches>;
   /** A workspace file's text for the read-only quick view; `text` is null for a binary file. */
   readFile?(workspaceId: string, path: string): Promise<FileContent>;
+  /** The workspace's changes, their diffs, and shipping them. Optional: without it the chat has no changes panel. */
+  changes?: ChangesApi;
 }
 
 /** Where openLocation opened a file: the editor on this machine, the editor attached to the remote workspace, a local read-only mirror, the system's default app, or the in-app quick view. */

@@ -4,6 +4,7 @@ import { useState, type ChangeEvent } from "react";
 import type { EditorChoice, EditorSettings } from "../bindings";
 import { editorGet, editorSet } from "../shared/ipc";
 import { Button, ErrorAlert } from "../shared/ui";
+import { RemoteEditing } from "./RemoteEditing";
 import { SettingsSection } from "./SettingsSection";
 
 const EDITOR_KEY = ["editor"] as const;
@@ -106,6 +107,7 @@ export function EditorSection() {
       ) : null}
       {settings.isError ? <ErrorAlert error={settings.error} context="Could not look for editors" compact /> : null}
       {save.isError ? <ErrorAlert error={save.error} context="Could not save the editor" compact /> : null}
+      <RemoteEditing />
     </SettingsSection>
   );
 }

@@ -3,7 +3,7 @@ import { CredentialsSection } from "./CredentialsSection";
 import { DiagnosticsSection } from "./DiagnosticsSection";
 import { EditorSection } from "./EditorSection";
 import { NotificationsSection } from "./NotificationsSection";
-import { SettingsSection } from "./SettingsSection";
+import { VoiceSection } from "./VoiceSection";
 
 export function SettingsView() {
   return (
@@ -18,9 +18,7 @@ export function SettingsView() {
         <AppearanceSection />
         <CredentialsSection />
         <EditorSection />
-        <SettingsSection id="voice" title="Voice">
-          <p className="muted">Dictating prompts to agents by voice arrives in a later release.</p>
-        </SettingsSection>
+        <VoiceSection />
         <NotificationsSection />
         <DiagnosticsSection />
       </div>

@@ -310,3 +310,128 @@ export async function attentionSetDnd(on: boolean): Promise<void> {
 export async function appQuit(deleteCloud: boolean): Promise<void> {
   await call(() => commands.appQuit(deleteCloud));
 }
+
+// Voice input. Recording runs in the core; its live level (~60 messages a second at most) and
+// events come back on a Channel, not as app events. Voice commands fail with their own closed
+// set of codes (VoiceErrorCode: no_microphone, no_credential, …), as a VoiceIpcError.
+import { Channel } from "@tauri-apps/api/core";
+import type {
+  VoiceApiError,
+  VoiceDevice,
+  VoiceErrorCode,
+  VoiceLevel,
+  VoiceMode,
+  VoiceSettings_Serialize,
+  VoiceSetup_Serialize,
+  VoiceSignal,
+  VoiceStarted,
+  VoiceTranscript,
+} from "../bindings";
+
+export type { VoiceDevice, VoiceErrorCode, VoiceLevel, VoiceMode, VoiceSignal, VoiceStarted, VoiceTranscript };
+export type VoiceSettings = VoiceSettings_Serialize;
+export type VoiceSetup = VoiceSetup_Serialize;
+
+const VOICE_ERROR_CODES: Record<VoiceErrorCode, true> = {
+  no_microphone: true,
+  device_not_found: true,
+  permission_denied: true,
+  device_busy: true,
+  device_lost: true,
+  audio_error: true,
+  no_speech: true,
+  no_credential: true,
+  credential_unavailable: true,
+  auth_failed: true,
+  rate_limited: true,
+  transcription_failed: true,
+  too_large: true,
+  timeout: true,
+  network: true,
+  busy: true,
+  not_recording: true,
+  cancelled: true,
+  invalid_input: true,
+  database: true,
+  internal: true,
+};
+
+export class VoiceIpcError extends Error {
+  override name = "VoiceIpcError";
+  readonly code: VoiceErrorCode;
+
+  constructor(code: VoiceErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+function toVoiceError(value: unknown): VoiceIpcError {
+  if (value instanceof VoiceIpcError) return value;
+  if (typeof value === "object" && value !== null) {
+    const candidate = value as { code?: unknown; message?: unknown };
+    if (typeof candidate.code === "string" && Object.hasOwn(VOICE_ERROR_CODES, candidate.code) && typeof candidate.message === "string") {
+      return new VoiceIpcError(candidate.code as VoiceErrorCode, candidate.message);
+    }
+  }
+  const general = toIpcError(value);
+  return new VoiceIpcError(general.code === "database" ? "database" : "internal", general.message);
+}
+
+async function callVoice<T>(command: () => Promise<Result<T, VoiceApiError>>): Promise<T> {
+  let result: Result<T, VoiceApiError>;
+  try {
+    result = await command();
+  } catch (error) {
+    throw toVoiceError(error);
+  }
+  if (result.status === "error") throw toVoiceError(result.error);
+  return result.data;
+}
+
+export function voiceDevices(): Promise<VoiceDevice[]> {
+  return callVoice(() => commands.voiceDevices());
+}
+
+/** Starts recording (`null`: the mode and microphone from the settings); `onSignal` gets the
+ * live level and events until the recording ends. Resolves once sound flows. */
+export function voiceStart(mode: VoiceMode | null, device: string | null, onSignal: (signal: VoiceSignal) => void): Promise<VoiceStarted> {
+  const signals = new Channel<VoiceSignal>();
+  signals.onmessage = onSignal;
+  return callVoice(() => commands.voiceStart(mode, device, signals));
+}
+
+/** Stops recording and transcribes. The text is for the composer; nothing is sent. */
+export function voiceStop(): Promise<VoiceTranscript> {
+  return callVoice(() => commands.voiceStop());
+}
+
+export async function voiceCancel(): Promise<void> {
+  await callVoice(() => commands.voiceCancel());
+}
+
+export function voiceSettingsGet(): Promise<VoiceSetup> {
+  return callVoice(() => commands.voiceSettingsGet());
+}
+
+export function voiceSettingsSet(settings: VoiceSettings): Promise<VoiceSetup> {
+  return callVoice(() => commands.voiceSettingsSet(settings));
+}
+
+// Remote editing: a cloud workspace's files open on the workspace in the editor's remote mode.
+export function remoteEditingGet() {
+  return call(() => commands.remoteEditingGet());
+}
+
+export function remoteEditingSet(on: boolean) {
+  return call(() => commands.remoteEditingSet(on));
+}
+
+// Servers SAM made that no workspace owns (found by the periodic reconcile).
+export function orphansGet() {
+  return call(() => commands.orphansGet());
+}
+
+export function orphansReconcile(deleteThem: boolean, deleteAutomatically: boolean | null) {
+  return call(() => commands.orphansReconcile(deleteThem, deleteAutomatically));
+}

@@ -23,6 +23,9 @@ type UiState = {
   /** A workspace whose Delete confirmation should open when its view shows (from the tray). */
   confirmDeleteId: string | null;
   setConfirmDeleteId: (id: string | null) => void;
+  /** Whether the list of servers without a workspace shows (from a notification, or the banner). */
+  orphansOpen: boolean;
+  setOrphansOpen: (open: boolean) => void;
   /** Whether the "cloud workspaces keep running" question before quitting shows. */
   quitOpen: boolean;
   setQuitOpen: (open: boolean) => void;
@@ -40,6 +43,8 @@ export const useUiStore = create<UiState>()((set) => ({
   setNewWorkspaceOpen: (open) => set({ newWorkspaceOpen: open }),
   confirmDeleteId: null,
   setConfirmDeleteId: (id) => set({ confirmDeleteId: id }),
+  orphansOpen: false,
+  setOrphansOpen: (open) => set({ orphansOpen: open }),
   quitOpen: false,
   setQuitOpen: (open) => set({ quitOpen: open }),
 }));

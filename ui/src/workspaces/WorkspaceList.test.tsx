@@ -29,6 +29,7 @@ vi.mock("../shared/ipc", async (importOriginal) => {
     setCredentialActive: vi.fn(),
     removeCredential: vi.fn(),
     openConsole: vi.fn(),
+    orphansGet: vi.fn(async () => ({ checkedAt: null, deleteAutomatically: false, report: null })),
   };
 });
 

@@ -4,6 +4,7 @@ import { isWorkspaceBusy, useWorkspaces } from "../shared/queries";
 import { useUiStore } from "../shared/store";
 import { Button, CloudIcon, EmptyState, ErrorAlert, FolderIcon, PlusIcon } from "../shared/ui";
 import { NewWorkspaceDialog } from "./NewWorkspaceDialog";
+import { OrphansBanner, OrphansDialog } from "./Orphans";
 import { PROVIDER_LABEL, STATE } from "./format";
 
 export function WorkspaceList() {
@@ -38,6 +39,8 @@ export function WorkspaceList() {
           <PlusIcon />
         </button>
       </div>
+      <OrphansBanner />
+      <OrphansDialog />
       {workspaces.isPending ? (
         <p className="muted small" role="status">
           Loading workspaces…

@@ -57,6 +57,9 @@ export function openTarget(target: Target, action: UiAction = "open") {
     case "queue":
       ui.setView("needs-you");
       break;
+    case "orphans":
+      ui.setOrphansOpen(true);
+      break;
     case "app":
       break;
   }

@@ -1,8 +1,9 @@
-// The fluid as the app shows it: behind the chat, in the current theme, stirred by the
-// synthetic voice while an agent is working (there is no microphone input yet).
+// The fluid as the app shows it: behind the chat, in the current theme, driven by the live
+// microphone while the user dictates, and by the synthetic voice while an agent is working.
 import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useSyncExternalStore } from "react";
-import { FluidBackground } from "./FluidBackground";
+import { subscribeVoiceLevel, useVoiceRecording } from "../../shared/voiceLevel";
+import { FluidBackground, type VoiceFrame } from "./FluidBackground";
 import { loadFluid } from "./loadFluid";
 
 /** Whether the effective theme is dark: data-theme on <html>, else the OS preference. */
@@ -57,9 +58,36 @@ function wantTestHooks(): boolean {
   return import.meta.env.DEV || (typeof navigator !== "undefined" && navigator.webdriver === true);
 }
 
+/** The microphone's levels as fluid frames (one stable function, so the fluid subscribes once).
+ * Loudness, bands and brightness are already 0..1; an onset is a full-strength burst. */
+export function subscribeMicrophone(onFrame: (frame: VoiceFrame) => void): () => void {
+  const bands = new Float32Array(8);
+  return subscribeVoiceLevel((level) => {
+    bands.fill(0);
+    level.bands.forEach((value, i) => {
+      if (i < bands.length) bands[i] = value ?? 0;
+    });
+    // Floats cross IPC as `number | null` (a NaN would be null); the core sends finite ones.
+    onFrame({ rms: level.level ?? 0, bands, onset: level.onset ? 1 : 0, centroid: level.centroid ?? 0.5 });
+  });
+}
+
 /** `enabled`: the user's setting (Settings → Appearance); off shows the static gradient. */
 export function ChatFluidBackground({ active, enabled = true }: { active: boolean; enabled?: boolean }) {
   const dark = useDarkTheme();
   const working = useAgentWorking();
-  return <FluidBackground load={loadFluid} dark={dark} enabled={enabled} active={active} working={working} synthetic={working} testHooks={wantTestHooks()} />;
+  // While the user dictates, the real voice drives the fluid, not the synthetic one.
+  const recording = useVoiceRecording();
+  return (
+    <FluidBackground
+      load={loadFluid}
+      dark={dark}
+      enabled={enabled}
+      active={active}
+      working={working}
+      subscribeVoice={subscribeMicrophone}
+      synthetic={working && !recording}
+      testHooks={wantTestHooks()}
+    />
+  );
 }

@@ -1,0 +1,1437 @@
+//! Voice input commands: microphones, recording (push-to-talk or hands-free) with a live level
+//! stream, transcription into the composer, and the voice settings.
+//!
+//! Capture runs on `sam-voice`'s own thread; a second plain thread forwards its level frames
+//! to the webview through a [`Channel`], coalesced to at most ~60 messages a second, so neither
+//! the async runtime nor the webview ever waits on audio. The transcript is returned to the
+//! caller (the composer) and is never sent to an agent from here. The transcription key comes
+//! from the vault (or `SAM_TRANSCRIBE_API_KEY`, like `sam voice`), is used for one request and
+//! never appears in an answer, an error or a log line.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use sam_core::ApiError;
+use sam_secrets::{CredentialKind, CredentialMaterial, CredentialScope, Vault, VaultError};
+use sam_store::Store;
+use sam_voice::{
+    ApiKey, AudioInput, HandsFree, LevelFrame, Mode, OpenAiCompatible, OpenAiConfig, Recorder,
+    RecorderHandle, TranscribeOptions, Transcriber, Utterance, UtteranceEvent, VoiceError,
+};
+use serde::{Deserialize, Serialize};
+use tauri::State;
+use tauri::ipc::Channel;
+
+use crate::state::AppState;
+
+type Shared<'a> = State<'a, Arc<AppState>>;
+type Voice<'a> = State<'a, Arc<VoiceInput>>;
+
+/// The settings key of [`VoiceSettings`] (JSON).
+const VOICE_SETTING: &str = "voice";
+
+/// The environment variable with a transcription API key (scripts and tests; the vault is the
+/// normal place). The same one `sam voice` reads.
+pub const API_KEY_ENV: &str = "SAM_TRANSCRIBE_API_KEY";
+
+/// OpenAI's endpoint: the default service.
+const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
+const MISTRAL_BASE_URL: &str = "https://api.mistral.ai/v1";
+const OPENAI_MODEL: &str = "whisper-1";
+const MISTRAL_MODEL: &str = "voxtral-mini-latest";
+
+/// Credential kinds that can transcribe, in the order "automatic" tries them.
+const TRANSCRIPTION_KINDS: [CredentialKind; 3] = [
+    CredentialKind::OpenaiApiKey,
+    CredentialKind::OpenaiCompatible,
+    CredentialKind::MistralApiKey,
+];
+
+/// At most one level message per this interval (≈60 a second); frames in between are merged.
+const LEVEL_INTERVAL: Duration = Duration::from_millis(15);
+/// Hands-free gives up when nobody speaks this long.
+const NO_SPEECH_TIMEOUT_MS: u32 = 10_000;
+/// The range of the hands-free pause setting.
+const SILENCE_MS_RANGE: std::ops::RangeInclusive<u32> = 300..=5_000;
+
+// --- IPC types ------------------------------------------------------------------------------
+
+/// How recording ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum VoiceMode {
+    /// Recording lasts while the mic button is held (or until it is clicked again).
+    #[default]
+    PushToTalk,
+    /// Recording ends by itself when the speaker pauses.
+    HandsFree,
+}
+
+/// Settings → Voice. Empty strings mean "not set".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(default, rename_all = "camelCase")]
+pub struct VoiceSettings {
+    /// A microphone id from `voice_devices`; `None` for the system's default.
+    pub device: Option<String>,
+    pub mode: VoiceMode,
+    /// Hands-free: the pause that ends an utterance, 300 to 5000 ms.
+    pub silence_ms: u32,
+    /// The credential (id) transcription uses; `None`: the first OpenAI, OpenAI-compatible or
+    /// Mistral credential.
+    pub credential: Option<String>,
+    /// The transcription model; `None`: the service's default (whisper-1; Mistral: voxtral).
+    pub model: Option<String>,
+    /// The spoken language (ISO-639-1, e.g. `en`); `None`: detected.
+    pub language: Option<String>,
+}
+
+impl Default for VoiceSettings {
+    fn default() -> Self {
+        Self {
+            device: None,
+            mode: VoiceMode::PushToTalk,
+            silence_ms: HandsFree::default().silence_ms,
+            credential: None,
+            model: None,
+            language: None,
+        }
+    }
+}
+
+/// A credential that can transcribe (no secret, not even masked).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct TranscriptionCredential {
+    pub id: String,
+    pub label: String,
+    pub kind: CredentialKind,
+    pub active: bool,
+}
+
+/// The voice settings and the credentials they can pick from.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct VoiceSetup {
+    pub settings: VoiceSettings,
+    pub credentials: Vec<TranscriptionCredential>,
+}
+
+/// A microphone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct VoiceDevice {
+    /// Pass back as `device`.
+    pub id: String,
+    pub name: String,
+    pub is_default: bool,
+}
+
+/// A recording that started.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct VoiceStarted {
+    pub device_name: String,
+    pub mode: VoiceMode,
+}
+
+/// What `voice_stop` hands the composer.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct VoiceTranscript {
+    pub text: String,
+    /// Length of the recording that was sent.
+    pub duration_ms: u32,
+}
+
+/// One level snapshot for a meter or the fluid, all values 0..1.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct VoiceLevel {
+    /// Loudness: -60 dBFS → 0, -10 dBFS → 1.
+    pub level: f32,
+    /// Energy in 8 bands, 80 Hz to 8 kHz, low to high.
+    pub bands: Vec<f32>,
+    /// Brightness: the spectral centroid, 100 Hz → 0 to 4 kHz → 1 (0.5 in silence).
+    pub centroid: f32,
+    /// A syllable or plosive started since the last message.
+    pub onset: bool,
+}
+
+/// What a recording reports while it runs, on the channel passed to `voice_start`.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum VoiceSignal {
+    /// Sound arrives from the microphone (some sound servers take a second after opening).
+    Listening,
+    Level(VoiceLevel),
+    /// The voice-activity detector heard speech begin.
+    SpeechStarted,
+    /// Three seconds of exact digital silence: muted, or blocked by the system.
+    InputSilent,
+    /// The recording ended by itself (hands-free pause, nobody spoke, the device went away):
+    /// call `voice_stop` for the transcript or the reason.
+    Ended,
+}
+
+/// Why a voice command failed: `code` to switch on, `message` for the user (what to do next).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type, thiserror::Error)]
+#[error("{message}")]
+pub struct VoiceApiError {
+    pub code: VoiceErrorCode,
+    pub message: String,
+}
+
+/// The closed set of voice error codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum VoiceErrorCode {
+    NoMicrophone,
+    DeviceNotFound,
+    PermissionDenied,
+    DeviceBusy,
+    /// Unplugged (or the sound system stopped) mid-recording.
+    DeviceLost,
+    AudioError,
+    NoSpeech,
+    /// No transcription credential is configured (or the chosen one is gone).
+    NoCredential,
+    /// The vault could not give the credential (keyring locked, secret missing, …).
+    CredentialUnavailable,
+    AuthFailed,
+    RateLimited,
+    TranscriptionFailed,
+    TooLarge,
+    Timeout,
+    Network,
+    /// Another recording is running.
+    Busy,
+    /// `voice_stop` without a recording.
+    NotRecording,
+    Cancelled,
+    InvalidInput,
+    Database,
+    Internal,
+}
+
+impl VoiceApiError {
+    fn new(code: VoiceErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn no_credential() -> Self {
+        Self::new(
+            VoiceErrorCode::NoCredential,
+            "No transcription credential is set up. Add an OpenAI API key, an OpenAI-compatible endpoint (for example a local Whisper server) or a Mistral API key in Settings → Credentials.",
+        )
+    }
+}
+
+impl From<VoiceError> for VoiceApiError {
+    fn from(error: VoiceError) -> Self {
+        use VoiceErrorCode as C;
+        let code = match &error {
+            VoiceError::NoMicrophone => C::NoMicrophone,
+            VoiceError::DeviceNotFound(name) => {
+                return Self::new(
+                    C::DeviceNotFound,
+                    format!(
+                        "The microphone \"{name}\" is not connected. Plug it in, or pick another one in Settings → Voice."
+                    ),
+                );
+            }
+            VoiceError::PermissionDenied => C::PermissionDenied,
+            VoiceError::DeviceBusy => C::DeviceBusy,
+            VoiceError::DeviceLost => C::DeviceLost,
+            VoiceError::Audio(_) => C::AudioError,
+            VoiceError::NoSpeech => C::NoSpeech,
+            VoiceError::TooLarge { .. } => C::TooLarge,
+            VoiceError::AuthFailed(_) => C::AuthFailed,
+            VoiceError::RateLimited { .. } => C::RateLimited,
+            VoiceError::TranscriptionFailed { .. } | VoiceError::UnsupportedAudio(_) => {
+                C::TranscriptionFailed
+            }
+            VoiceError::Timeout(_) => C::Timeout,
+            VoiceError::Network(_) => C::Network,
+            VoiceError::Cancelled => C::Cancelled,
+            VoiceError::InvalidInput(_) => C::InvalidInput,
+            // The app does not transcribe on the device or download models (yet).
+            VoiceError::ModelMissing(_)
+            | VoiceError::LocalModel(_)
+            | VoiceError::LocalUnavailable
+            | VoiceError::DownloadFailed(_)
+            | VoiceError::ChecksumMismatch { .. }
+            | VoiceError::Io(_)
+            | VoiceError::Internal(_) => C::Internal,
+        };
+        // sam-voice scrubs the key from provider messages before they reach a VoiceError.
+        Self::new(code, error.to_string())
+    }
+}
+
+impl From<ApiError> for VoiceApiError {
+    fn from(error: ApiError) -> Self {
+        let code = match error.code {
+            sam_core::ErrorCode::Database => VoiceErrorCode::Database,
+            sam_core::ErrorCode::InvalidInput => VoiceErrorCode::InvalidInput,
+            _ => VoiceErrorCode::Internal,
+        };
+        Self::new(code, error.message)
+    }
+}
+
+fn vault_error(error: VaultError) -> VoiceApiError {
+    tracing::warn!(%error, "voice: the vault could not give the transcription credential");
+    let code = match &error {
+        VaultError::NotFound(_) | VaultError::NotConfigured(_) => VoiceErrorCode::NoCredential,
+        VaultError::Store(_) => VoiceErrorCode::Database,
+        _ => VoiceErrorCode::CredentialUnavailable,
+    };
+    VoiceApiError::new(code, error.to_string())
+}
+
+fn internal(error: impl std::fmt::Display) -> VoiceApiError {
+    VoiceApiError::new(
+        VoiceErrorCode::Internal,
+        format!("A background task failed: {error}"),
+    )
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, VoiceApiError> + Send + 'static,
+) -> Result<T, VoiceApiError> {
+    tauri::async_runtime::spawn_blocking(work)
+        .await
+        .map_err(internal)?
+}
+
+// --- Settings -------------------------------------------------------------------------------
+
+/// The stored settings; defaults when unset or unreadable (an older or damaged value must not
+/// keep voice input from working).
+fn parse_settings(stored: Option<&str>) -> VoiceSettings {
+    stored
+        .and_then(|json| serde_json::from_str::<VoiceSettings>(json).ok())
+        .and_then(|settings| normalize_settings(settings).ok())
+        .unwrap_or_default()
+}
+
+/// Trims the text fields (empty → not set) and checks the ranges.
+fn normalize_settings(settings: VoiceSettings) -> Result<VoiceSettings, VoiceApiError> {
+    fn text(
+        value: Option<String>,
+        max: usize,
+        what: &str,
+    ) -> Result<Option<String>, VoiceApiError> {
+        let Some(value) = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
+            return Ok(None);
+        };
+        if value.chars().count() > max || value.chars().any(char::is_control) {
+            return Err(VoiceApiError::new(
+                VoiceErrorCode::InvalidInput,
+                format!("The {what} is not valid."),
+            ));
+        }
+        Ok(Some(value))
+    }
+    if !SILENCE_MS_RANGE.contains(&settings.silence_ms) {
+        return Err(VoiceApiError::new(
+            VoiceErrorCode::InvalidInput,
+            "The pause that ends hands-free recording must be between 0.3 and 5 seconds.",
+        ));
+    }
+    let language = text(settings.language, 40, "language")?.map(|l| l.to_ascii_lowercase());
+    if let Some(language) = &language
+        && (!(2..=3).contains(&language.len()) || !language.bytes().all(|b| b.is_ascii_lowercase()))
+    {
+        return Err(VoiceApiError::new(
+            VoiceErrorCode::InvalidInput,
+            "Give the language as a two-letter code such as en or de, or leave it empty to detect it.",
+        ));
+    }
+    Ok(VoiceSettings {
+        device: text(settings.device, 500, "microphone")?,
+        mode: settings.mode,
+        silence_ms: settings.silence_ms,
+        credential: text(settings.credential, 200, "credential")?,
+        model: text(settings.model, 100, "model name")?,
+        language,
+    })
+}
+
+fn load_settings(store: &Store) -> Result<VoiceSettings, VoiceApiError> {
+    let stored = store.setting(VOICE_SETTING).map_err(|e| {
+        tracing::warn!(error = %e, "voice: could not read the settings");
+        VoiceApiError::new(VoiceErrorCode::Database, e.to_string())
+    })?;
+    Ok(parse_settings(stored.as_deref()))
+}
+
+fn transcription_credentials(vault: &Vault) -> Result<Vec<TranscriptionCredential>, VoiceApiError> {
+    Ok(vault
+        .list()
+        .map_err(vault_error)?
+        .into_iter()
+        // "Automatic" only ever picks global credentials; a project's one can still be chosen.
+        .filter(|c| TRANSCRIPTION_KINDS.contains(&c.kind))
+        .map(|c| TranscriptionCredential {
+            label: match &c.scope {
+                CredentialScope::Global => c.label,
+                CredentialScope::Project { project } => format!("{} ({project})", c.label),
+            },
+            id: c.id,
+            kind: c.kind,
+            active: c.active,
+        })
+        .collect())
+}
+
+// --- Transcription service ------------------------------------------------------------------
+
+/// Where to send audio, before the model setting is applied.
+#[derive(Debug)]
+struct Service {
+    base_url: String,
+    key: Option<ApiKey>,
+    default_model: &'static str,
+}
+
+/// The service a credential stands for: OpenAI, the endpoint of an OpenAI-compatible one,
+/// or Mistral.
+fn service_for(material: &CredentialMaterial) -> Result<Service, VoiceApiError> {
+    let secret = material.secret.expose();
+    let key = (!secret.is_empty()).then(|| ApiKey::new(secret.clone()));
+    Ok(match material.kind {
+        CredentialKind::MistralApiKey => Service {
+            base_url: MISTRAL_BASE_URL.into(),
+            key,
+            default_model: MISTRAL_MODEL,
+        },
+        CredentialKind::OpenaiCompatible => Service {
+            base_url: material
+                .public_fields
+                .get("base_url")
+                .filter(|u| !u.trim().is_empty())
+                .cloned()
+                .ok_or_else(|| {
+                    VoiceApiError::new(
+                        VoiceErrorCode::InvalidInput,
+                        format!(
+                            "\"{}\" has no base URL. Add the credential again with the server's address.",
+                            material.label
+                        ),
+                    )
+                })?,
+            key,
+            default_model: OPENAI_MODEL,
+        },
+        CredentialKind::OpenaiApiKey => Service {
+            base_url: OPENAI_BASE_URL.into(),
+            key,
+            default_model: OPENAI_MODEL,
+        },
+        other => {
+            return Err(VoiceApiError::new(
+                VoiceErrorCode::InvalidInput,
+                format!(
+                    "\"{}\" is a {}; transcription needs an OpenAI, OpenAI-compatible or Mistral credential. Pick another one in Settings → Voice.",
+                    material.label,
+                    other.label()
+                ),
+            ));
+        }
+    })
+}
+
+/// The transcription service: `SAM_TRANSCRIBE_API_KEY` (OpenAI) when set, else the credential
+/// chosen in the settings, else the first OpenAI, OpenAI-compatible, then Mistral one. Blocks
+/// (the keyring).
+fn resolve_service(
+    env_key: Option<String>,
+    vault: Option<&Vault>,
+    chosen: Option<&str>,
+) -> Result<Service, VoiceApiError> {
+    if let Some(key) = env_key
+        .map(|k| k.trim().to_owned())
+        .filter(|k| !k.is_empty())
+    {
+        return Ok(Service {
+            base_url: OPENAI_BASE_URL.into(),
+            key: Some(ApiKey::new(key)),
+            default_model: OPENAI_MODEL,
+        });
+    }
+    let Some(vault) = vault else {
+        return Err(VoiceApiError::new(
+            VoiceErrorCode::Database,
+            "Transcription credentials are kept in SAM's database, which is unavailable.",
+        ));
+    };
+    if let Some(chosen) = chosen {
+        let summary = vault.summary(chosen).map_err(|error| match error {
+            VaultError::NotFound(_) => VoiceApiError::new(
+                VoiceErrorCode::NoCredential,
+                "The transcription credential chosen in Settings → Voice was removed. Pick another one there, or add one in Settings → Credentials.",
+            ),
+            other => vault_error(other),
+        })?;
+        if !TRANSCRIPTION_KINDS.contains(&summary.kind) {
+            return Err(VoiceApiError::new(
+                VoiceErrorCode::InvalidInput,
+                format!(
+                    "\"{}\" is a {}; transcription needs an OpenAI, OpenAI-compatible or Mistral credential. Pick another one in Settings → Voice.",
+                    summary.label,
+                    summary.kind.label()
+                ),
+            ));
+        }
+        let material = vault
+            .resolve(summary.kind, Some(&summary.id), None)
+            .map_err(vault_error)?;
+        return service_for(&material);
+    }
+    for kind in TRANSCRIPTION_KINDS {
+        match vault.resolve(kind, None, None) {
+            Ok(material) => return service_for(&material),
+            Err(VaultError::NotConfigured(_)) => {}
+            Err(error) => return Err(vault_error(error)),
+        }
+    }
+    Err(VoiceApiError::no_credential())
+}
+
+fn service_config(service: Service, settings: &VoiceSettings) -> OpenAiConfig {
+    OpenAiConfig::custom(
+        service.base_url,
+        service.key,
+        settings
+            .model
+            .clone()
+            .unwrap_or_else(|| service.default_model.to_owned()),
+    )
+}
+
+// --- Levels ---------------------------------------------------------------------------------
+
+/// A level frame in the 0..1 terms the meter and the fluid use.
+fn to_level(frame: &LevelFrame) -> VoiceLevel {
+    let level = ((frame.rms_db() + 60.0) / 50.0).clamp(0.0, 1.0);
+    let centroid = if frame.centroid_hz > 0.0 && frame.centroid_hz.is_finite() {
+        ((frame.centroid_hz / 100.0).log2() / (4000.0_f32 / 100.0).log2()).clamp(0.0, 1.0)
+    } else {
+        0.5
+    };
+    VoiceLevel {
+        level: if level.is_finite() { level } else { 0.0 },
+        bands: frame
+            .bands
+            .iter()
+            .map(|b| {
+                if b.is_finite() {
+                    b.clamp(0.0, 1.0)
+                } else {
+                    0.0
+                }
+            })
+            .collect(),
+        centroid,
+        onset: frame.onset,
+    }
+}
+
+/// Merges level frames so the webview gets at most one message per `interval`: the loudest
+/// level and bands, any onset, the latest brightness. Time is passed in (testable).
+#[derive(Debug)]
+struct LevelCoalescer {
+    interval: Duration,
+    last_sent: Option<Instant>,
+    pending: Option<VoiceLevel>,
+}
+
+impl LevelCoalescer {
+    fn new(interval: Duration) -> Self {
+        Self {
+            interval,
+            last_sent: None,
+            pending: None,
+        }
+    }
+
+    /// Adds a frame; returns a message when one is due.
+    fn push(&mut self, level: VoiceLevel, now: Instant) -> Option<VoiceLevel> {
+        self.pending = Some(match self.pending.take() {
+            None => level,
+            Some(mut merged) => {
+                merged.level = merged.level.max(level.level);
+                for (m, b) in merged.bands.iter_mut().zip(&level.bands) {
+                    *m = m.max(*b);
+                }
+                merged.onset |= level.onset;
+                merged.centroid = level.centroid;
+                merged
+            }
+        });
+        self.flush(now)
+    }
+
+    /// The merged frame, if one waits and the interval has passed.
+    fn flush(&mut self, now: Instant) -> Option<VoiceLevel> {
+        let due = self
+            .last_sent
+            .is_none_or(|last| now.saturating_duration_since(last) >= self.interval);
+        if !due {
+            return None;
+        }
+        let out = self.pending.take()?;
+        self.last_sent = Some(now);
+        Some(out)
+    }
+}
+
+/// Forwards a recording's levels and events to the webview until the recording ends or
+/// `stopped` is set. Runs on its own thread: it blocks on the recorder's channels.
+fn forward(
+    levels: Receiver<LevelFrame>,
+    events: Receiver<UtteranceEvent>,
+    hands_free: bool,
+    stopped: Arc<AtomicBool>,
+    channel: Channel<VoiceSignal>,
+) {
+    let mut coalescer = LevelCoalescer::new(LEVEL_INTERVAL);
+    let mut ended = false;
+    let mut webview_gone = false;
+    let mut send = |signal: VoiceSignal| {
+        if !webview_gone && channel.send(signal).is_err() {
+            // The page went away (reload): keep draining so the recorder never blocks.
+            webview_gone = true;
+        }
+    };
+    loop {
+        if stopped.load(Ordering::SeqCst) {
+            return;
+        }
+        let disconnected = match levels.recv_timeout(Duration::from_millis(20)) {
+            Ok(frame) => {
+                if let Some(level) = coalescer.push(to_level(&frame), Instant::now()) {
+                    send(VoiceSignal::Level(level));
+                }
+                false
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                if let Some(level) = coalescer.flush(Instant::now()) {
+                    send(VoiceSignal::Level(level));
+                }
+                false
+            }
+            Err(RecvTimeoutError::Disconnected) => true,
+        };
+        while let Ok(event) = events.try_recv() {
+            match event {
+                UtteranceEvent::Started { .. } => send(VoiceSignal::Listening),
+                UtteranceEvent::SpeechStarted { .. } => send(VoiceSignal::SpeechStarted),
+                UtteranceEvent::InputSilent => send(VoiceSignal::InputSilent),
+                UtteranceEvent::Utterance(_) if hands_free => ended = true,
+                UtteranceEvent::Error(_) => ended = true,
+                UtteranceEvent::Utterance(_)
+                | UtteranceEvent::Stopped
+                | UtteranceEvent::Cancelled => {}
+            }
+        }
+        if (ended || disconnected) && !stopped.load(Ordering::SeqCst) {
+            send(VoiceSignal::Ended);
+            return;
+        }
+        if disconnected {
+            return;
+        }
+    }
+}
+
+// --- The recording state --------------------------------------------------------------------
+
+/// The one recording at a time, and the transcription that follows it. Managed by the shell
+/// next to `AppState`.
+#[derive(Debug, Default)]
+pub struct VoiceInput {
+    phase: Mutex<Phase>,
+    next_id: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+enum Phase {
+    #[default]
+    Idle,
+    /// The device is opening (it can take seconds); `cancelled` by Escape meanwhile.
+    Starting {
+        id: u64,
+        cancelled: Arc<AtomicBool>,
+    },
+    Recording(Box<Active>),
+    /// Stopped; the speech is being transcribed.
+    Finishing {
+        id: u64,
+        cancelled: Arc<AtomicBool>,
+        abort: Option<tokio::task::AbortHandle>,
+    },
+}
+
+#[derive(Debug)]
+struct Active {
+    id: u64,
+    handle: RecorderHandle,
+    forwarding_stopped: Arc<AtomicBool>,
+}
+
+impl VoiceInput {
+    fn phase(&self) -> std::sync::MutexGuard<'_, Phase> {
+        self.phase.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Claims the recorder, or says what already runs.
+    fn begin(&self) -> Result<(u64, Arc<AtomicBool>), VoiceApiError> {
+        let mut phase = self.phase();
+        match &*phase {
+            Phase::Idle => {
+                let id = self.next_id.fetch_add(1, Ordering::SeqCst);
+                let cancelled = Arc::new(AtomicBool::new(false));
+                *phase = Phase::Starting {
+                    id,
+                    cancelled: Arc::clone(&cancelled),
+                };
+                Ok((id, cancelled))
+            }
+            Phase::Finishing { .. } => Err(VoiceApiError::new(
+                VoiceErrorCode::Busy,
+                "The last recording is still being transcribed. Wait for it, or press Escape to drop it.",
+            )),
+            Phase::Starting { .. } | Phase::Recording(_) => Err(VoiceApiError::new(
+                VoiceErrorCode::Busy,
+                "A recording is already running.",
+            )),
+        }
+    }
+
+    /// Back to idle, if the phase still belongs to recording `id`.
+    fn end(&self, id: u64) {
+        let mut phase = self.phase();
+        let current = match &*phase {
+            Phase::Starting { id, .. } | Phase::Finishing { id, .. } => Some(*id),
+            Phase::Recording(active) => Some(active.id),
+            Phase::Idle => None,
+        };
+        if current == Some(id) {
+            *phase = Phase::Idle;
+        }
+    }
+
+    /// Stops whatever runs and drops its audio or transcript.
+    fn cancel(&self) -> Option<RecorderHandle> {
+        let mut phase = self.phase();
+        match std::mem::take(&mut *phase) {
+            Phase::Idle => None,
+            Phase::Starting { cancelled, .. } => {
+                cancelled.store(true, Ordering::SeqCst);
+                None
+            }
+            Phase::Recording(active) => {
+                active.forwarding_stopped.store(true, Ordering::SeqCst);
+                Some(active.handle)
+            }
+            Phase::Finishing {
+                cancelled, abort, ..
+            } => {
+                cancelled.store(true, Ordering::SeqCst);
+                if let Some(abort) = abort {
+                    abort.abort();
+                }
+                None
+            }
+        }
+    }
+}
+
+fn cancelled() -> VoiceApiError {
+    VoiceApiError::new(VoiceErrorCode::Cancelled, "Recording cancelled.")
+}
+
+fn recorder_mode(mode: VoiceMode, settings: &VoiceSettings) -> Mode {
+    match mode {
+        VoiceMode::PushToTalk => Mode::PushToTalk,
+        VoiceMode::HandsFree => Mode::HandsFree(HandsFree {
+            silence_ms: settings.silence_ms,
+            no_speech_timeout_ms: Some(NO_SPEECH_TIMEOUT_MS),
+            ..HandsFree::default()
+        }),
+    }
+}
+
+fn settings_of(state: &AppState) -> Result<VoiceSettings, VoiceApiError> {
+    match state.store() {
+        Ok(store) => load_settings(&store),
+        // Recording works without a database; the defaults apply.
+        Err(_) => Ok(VoiceSettings::default()),
+    }
+}
+
+// --- Commands -------------------------------------------------------------------------------
+
+/// The microphones, the system's default first.
+#[tauri::command]
+#[specta::specta]
+pub async fn voice_devices() -> Result<Vec<VoiceDevice>, VoiceApiError> {
+    blocking(|| {
+        let devices = sam_voice::devices()?;
+        Ok(devices
+            .into_iter()
+            .map(|d| VoiceDevice {
+                id: d.id,
+                name: d.name,
+                is_default: d.is_default,
+            })
+            .collect())
+    })
+    .await
+}
+
+/// Starts recording: `mode` and `device` default to the settings. Returns once sound flows
+/// or with why it cannot; levels and events arrive on `signals` until the recording ends.
+#[tauri::command]
+#[specta::specta]
+pub async fn voice_start(
+    state: Shared<'_>,
+    voice: Voice<'_>,
+    mode: Option<VoiceMode>,
+    device: Option<String>,
+    signals: Channel<VoiceSignal>,
+) -> Result<VoiceStarted, VoiceApiError> {
+    let voice = Arc::clone(&voice);
+    let (id, cancelled_flag) = voice.begin()?;
+    let shared = Arc::clone(&state);
+    let started = blocking(move || {
+        let settings = settings_of(&shared)?;
+        let mode = mode.unwrap_or(settings.mode);
+        let device = device
+            .map(|d| d.trim().to_owned())
+            .filter(|d| !d.is_empty())
+            .or(settings.device.clone());
+        let (handle, levels, events) = Recorder::start(device, recorder_mode(mode, &settings))?;
+        Ok((handle, levels, events, mode))
+    })
+    .await;
+    let (handle, levels, events, mode) = match started {
+        Ok(started) => started,
+        Err(error) => {
+            voice.end(id);
+            if error.code != VoiceErrorCode::Cancelled {
+                tracing::warn!(code = ?error.code, message = %error.message, "voice: could not start recording");
+            }
+            return Err(error);
+        }
+    };
+    let device_name = handle.device().name.clone();
+    let forwarding_stopped = Arc::new(AtomicBool::new(false));
+    {
+        let mut phase = voice.phase();
+        let still_ours = matches!(&*phase, Phase::Starting { id: current, .. } if *current == id);
+        if !still_ours || cancelled_flag.load(Ordering::SeqCst) {
+            drop(phase);
+            tauri::async_runtime::spawn_blocking(move || handle.cancel());
+            return Err(cancelled());
+        }
+        *phase = Phase::Recording(Box::new(Active {
+            id,
+            handle,
+            forwarding_stopped: Arc::clone(&forwarding_stopped),
+        }));
+    }
+    let hands_free = mode == VoiceMode::HandsFree;
+    let spawned = std::thread::Builder::new()
+        .name("sam-voice-levels".into())
+        .spawn(move || forward(levels, events, hands_free, forwarding_stopped, signals));
+    if let Err(error) = spawned {
+        if let Some(handle) = voice.cancel() {
+            tauri::async_runtime::spawn_blocking(move || handle.cancel());
+        }
+        return Err(internal(error));
+    }
+    tracing::info!(device = %device_name, ?mode, "voice: recording");
+    Ok(VoiceStarted { device_name, mode })
+}
+
+/// Ends the recording and transcribes it. The text is for the composer: nothing is sent.
+#[tauri::command]
+#[specta::specta]
+pub async fn voice_stop(
+    state: Shared<'_>,
+    voice: Voice<'_>,
+) -> Result<VoiceTranscript, VoiceApiError> {
+    let voice = Arc::clone(&voice);
+    let cancelled_flag = Arc::new(AtomicBool::new(false));
+    let active = {
+        let mut phase = voice.phase();
+        match std::mem::take(&mut *phase) {
+            Phase::Recording(active) => {
+                *phase = Phase::Finishing {
+                    id: active.id,
+                    cancelled: Arc::clone(&cancelled_flag),
+                    abort: None,
+                };
+                active
+            }
+            Phase::Starting { cancelled, .. } => {
+                // Released before the microphone delivered anything.
+                cancelled.store(true, Ordering::SeqCst);
+                return Err(VoiceError::NoSpeech.into());
+            }
+            other => {
+                *phase = other;
+                return Err(VoiceApiError::new(
+                    VoiceErrorCode::NotRecording,
+                    "Nothing is being recorded.",
+                ));
+            }
+        }
+    };
+    let id = active.id;
+    let result = finish(&state, &voice, *active, &cancelled_flag).await;
+    voice.end(id);
+    match &result {
+        Ok(t) => tracing::info!(
+            duration_ms = t.duration_ms,
+            chars = t.text.chars().count(),
+            "voice: transcribed"
+        ),
+        Err(e) if e.code == VoiceErrorCode::Cancelled => {}
+        Err(e) => {
+            tracing::warn!(code = ?e.code, message = %e.message, "voice: recording failed");
+        }
+    }
+    result
+}
+
+async fn finish(
+    state: &Arc<AppState>,
+    voice: &Arc<VoiceInput>,
+    active: Active,
+    cancelled_flag: &Arc<AtomicBool>,
+) -> Result<VoiceTranscript, VoiceApiError> {
+    active.forwarding_stopped.store(true, Ordering::SeqCst);
+    let id = active.id;
+    let handle = active.handle;
+    let utterance: Utterance = blocking(move || Ok(handle.stop()?)).await?;
+    let duration_ms = u32::try_from(utterance.duration_ms()).unwrap_or(u32::MAX);
+    let shared = Arc::clone(state);
+    let config = blocking(move || {
+        let settings = settings_of(&shared)?;
+        let env_key = std::env::var(API_KEY_ENV).ok();
+        let vault = shared.vault().ok();
+        let service = resolve_service(env_key, vault.as_deref(), settings.credential.as_deref())?;
+        Ok((service_config(service, &settings), settings.language))
+    })
+    .await?;
+    if cancelled_flag.load(Ordering::SeqCst) {
+        return Err(cancelled());
+    }
+    let (config, language) = config;
+    let client = OpenAiCompatible::new(config)?;
+    let options = TranscribeOptions {
+        language,
+        prompt: None,
+    };
+    let task = tauri::async_runtime::spawn(async move {
+        client
+            .transcribe(AudioInput::Speech(utterance), &options)
+            .await
+    });
+    {
+        let mut phase = voice.phase();
+        match &mut *phase {
+            Phase::Finishing {
+                id: current, abort, ..
+            } if *current == id => *abort = Some(task.inner().abort_handle()),
+            _ => task.abort(),
+        }
+    }
+    let transcript = match task.await {
+        Ok(result) => result?,
+        Err(_) if cancelled_flag.load(Ordering::SeqCst) => return Err(cancelled()),
+        Err(error) => return Err(internal(error)),
+    };
+    if cancelled_flag.load(Ordering::SeqCst) {
+        return Err(cancelled());
+    }
+    let text = transcript.text.trim().to_owned();
+    if text.is_empty() {
+        return Err(VoiceError::NoSpeech.into());
+    }
+    Ok(VoiceTranscript { text, duration_ms })
+}
+
+/// Stops the recording (or its transcription) and drops it.
+#[tauri::command]
+#[specta::specta]
+pub async fn voice_cancel(voice: Voice<'_>) -> Result<(), VoiceApiError> {
+    if let Some(handle) = voice.cancel() {
+        blocking(move || {
+            handle.cancel();
+            Ok(())
+        })
+        .await?;
+        tracing::info!("voice: recording cancelled");
+    }
+    Ok(())
+}
+
+/// The voice settings and the credentials transcription can use.
+#[tauri::command]
+#[specta::specta]
+pub async fn voice_settings_get(state: Shared<'_>) -> Result<VoiceSetup, VoiceApiError> {
+    let store = state.store()?;
+    let vault = state.vault()?;
+    blocking(move || {
+        Ok(VoiceSetup {
+            settings: load_settings(&store)?,
+            credentials: transcription_credentials(&vault)?,
+        })
+    })
+    .await
+}
+
+/// Saves the voice settings.
+#[tauri::command]
+#[specta::specta]
+pub async fn voice_settings_set(
+    state: Shared<'_>,
+    settings: VoiceSettings,
+) -> Result<VoiceSetup, VoiceApiError> {
+    let settings = normalize_settings(settings)?;
+    let store = state.store()?;
+    let vault = state.vault()?;
+    blocking(move || {
+        let json = serde_json::to_string(&settings).map_err(internal)?;
+        store.set_setting(VOICE_SETTING, &json).map_err(|e| {
+            tracing::warn!(error = %e, "voice: could not save the settings");
+            VoiceApiError::new(VoiceErrorCode::Database, e.to_string())
+        })?;
+        Ok(VoiceSetup {
+            settings,
+            credentials: transcription_credentials(&vault)?,
+        })
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, HashMap};
+
+    use sam_secrets::{NewCredential, SecretStore, SecretStoreError, Sensitive};
+
+    use super::*;
+
+    /// Secrets in memory, so the vault works without a keyring.
+    #[derive(Default)]
+    struct MemorySecrets(Mutex<HashMap<String, String>>);
+
+    impl SecretStore for MemorySecrets {
+        fn put(&self, id: &str, secret: &Sensitive<String>) -> Result<(), SecretStoreError> {
+            self.0
+                .lock()
+                .unwrap()
+                .insert(id.to_owned(), secret.expose().clone());
+            Ok(())
+        }
+        fn get(&self, id: &str) -> Result<Sensitive<String>, SecretStoreError> {
+            self.0
+                .lock()
+                .unwrap()
+                .get(id)
+                .cloned()
+                .map(Sensitive::new)
+                .ok_or(SecretStoreError::NotFound)
+        }
+        fn delete(&self, id: &str) -> Result<(), SecretStoreError> {
+            self.0.lock().unwrap().remove(id);
+            Ok(())
+        }
+    }
+
+    fn vault() -> (tempfile::TempDir, Vault) {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = Store::open(&dir.path().join("sam.db")).unwrap();
+        (
+            dir,
+            Vault::new(Arc::new(store), Arc::new(MemorySecrets::default())),
+        )
+    }
+
+    fn add(
+        vault: &Vault,
+        kind: CredentialKind,
+        label: &str,
+        fields: &[(&str, &str)],
+        now: i64,
+    ) -> String {
+        let fields: BTreeMap<String, String> = fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        vault
+            .add(
+                NewCredential {
+                    kind,
+                    label: label.into(),
+                    scope: CredentialScope::Global,
+                    fields,
+                },
+                now,
+            )
+            .unwrap()
+            .id
+    }
+
+    fn secret_field(kind: CredentialKind) -> String {
+        kind.info()
+            .fields
+            .into_iter()
+            .find(|f| f.secret)
+            .map(|f| f.id)
+            .unwrap()
+    }
+
+    const MISTRAL_KEY: &str = "abcdefghijklmnopqrstuvwxyz012345";
+
+    #[test]
+    fn settings_default_when_unset_or_unreadable_and_keep_what_is_stored() {
+        assert_eq!(parse_settings(None), VoiceSettings::default());
+        assert_eq!(parse_settings(Some("{not json")), VoiceSettings::default());
+        // Out of range when stored (an older build): the defaults, not an error.
+        assert_eq!(
+            parse_settings(Some(r#"{"silenceMs": 10}"#)),
+            VoiceSettings::default()
+        );
+        let stored = parse_settings(Some(
+            r#"{"device":" alsa:pulse ","mode":"hands_free","silenceMs":1200,"credential":"","model":"whisper-large-v3","language":"DE","future":1}"#,
+        ));
+        assert_eq!(
+            stored,
+            VoiceSettings {
+                device: Some("alsa:pulse".into()),
+                mode: VoiceMode::HandsFree,
+                silence_ms: 1200,
+                credential: None,
+                model: Some("whisper-large-v3".into()),
+                language: Some("de".into()),
+            }
+        );
+        // Missing fields take their defaults.
+        assert_eq!(
+            parse_settings(Some(r#"{"mode":"hands_free"}"#)).silence_ms,
+            800
+        );
+    }
+
+    #[test]
+    fn settings_are_validated_before_saving() {
+        let bad_pause = VoiceSettings {
+            silence_ms: 100,
+            ..VoiceSettings::default()
+        };
+        assert_eq!(
+            normalize_settings(bad_pause).unwrap_err().code,
+            VoiceErrorCode::InvalidInput
+        );
+        let bad_language = VoiceSettings {
+            language: Some("english".into()),
+            ..VoiceSettings::default()
+        };
+        let error = normalize_settings(bad_language).unwrap_err();
+        assert!(error.message.contains("two-letter"), "{error:?}");
+        let control = VoiceSettings {
+            model: Some("whisper\n1".into()),
+            ..VoiceSettings::default()
+        };
+        assert!(normalize_settings(control).is_err());
+    }
+
+    #[test]
+    fn automatic_prefers_openai_then_compatible_then_mistral() {
+        let (_dir, vault) = vault();
+        assert_eq!(
+            resolve_service(None, Some(&vault), None).unwrap_err().code,
+            VoiceErrorCode::NoCredential
+        );
+        let mistral = CredentialKind::MistralApiKey;
+        add(
+            &vault,
+            mistral,
+            "Mistral",
+            &[(&secret_field(mistral), MISTRAL_KEY)],
+            1,
+        );
+        let service = resolve_service(None, Some(&vault), None).unwrap();
+        assert_eq!(service.base_url, MISTRAL_BASE_URL);
+        assert_eq!(service.default_model, MISTRAL_MODEL);
+        assert!(service.key.is_some());
+
+        let compatible = CredentialKind::OpenaiCompatible;
+        add(
+            &vault,
+            compatible,
+            "Local whisper",
+            &[("base_url", "http://127.0.0.1:9000/v1")],
+            2,
+        );
+        let service = resolve_service(None, Some(&vault), None).unwrap();
+        assert_eq!(service.base_url, "http://127.0.0.1:9000/v1");
+        assert!(service.key.is_none(), "an empty key is no key");
+
+        let openai = CredentialKind::OpenaiApiKey;
+        add(
+            &vault,
+            openai,
+            "OpenAI",
+            &[(&secret_field(openai), "sk-test-123456789")],
+            3,
+        );
+        let service = resolve_service(None, Some(&vault), None).unwrap();
+        assert_eq!(service.base_url, OPENAI_BASE_URL);
+        assert_eq!(service.default_model, OPENAI_MODEL);
+
+        // The environment key wins over the vault, like `sam voice`.
+        let service = resolve_service(Some(" sk-env ".into()), Some(&vault), None).unwrap();
+        assert_eq!(service.base_url, OPENAI_BASE_URL);
+        assert!(service.key.is_some());
+        // A blank one does not.
+        assert!(resolve_service(Some("  ".into()), None, None).is_err());
+    }
+
+    #[test]
+    fn a_chosen_credential_is_used_and_a_wrong_or_missing_one_is_explained() {
+        let (_dir, vault) = vault();
+        let openai = CredentialKind::OpenaiApiKey;
+        add(
+            &vault,
+            openai,
+            "OpenAI",
+            &[(&secret_field(openai), "sk-test-123456789")],
+            1,
+        );
+        let mistral = CredentialKind::MistralApiKey;
+        let mistral_id = add(
+            &vault,
+            mistral,
+            "Mistral",
+            &[(&secret_field(mistral), MISTRAL_KEY)],
+            2,
+        );
+        let service = resolve_service(None, Some(&vault), Some(&mistral_id)).unwrap();
+        assert_eq!(service.base_url, MISTRAL_BASE_URL);
+
+        let github = CredentialKind::GithubToken;
+        let github_id = add(
+            &vault,
+            github,
+            "GitHub",
+            &[(
+                &secret_field(github),
+                "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+            )],
+            3,
+        );
+        let error = resolve_service(None, Some(&vault), Some(&github_id)).unwrap_err();
+        assert_eq!(error.code, VoiceErrorCode::InvalidInput);
+        assert!(error.message.contains("\"GitHub\" is a"), "{error:?}");
+        assert!(
+            !error.message.contains("ghp_"),
+            "no secret in errors: {error:?}"
+        );
+
+        let error = resolve_service(None, Some(&vault), Some("gone-id")).unwrap_err();
+        assert_eq!(error.code, VoiceErrorCode::NoCredential);
+        assert!(error.message.contains("Settings → Voice"), "{error:?}");
+
+        let listed = transcription_credentials(&vault).unwrap();
+        let labels: Vec<&str> = listed.iter().map(|c| c.label.as_str()).collect();
+        assert_eq!(labels.len(), 2, "only transcription kinds: {labels:?}");
+        assert!(labels.contains(&"OpenAI") && labels.contains(&"Mistral"));
+    }
+
+    #[test]
+    fn no_credential_says_which_to_add() {
+        let error = resolve_service(None, Some(&vault().1), None).unwrap_err();
+        assert_eq!(error.code, VoiceErrorCode::NoCredential);
+        for needed in [
+            "OpenAI API key",
+            "OpenAI-compatible",
+            "Mistral API key",
+            "Settings → Credentials",
+        ] {
+            assert!(
+                error.message.contains(needed),
+                "{needed}: {}",
+                error.message
+            );
+        }
+        let json = serde_json::to_value(&error).unwrap();
+        assert_eq!(json["code"], "no_credential");
+    }
+
+    #[test]
+    fn the_model_setting_overrides_the_service_default() {
+        let service = || Service {
+            base_url: OPENAI_BASE_URL.into(),
+            key: Some(ApiKey::new("sk-secret-value")),
+            default_model: OPENAI_MODEL,
+        };
+        let config = service_config(service(), &VoiceSettings::default());
+        assert_eq!(config.model, "whisper-1");
+        let settings = VoiceSettings {
+            model: Some("gpt-4o-transcribe".into()),
+            ..VoiceSettings::default()
+        };
+        let config = service_config(service(), &settings);
+        assert_eq!(config.model, "gpt-4o-transcribe");
+        assert!(!format!("{config:?}").contains("sk-secret-value"));
+    }
+
+    #[test]
+    fn voice_errors_keep_their_meaning_across_ipc() {
+        let cases = [
+            (
+                VoiceError::NoMicrophone,
+                VoiceErrorCode::NoMicrophone,
+                "microphone",
+            ),
+            (
+                VoiceError::PermissionDenied,
+                VoiceErrorCode::PermissionDenied,
+                "may not use the microphone",
+            ),
+            (
+                VoiceError::DeviceLost,
+                VoiceErrorCode::DeviceLost,
+                "unplugged",
+            ),
+            (VoiceError::NoSpeech, VoiceErrorCode::NoSpeech, "No speech"),
+            (
+                VoiceError::TranscriptionFailed {
+                    status: Some(400),
+                    message: "Invalid file format".into(),
+                },
+                VoiceErrorCode::TranscriptionFailed,
+                "Invalid file format",
+            ),
+            (
+                VoiceError::AuthFailed("Incorrect API key provided.".into()),
+                VoiceErrorCode::AuthFailed,
+                "Incorrect API key provided.",
+            ),
+            (
+                VoiceError::DeviceNotFound("USB Mic".into()),
+                VoiceErrorCode::DeviceNotFound,
+                "Settings → Voice",
+            ),
+        ];
+        for (error, code, text) in cases {
+            let mapped = VoiceApiError::from(error);
+            assert_eq!(mapped.code, code);
+            assert!(mapped.message.contains(text), "{mapped:?}");
+        }
+        let json = serde_json::to_value(VoiceApiError::from(VoiceError::DeviceLost)).unwrap();
+        assert_eq!(json["code"], "device_lost");
+    }
+
+    fn frame(rms: f32, centroid_hz: f32, onset: bool) -> LevelFrame {
+        LevelFrame {
+            rms,
+            peak: rms,
+            bands: [rms; 8],
+            centroid_hz,
+            onset,
+            t_ms: 0,
+        }
+    }
+
+    #[test]
+    fn levels_map_to_zero_to_one() {
+        let silent = to_level(&frame(0.0, 0.0, false));
+        assert_eq!(silent.level, 0.0);
+        assert_eq!(silent.centroid, 0.5);
+        assert_eq!(silent.bands.len(), 8);
+        // -20 dBFS speech is well up the meter; full scale is the top.
+        let speech = to_level(&frame(0.1, 1000.0, true));
+        assert!((speech.level - 0.8).abs() < 0.01, "{speech:?}");
+        assert!(speech.centroid > 0.5 && speech.centroid < 0.8, "{speech:?}");
+        assert!(speech.onset);
+        assert_eq!(to_level(&frame(1.0, 8000.0, false)).level, 1.0);
+        assert_eq!(to_level(&frame(1.0, 8000.0, false)).centroid, 1.0);
+        assert_eq!(to_level(&frame(f32::NAN, f32::NAN, false)).level, 0.0);
+    }
+
+    #[test]
+    fn the_coalescer_sends_at_most_one_message_per_interval_and_loses_no_onset() {
+        let start = Instant::now();
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        let level = |l: f32, onset: bool| VoiceLevel {
+            level: l,
+            bands: vec![l; 8],
+            centroid: l,
+            onset,
+        };
+        let mut c = LevelCoalescer::new(Duration::from_millis(15));
+        assert!(
+            c.push(level(0.1, false), at(0)).is_some(),
+            "the first goes at once"
+        );
+        // A burst: three frames within the interval are merged.
+        assert!(c.push(level(0.2, true), at(2)).is_none());
+        assert!(c.push(level(0.9, false), at(4)).is_none());
+        assert!(c.push(level(0.3, false), at(6)).is_none());
+        assert!(c.flush(at(10)).is_none(), "not due yet");
+        let merged = c.flush(at(16)).unwrap();
+        assert_eq!(merged.level, 0.9, "the loudest");
+        assert!(merged.onset, "an onset in the burst survives");
+        assert_eq!(merged.centroid, 0.3, "the latest brightness");
+        assert!(c.flush(at(40)).is_none(), "nothing pending");
+        // A steady 62.5 Hz stream passes frame by frame.
+        let mut sent = 0;
+        for i in 0..63u64 {
+            if c.push(level(0.5, false), at(100 + i * 16)).is_some() {
+                sent += 1;
+            }
+        }
+        assert_eq!(sent, 63);
+        // A flood (1 kHz) is held to ≈ 1000 / 15 messages a second.
+        let mut sent = 0;
+        for i in 0..1000u64 {
+            if c.push(level(0.5, false), at(2000 + i)).is_some() {
+                sent += 1;
+            }
+        }
+        assert!((60..=70).contains(&sent), "{sent}");
+    }
+
+    #[test]
+    fn one_recording_at_a_time_and_cancel_frees_it() {
+        let voice = VoiceInput::default();
+        let (id, cancelled_flag) = voice.begin().unwrap();
+        assert_eq!(voice.begin().unwrap_err().code, VoiceErrorCode::Busy);
+        assert!(voice.cancel().is_none());
+        assert!(
+            cancelled_flag.load(Ordering::SeqCst),
+            "a start in progress is told"
+        );
+        let (second, _) = voice.begin().unwrap();
+        assert_ne!(id, second);
+        // A stale end (of the cancelled start) leaves the new one alone.
+        voice.end(id);
+        assert_eq!(voice.begin().unwrap_err().code, VoiceErrorCode::Busy);
+        voice.end(second);
+        assert!(voice.begin().is_ok());
+    }
+}

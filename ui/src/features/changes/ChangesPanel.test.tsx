@@ -1,0 +1,184 @@
+import { QueryClientProvider } from "@tanstack/react-query";
+import { render, screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { IpcError } from "../../shared/ipc";
+import { createQueryClient } from "../../shared/queries";
+import { ChangesPanel } from "./ChangesPanel";
+import { commentPrompt, diffRows } from "./parse";
+import type { ChangesApi, ChangesSummary, FileDiff } from "./types";
+
+const DIFF = `diff --git a/src/app.py b/src/app.py
+--- a/src/app.py
++++ b/src/app.py
+@@ -1,4 +1,5 @@
+ import os
+-print('hi')
++print('hello')
++print('again')
+ x = 1
+ y = 2
+@@ -20,2 +21,2 @@ def f():
+-    return 1
++    return 2
+     # end
+`;
+
+const SUMMARY: ChangesSummary = {
+  base: "abc123",
+  insertions: 3,
+  deletions: 2,
+  truncated: false,
+  files: [
+    { path: "src/app.py", oldPath: null, status: "modified", insertions: 3, deletions: 2, binary: false },
+    { path: "docs/new.md", oldPath: "docs/old.md", status: "renamed", insertions: 0, deletions: 0, binary: false },
+    { path: "logo.png", oldPath: null, status: "added", insertions: null, deletions: null, binary: true },
+  ],
+};
+
+let api: { changes: ReturnType<typeof vi.fn>; fileDiff: ReturnType<typeof vi.fn>; ship: ReturnType<typeof vi.fn> };
+const onOpenFile = vi.fn();
+const onSendPrompt = vi.fn(async (_text: string) => undefined);
+
+function renderPanel(sendPrompt: ((text: string) => Promise<void>) | null = onSendPrompt) {
+  const user = userEvent.setup();
+  render(
+    <QueryClientProvider client={createQueryClient()}>
+      <ChangesPanel
+        api={api as unknown as ChangesApi}
+        workspaceId="w1"
+        draftMessage="Greet louder"
+        onOpenFile={onOpenFile}
+        onSendPrompt={sendPrompt}
+        onClose={() => undefined}
+      />
+    </QueryClientProvider>,
+  );
+  return { user };
+}
+
+// jsdom has no layout: give elements a panel's size, so the virtualised diff shows rows.
+const sizes = ["offsetHeight", "offsetWidth", "clientHeight", "clientWidth"] as const;
+const original = sizes.map((name) => Object.getOwnPropertyDescriptor(HTMLElement.prototype, name));
+beforeAll(() => {
+  for (const name of sizes)
+    Object.defineProperty(HTMLElement.prototype, name, {
+      configurable: true,
+      get(this: HTMLElement) {
+        return this.classList.contains("changes__diff-scroll") ? 600 : 20;
+      },
+    });
+});
+afterAll(() => {
+  sizes.forEach((name, i) => {
+    if (original[i]) Object.defineProperty(HTMLElement.prototype, name, original[i]!);
+  });
+});
+
+beforeEach(() => {
+  onOpenFile.mockReset();
+  onSendPrompt.mockClear();
+  api = {
+    changes: vi.fn(async () => SUMMARY),
+    fileDiff: vi.fn(async (_w: string, path: string): Promise<FileDiff> => ({ path, binary: path === "logo.png", diff: path === "logo.png" ? "" : DIFF, truncated: false })),
+    ship: vi.fn(async () => ({ branch: "sam/greet-louder", commit: "0123456789abcdef", pushed: true, pullRequest: { url: "https://github.com/ada/app/pull/7", number: 7, existing: false } })),
+  };
+});
+
+describe("the changes panel", () => {
+  it("lists the changed files with their status and counts, and shows the first one's diff with line numbers", async () => {
+    renderPanel();
+    expect(await screen.findByTestId("changes-summary")).toHaveTextContent("3 files · +3 −2");
+    const files = screen.getAllByTestId("changes-file").map((f) => f.textContent);
+    expect(files).toEqual(["Msrc/app.py+3 −2", "Rdocs/old.md → docs/new.md+0 −0", "Alogo.pngbinary"]);
+    const diff = await screen.findByTestId("changes-diff");
+    const rows = await within(diff).findAllByRole("row");
+    // Hunk, context, deletion (old line 2), two additions (new lines 2 and 3), …
+    expect(rows[2]).toHaveClass("changes__row--del");
+    expect(within(rows[2]!).getByRole("button")).toHaveTextContent("2");
+    expect(rows[3]).toHaveClass("changes__row--add");
+    expect(rows[3]).toHaveTextContent("print('hello')");
+    expect(api.fileDiff).toHaveBeenCalledWith("w1", "src/app.py");
+  });
+
+  it("opens a hunk in the editor at its first new line", async () => {
+    const { user } = renderPanel();
+    const hunks = await screen.findAllByTestId("changes-open-hunk");
+    await user.click(hunks[1]!);
+    expect(onOpenFile).toHaveBeenCalledWith("src/app.py", 21);
+  });
+
+  it("says a binary file is binary", async () => {
+    const { user } = renderPanel();
+    await user.click((await screen.findAllByTestId("changes-file"))[2]!);
+    expect(await screen.findByTestId("changes-binary")).toHaveTextContent("logo.png is a binary file");
+  });
+
+  it("sends a comment on selected lines to the agent with the file and lines attached", async () => {
+    const { user } = renderPanel();
+    await user.click(await screen.findByRole("button", { name: "Select removed line 2" }));
+    await user.keyboard("{Shift>}");
+    await user.click(screen.getByRole("button", { name: "Select line 3" }));
+    await user.keyboard("{/Shift}");
+    const box = screen.getByTestId("changes-comment");
+    expect(box).toHaveTextContent("Comment to the agent on 3 lines");
+    await user.type(within(box).getByRole("textbox"), "Keep the old greeting.");
+    await user.click(within(box).getByRole("button", { name: "Send to the agent" }));
+    const prompt = onSendPrompt.mock.calls[0]![0];
+    expect(prompt).toContain("About src/app.py:2-3 in the current changes:");
+    expect(prompt).toContain("-print('hi')\n+print('hello')\n+print('again')");
+    expect(prompt.endsWith("Keep the old greeting.")).toBe(true);
+    await waitFor(() => expect(screen.queryByTestId("changes-comment")).not.toBeInTheDocument());
+  });
+
+  it("ships: the drafted message, a branch when given, the pull request, and shows the result", async () => {
+    const { user } = renderPanel();
+    await user.click(await screen.findByTestId("changes-ship"));
+    const dialog = screen.getByTestId("ship-dialog");
+    expect(within(dialog).getByLabelText("Commit message")).toHaveValue("Greet louder");
+    await user.click(screen.getByTestId("ship-confirm"));
+    expect(api.ship).toHaveBeenCalledWith("w1", { message: "Greet louder", branch: null, pullRequest: true });
+    expect(await screen.findByTestId("ship-result")).toHaveTextContent("Committed 0123456789 on sam/greet-louder and pushed it.");
+    expect(screen.getByTestId("ship-pr")).toHaveTextContent("https://github.com/ada/app/pull/7");
+  });
+
+  it("shows the workspace's refusal to push to the default branch", async () => {
+    api.ship.mockRejectedValueOnce(new IpcError("invalid_input", "SAM never pushes to the default branch main; pick another branch"));
+    const { user } = renderPanel();
+    await user.click(await screen.findByTestId("changes-ship"));
+    await user.type(screen.getByLabelText("Branch"), "main");
+    await user.click(screen.getByRole("checkbox", { name: /pull request/ }));
+    await user.click(screen.getByTestId("ship-confirm"));
+    expect(api.ship).toHaveBeenCalledWith("w1", { message: "Greet louder", branch: "main", pullRequest: false });
+    expect(await screen.findByRole("alert")).toHaveTextContent("never pushes to the default branch");
+  });
+
+  it("renders a 50,000-line diff with only the visible rows in the DOM", async () => {
+    const big = ["--- a/big.txt", "+++ b/big.txt", "@@ -0,0 +1,50000 @@", ...Array.from({ length: 50_000 }, (_, i) => `+line ${i + 1}`)].join("\n") + "\n";
+    api.fileDiff.mockResolvedValue({ path: "src/app.py", binary: false, diff: big, truncated: false });
+    const started = performance.now();
+    renderPanel();
+    const diff = await screen.findByTestId("changes-diff");
+    const rows = await within(diff).findAllByRole("row");
+    expect(rows.length).toBeGreaterThan(10);
+    expect(rows.length).toBeLessThan(200);
+    // Parsing and the first render stay well inside a second even here (jsdom, debug).
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
+});
+
+describe("diff parsing", () => {
+  it("numbers lines and keeps the no-newline note", () => {
+    const rows = diffRows("--- a/x\n+++ b/x\n@@ -3,2 +3,2 @@\n a\n-b\n+c\n\\ No newline at end of file\n");
+    expect(rows.map((r) => r.kind)).toEqual(["hunk", "ctx", "del", "add", "note"]);
+    expect(rows[1]).toMatchObject({ oldLine: 3, newLine: 3 });
+    expect(rows[2]).toMatchObject({ oldLine: 4, newLine: null });
+    expect(rows[3]).toMatchObject({ oldLine: null, newLine: 4 });
+    expect(diffRows("")).toEqual([]);
+  });
+
+  it("words a comment on one line", () => {
+    const rows = diffRows("--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n");
+    expect(commentPrompt("x", rows.slice(2, 3), " Why? ")).toBe("About x:1 in the current changes:\n\n```diff\n+b\n```\n\nWhy?");
+  });
+});

@@ -1,0 +1,50 @@
+// What the changes panel needs from the core. The app's implementation calls the Tauri
+// commands (ipcChangesApi); tests pass a fake.
+
+export type ChangeStatus = "added" | "modified" | "deleted" | "renamed" | "untracked" | "copied" | "type_changed";
+
+export type ChangedFile = {
+  path: string;
+  /** The path before a rename. */
+  oldPath: string | null;
+  status: ChangeStatus;
+  /** Null for binary files. */
+  insertions: number | null;
+  deletions: number | null;
+  binary: boolean;
+};
+
+export type ChangesSummary = {
+  /** What the working tree is compared with (a commit). */
+  base: string;
+  files: ChangedFile[];
+  insertions: number;
+  deletions: number;
+  /** More files changed than were listed. */
+  truncated: boolean;
+};
+
+export type FileDiff = {
+  path: string;
+  binary: boolean;
+  /** The unified diff text (empty for binary files). */
+  diff: string;
+  /** The diff was cut at the size limit. */
+  truncated: boolean;
+};
+
+export type ShipRequest = { message: string; branch: string | null; pullRequest: boolean };
+
+export type ShipResult = {
+  branch: string;
+  commit: string;
+  pushed: boolean;
+  /** The pull request, when one was asked for. */
+  pullRequest: { url: string; number: number; existing: boolean } | null;
+};
+
+export type ChangesApi = {
+  changes(workspaceId: string): Promise<ChangesSummary>;
+  fileDiff(workspaceId: string, path: string): Promise<FileDiff>;
+  ship(workspaceId: string, request: ShipRequest): Promise<ShipResult>;
+};
