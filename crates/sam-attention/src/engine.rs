@@ -41,6 +41,8 @@ pub struct Attention {
     batch_due_ms: Option<u64>,
     /// The orphaned servers the last reconcile reported.
     orphans: BTreeSet<String>,
+    /// The monthly-budget thresholds shown, by month.
+    budget_shown: BTreeSet<(String, u32)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -90,6 +92,7 @@ impl Attention {
             pending: Vec::new(),
             batch_due_ms: None,
             orphans: BTreeSet::new(),
+            budget_shown: BTreeSet::new(),
         }
     }
 
@@ -274,7 +277,63 @@ impl Attention {
                 amount,
             } => self.budget_crossed(&workspace_id, percent, &amount, now_ms),
             Input::OrphanedServers { server_ids } => self.orphaned_servers(server_ids),
+            Input::MonthlyBudgetCrossed {
+                percent,
+                amount,
+                limit,
+                month,
+            } => self.monthly_budget_crossed(percent, &amount, &limit, &month, now_ms),
         }
+    }
+
+    /// The monthly budget: each threshold once a month; reaching it is a priority (new
+    /// cloud workspaces are refused from then on), the earlier ones are updates.
+    fn monthly_budget_crossed(
+        &mut self,
+        percent: u32,
+        amount: &str,
+        limit: &str,
+        month: &str,
+        now_ms: u64,
+    ) -> Vec<Effect> {
+        if !self.budget_shown.insert((month.to_owned(), percent)) {
+            return Vec::new();
+        }
+        let reached = percent >= 100;
+        let notification = Notification {
+            tag: NotificationTag::workspace("monthly-budget", &percent.to_string()),
+            kind: NotificationKind::BudgetThreshold,
+            urgency: if reached {
+                Urgency::Priority
+            } else {
+                Urgency::Update
+            },
+            title: if reached {
+                "This month's cloud budget is used up".to_owned()
+            } else {
+                format!("Cloud spending reached {percent}% of this month's budget")
+            },
+            body: clean(
+                &if reached {
+                    format!(
+                        "{amount} of {limit}. New cloud workspaces are refused until you raise it; running ones keep going."
+                    )
+                } else {
+                    format!("{amount} of {limit} so far.")
+                },
+                MAX_TEXT_CHARS,
+            ),
+            actions: Vec::new(),
+            target: Target::App,
+        };
+        if reached {
+            if self.do_not_disturb {
+                return Vec::new();
+            }
+            return vec![self.show(notification, None)];
+        }
+        self.hold_update(notification, None, now_ms);
+        Vec::new()
     }
 
     /// Orphaned servers: a priority notification when one appears that was not known before
@@ -1198,5 +1257,43 @@ mod orphan_tests {
             )
             .is_empty()
         );
+    }
+}
+
+#[cfg(test)]
+mod budget_tests {
+    use super::*;
+
+    fn crossed(percent: u32, month: &str) -> Input {
+        Input::MonthlyBudgetCrossed {
+            percent,
+            amount: "€40.00".into(),
+            limit: "€50.00".into(),
+            month: month.into(),
+        }
+    }
+
+    #[test]
+    fn each_threshold_notifies_once_a_month_and_reaching_it_is_a_priority() {
+        let mut a = Attention::new(AttentionConfig::default());
+        // 80 %: an update, held for the batch window, then shown.
+        assert!(a.handle(crossed(80, "2026-11"), 0).is_empty());
+        let later = a.tick(60_000);
+        assert!(
+            matches!(later.as_slice(), [Effect::Notify(n)] if n.urgency == Urgency::Update && n.title.contains("80%")),
+            "{later:?}"
+        );
+        // The same threshold again this month: nothing.
+        assert!(a.handle(crossed(80, "2026-11"), 70_000).is_empty());
+        assert!(a.tick(200_000).is_empty());
+        // 100 %: at once, a priority, saying what it means.
+        let reached = a.handle(crossed(100, "2026-11"), 210_000);
+        let [Effect::Notify(n)] = reached.as_slice() else {
+            panic!("{reached:?}");
+        };
+        assert_eq!(n.urgency, Urgency::Priority);
+        assert!(n.body.contains("refused"), "{}", n.body);
+        // Next month it may notify again.
+        assert!(!a.handle(crossed(100, "2026-12"), 300_000).is_empty());
     }
 }

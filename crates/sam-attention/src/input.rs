@@ -91,6 +91,17 @@ pub enum Input {
         /// The providers' ids of the orphaned servers.
         server_ids: Vec<String>,
     },
+    /// This month's cloud spending crossed a threshold of the monthly budget (50, 80, 100 %).
+    MonthlyBudgetCrossed {
+        /// The threshold crossed, in percent of the budget.
+        percent: u32,
+        /// What it has cost so far, formatted by the shell (`"€4.20"`).
+        amount: String,
+        /// The budget, formatted by the shell.
+        limit: String,
+        /// The month, as `YYYY-MM` (each threshold notifies once a month).
+        month: String,
+    },
     /// A workspace's spending crossed a budget threshold.
     BudgetThresholdCrossed {
         /// The workspace.

@@ -3,6 +3,7 @@
 //! Every subcommand takes `--json` and then prints exactly one JSON document on stdout: the
 //! result, or `{"error": {"code", "message"}}` with a non-zero exit status.
 
+mod changes;
 mod chat;
 mod cloud;
 mod credentials;
@@ -55,6 +56,10 @@ enum Command {
     Voice(voice::VoiceCommand),
     /// Open a workspace's file in your editor at a line: `sam open api src/a.rs:42`.
     Open(open::OpenArgs),
+    /// What the agent changed in a workspace: files, insertions, deletions (`--json`: all).
+    Changes(changes::ChangesArgs),
+    /// Commit a workspace's changes on a sam/ branch, push it, and open a pull request (--pr).
+    Ship(changes::ShipArgs),
 }
 
 fn main() -> ExitCode {
@@ -80,6 +85,14 @@ fn main() -> ExitCode {
         Command::Open(args) => {
             let json = args.json;
             finish(json, open::run(args))
+        }
+        Command::Changes(args) => {
+            let json = args.json;
+            finish(json, changes::run_changes(args))
+        }
+        Command::Ship(args) => {
+            let json = args.json;
+            finish(json, changes::run_ship(args))
         }
         Command::Cloud(command) => {
             let json = command.json();

@@ -150,7 +150,7 @@ fn refused(reason: String) -> PathResolution {
     PathResolution::Refused { reason }
 }
 
-fn in_git_dir(relative: &Path) -> bool {
+pub(crate) fn in_git_dir(relative: &Path) -> bool {
     relative.components().any(|c| c.as_os_str() == ".git")
 }
 
@@ -164,7 +164,7 @@ fn clip(text: &str, max_bytes: usize) -> &str {
 }
 
 /// Checks `requested` as text and returns it as a normalised path relative to `root`.
-fn confine(root: &Path, requested: &str) -> Result<PathBuf, ProtocolError> {
+pub(crate) fn confine(root: &Path, requested: &str) -> Result<PathBuf, ProtocolError> {
     if requested.is_empty() {
         return Err(invalid(requested, "is empty"));
     }

@@ -34,6 +34,8 @@ struct Ready {
     root: PathBuf,
     /// The dev container, when one was brought up.
     container: Option<DevContainer>,
+    /// The commit the checkout was on when the setup finished.
+    base_commit: Option<String>,
 }
 
 type ReadyResult = Result<Ready, ProtocolError>;
@@ -62,6 +64,8 @@ struct Core {
     root: Option<PathBuf>,
     /// The dev container while ready with one.
     container: Option<DevContainer>,
+    /// The commit the checkout was on when the setup finished, while ready.
+    base_commit: Option<String>,
     /// Requests waiting for the setup to end.
     waiters: Vec<oneshot::Sender<ReadyResult>>,
     /// The outcome of the running setup, for repeated `Setup` requests that join it.
@@ -107,6 +111,7 @@ impl Host {
             plan: None,
             root: None,
             container: None,
+            base_commit: None,
             waiters: Vec::new(),
             run: None,
         };
@@ -124,6 +129,7 @@ impl Host {
                     core.state = HostState::Ready;
                     core.root = Some(PathBuf::from(root));
                     core.container = record.container.clone();
+                    core.base_commit = record.base_commit.clone();
                     None
                 }
                 (SetupPhase::Ready, root) => Some(format!(
@@ -147,6 +153,7 @@ impl Host {
                     root: None,
                     reason: Some(reason.clone()),
                     container: None,
+                    base_commit: None,
                     ..record
                 };
                 log.append(
@@ -253,6 +260,50 @@ impl Host {
                     .await
                     .map(ResponseBody::FoundFiles)
             }
+            RequestBody::Changes { base } => {
+                let ready = self.ready().await?;
+                crate::changes::changes(&ready.root, base.as_deref(), ready.base_commit.as_deref())
+                    .await
+                    .map(ResponseBody::Changes)
+            }
+            RequestBody::FileDiff {
+                path,
+                old_path,
+                base,
+            } => {
+                let ready = self.ready().await?;
+                crate::changes::file_diff(
+                    &ready.root,
+                    &path,
+                    old_path.as_deref(),
+                    base.as_deref(),
+                    ready.base_commit.as_deref(),
+                )
+                .await
+                .map(ResponseBody::FileDiff)
+            }
+            RequestBody::Ship {
+                message,
+                branch,
+                push,
+                token,
+            } => {
+                let ready = self.ready().await?;
+                let request = crate::changes::ShipRequest {
+                    message,
+                    branch,
+                    push,
+                    token,
+                };
+                crate::changes::ship(
+                    &ready.root,
+                    ready.base_commit.as_deref(),
+                    request,
+                    &self.config.git,
+                )
+                .await
+                .map(ResponseBody::Shipped)
+            }
             RequestBody::Subscribe { .. } => Err(internal(
                 "subscribe is handled by the connection".to_owned(),
             )),
@@ -322,6 +373,7 @@ impl Host {
                     return Ok(Ready {
                         root,
                         container: core.container.clone(),
+                        base_commit: core.base_commit.clone(),
                     });
                 }
                 HostState::Failed { reason } => return Err(setup_failed(reason)),
@@ -393,6 +445,7 @@ impl Host {
                     });
                     core.root = None;
                     core.container = None;
+                    core.base_commit = None;
                     core.run = Some(receiver.clone());
                     tokio::spawn(Arc::clone(self).run_setup(plan, sender));
                     receiver
@@ -430,6 +483,7 @@ impl Host {
                     core.state = HostState::Ready;
                     core.root = Some(ready.root.clone());
                     core.container = ready.container.clone();
+                    core.base_commit = ready.base_commit.clone();
                 }
                 Err(reason) => {
                     core.state = HostState::Failed {
@@ -437,6 +491,7 @@ impl Host {
                     };
                     core.root = None;
                     core.container = None;
+                    core.base_commit = None;
                 }
             }
             waiters
@@ -487,7 +542,13 @@ impl Host {
                 .await?;
         }
 
-        let ready = Ready { root, container };
+        // The default base of `Changes`: where the agent's work starts from.
+        let base_commit = crate::changes::head_commit(&root).await;
+        let ready = Ready {
+            root,
+            container,
+            base_commit,
+        };
         self.log
             .append(
                 EventBody::SetupComplete {
@@ -495,6 +556,7 @@ impl Host {
                 },
                 Some(SetupRecord {
                     container: ready.container.clone(),
+                    base_commit: ready.base_commit.clone(),
                     ..setup_record(plan, SetupPhase::Ready, Some(&ready.root), None)
                 }),
             )
@@ -609,6 +671,7 @@ fn setup_record(
         root: root.map(|r| r.display().to_string()),
         reason: reason.map(str::to_owned),
         container: None,
+        base_commit: None,
     }
 }
 

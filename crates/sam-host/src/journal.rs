@@ -69,6 +69,10 @@ pub(crate) struct SetupRecord {
     /// containers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<DevContainer>,
+    /// The commit the checkout was on when the setup finished: the default base of
+    /// `Changes`. Absent for a folder without commits, and in records written before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_commit: Option<String>,
 }
 
 /// The SQLite file. Blocking: async code goes through [`EventLog`].
@@ -500,6 +504,7 @@ mod tests {
                 remote_user: "root".into(),
                 remote_workspace_folder: "/workspaces/w".into(),
             }),
+            base_commit: Some("0123abcd".into()),
         };
         let event = journal
             .append(&EventBody::SetupComplete { millis: 1 }, Some(&record))

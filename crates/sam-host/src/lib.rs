@@ -15,6 +15,7 @@
 mod agents;
 mod askpass;
 mod bridge;
+mod changes;
 mod checkout;
 mod connection;
 mod daemon;

@@ -12,6 +12,7 @@
 //! processes and never logs. A [`Secret`] serialises as its plain text only because the wire
 //! has to carry it; nothing else in this crate prints or stores one.
 
+mod changes;
 pub mod client;
 mod files;
 pub mod frame;
@@ -19,6 +20,7 @@ mod messages;
 mod secret;
 pub mod session;
 
+pub use changes::{ChangeStatus, ChangedFile, Changes, FileDiff, Shipped};
 pub use files::{FileMatch, FoundFiles, FoundPath, PathKind, PathResolution, ResolvedPath};
 pub use messages::{
     ClientMessage, ContainerEngine, DevContainer, ErrorCode, Event, EventBody, FileContent,
@@ -67,3 +69,18 @@ pub const MAX_FIND_FILES: u32 = 200;
 /// The most files the host's file index holds; beyond it the index is marked truncated
 /// ([`FoundFiles::truncated_index`]) and which files are left out is unspecified.
 pub const MAX_INDEXED_FILES: usize = 500_000;
+
+/// The most files one [`RequestBody::Changes`] lists; the totals still count every file.
+pub const MAX_CHANGED_FILES: usize = 10_000;
+
+/// The most bytes of paths one [`RequestBody::Changes`] lists (about a megabyte), so that the
+/// answer stays far below [`MAX_FRAME_BYTES`] however long the paths are.
+pub const MAX_CHANGES_BYTES: usize = 1024 * 1024;
+
+/// The most bytes of diff one [`RequestBody::FileDiff`] returns. Chosen like
+/// [`MAX_READ_BYTES`]: the frame stays under [`MAX_FRAME_BYTES`] even when every byte needs an
+/// escape.
+pub const MAX_DIFF_BYTES: usize = 2 * 1024 * 1024;
+
+/// The longest commit message a [`RequestBody::Ship`] accepts, in bytes.
+pub const MAX_COMMIT_MESSAGE_BYTES: usize = 64 * 1024;

@@ -10,6 +10,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 use crate::Secret;
+use crate::changes::{Changes, FileDiff, Shipped};
 use crate::files::{FoundFiles, ResolvedPath};
 use crate::session::{SessionEvent, SessionId, SessionStatus, StartSession};
 
@@ -213,6 +214,55 @@ pub enum RequestBody {
         /// The most matches to return; clamped to [`crate::MAX_FIND_FILES`].
         limit: u32,
     },
+    /// What changed in the checkout against its base: the working tree as it is on disk
+    /// (staged or not, untracked files included unless ignored) against a commit. Answered
+    /// with [`ResponseBody::Changes`]; [`ErrorCode::InvalidRequest`] for a base that is not a
+    /// commit, [`ErrorCode::NotFound`] when the checkout is not a git repository. Needs
+    /// `Ready`: queued like `ReadFile`.
+    Changes {
+        /// A commit-ish (`HEAD~2`, a branch, a hex id). `None`: the commit the checkout was on
+        /// when the setup finished, else `HEAD`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        base: Option<String>,
+    },
+    /// The unified diff of one changed file against the base, as [`RequestBody::Changes`]
+    /// sees it. Answered with [`ResponseBody::FileDiff`]; [`ErrorCode::NotFound`] when the
+    /// file has no changes, [`ErrorCode::InvalidRequest`] for a path `ReadFile` would refuse
+    /// (outside the checkout, inside `.git`, ...). Needs `Ready`.
+    FileDiff {
+        /// The file (where it is now; where it was, for a deleted file), confined like
+        /// `ReadFile`'s `path`.
+        path: String,
+        /// For a renamed or copied file: where it came from (from [`Changes`]), so that the
+        /// diff shows the rename rather than a new file. Confined like `path`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        old_path: Option<String>,
+        /// As for [`RequestBody::Changes`].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        base: Option<String>,
+    },
+    /// Commit every change of the checkout (as [`RequestBody::Changes`] sees them) on a
+    /// branch of its own, switch the checkout to it, and push it to `origin` when asked.
+    /// Git hooks do not run. Answered with [`ResponseBody::Shipped`], also when the push
+    /// failed (it says why). [`ErrorCode::NothingToCommit`] when there is nothing to ship,
+    /// [`ErrorCode::ProtectedBranch`] for the remote's default branch (`origin/HEAD`, else
+    /// `main` and `master`), [`ErrorCode::InvalidRequest`] for an empty message or a branch
+    /// that is not a valid new branch name. Needs `Ready`.
+    Ship {
+        /// The commit message (its first line is the subject).
+        message: String,
+        /// The branch to commit on: the current one or a new one. `None`: `sam/<slug>` with
+        /// the slug from the message's subject (a number appended when taken), or the
+        /// current branch when it already is a `sam/` branch.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        branch: Option<String>,
+        /// Push the branch to `origin` (and set it as the branch's upstream).
+        push: bool,
+        /// A token for pushing over HTTPS. It reaches git only through the git process's
+        /// environment (as for the clone); the host never writes it anywhere.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token: Option<Secret>,
+    },
 }
 
 impl RequestBody {
@@ -234,6 +284,9 @@ impl RequestBody {
             Self::Sessions => "sessions",
             Self::ResolvePaths { .. } => "resolve_paths",
             Self::FindFiles { .. } => "find_files",
+            Self::Changes { .. } => "changes",
+            Self::FileDiff { .. } => "file_diff",
+            Self::Ship { .. } => "ship",
         }
     }
 }
@@ -360,6 +413,12 @@ pub enum ResponseBody {
     },
     /// The answer to [`RequestBody::FindFiles`].
     FoundFiles(FoundFiles),
+    /// The answer to [`RequestBody::Changes`].
+    Changes(Changes),
+    /// The answer to [`RequestBody::FileDiff`].
+    FileDiff(FileDiff),
+    /// The answer to [`RequestBody::Ship`].
+    Shipped(Shipped),
 }
 
 /// The host's state and vital numbers.
@@ -612,6 +671,10 @@ pub enum ErrorCode {
     Busy,
     /// The agent could not be started or has gone away.
     AgentFailed,
+    /// A [`RequestBody::Ship`] found nothing to ship: no change against the base.
+    NothingToCommit,
+    /// A [`RequestBody::Ship`] named the remote's default branch, which SAM never pushes to.
+    ProtectedBranch,
 }
 
 impl ErrorCode {
@@ -629,6 +692,8 @@ impl ErrorCode {
             Self::TimedOut => "timed_out",
             Self::Busy => "busy",
             Self::AgentFailed => "agent_failed",
+            Self::NothingToCommit => "nothing_to_commit",
+            Self::ProtectedBranch => "protected_branch",
         }
     }
 }

@@ -760,3 +760,181 @@ fn workspace_path_messages_have_a_pinned_wire_form() {
     );
     assert_eq!((MAX_RESOLVE_PATHS, MAX_FIND_FILES), (256, 200));
 }
+
+#[test]
+fn review_and_ship_messages_have_a_pinned_wire_form() {
+    use sam_protocol::{ChangeStatus, ChangedFile, Changes, FileDiff, Shipped};
+    assert_wire(
+        &ClientMessage::Request(Request {
+            id: 31,
+            body: RequestBody::Changes { base: None },
+        }),
+        json!({"type": "request", "id": 31, "body": {"kind": "changes"}}),
+    );
+    assert_wire(
+        &ClientMessage::Request(Request {
+            id: 32,
+            body: RequestBody::Changes {
+                base: Some("HEAD~2".into()),
+            },
+        }),
+        json!({"type": "request", "id": 32, "body": {"kind": "changes", "base": "HEAD~2"}}),
+    );
+    assert_wire(
+        &HostMessage::Response(Response {
+            id: 31,
+            result: Ok(ResponseBody::Changes(Changes {
+                base: "0123456789abcdef0123456789abcdef01234567".into(),
+                files: vec![
+                    ChangedFile {
+                        path: "src/new.rs".into(),
+                        status: ChangeStatus::Renamed,
+                        old_path: Some("src/old.rs".into()),
+                        binary: false,
+                        insertions: 2,
+                        deletions: 1,
+                    },
+                    ChangedFile {
+                        path: "logo.png".into(),
+                        status: ChangeStatus::Added,
+                        old_path: None,
+                        binary: true,
+                        insertions: 0,
+                        deletions: 0,
+                    },
+                ],
+                total_files: 3,
+                insertions: 12,
+                deletions: 1,
+                truncated: true,
+            })),
+        }),
+        json!({"type": "response", "id": 31, "result": {"ok": {"kind": "changes",
+            "base": "0123456789abcdef0123456789abcdef01234567",
+            "files": [
+                {"path": "src/new.rs", "status": "renamed", "old_path": "src/old.rs",
+                 "binary": false, "insertions": 2, "deletions": 1},
+                {"path": "logo.png", "status": "added", "binary": true, "insertions": 0,
+                 "deletions": 0}],
+            "total_files": 3, "insertions": 12, "deletions": 1, "truncated": true}}}),
+    );
+    for (status, wire) in [
+        (ChangeStatus::Added, "added"),
+        (ChangeStatus::Modified, "modified"),
+        (ChangeStatus::Deleted, "deleted"),
+        (ChangeStatus::Renamed, "renamed"),
+        (ChangeStatus::Copied, "copied"),
+    ] {
+        assert_eq!(serde_json::to_value(status).unwrap(), json!(wire));
+    }
+    assert_wire(
+        &ClientMessage::Request(Request {
+            id: 33,
+            body: RequestBody::FileDiff {
+                path: "src/new.rs".into(),
+                old_path: Some("src/old.rs".into()),
+                base: None,
+            },
+        }),
+        json!({"type": "request", "id": 33, "body": {"kind": "file_diff",
+            "path": "src/new.rs", "old_path": "src/old.rs"}}),
+    );
+    assert_wire(
+        &HostMessage::Response(Response {
+            id: 33,
+            result: Ok(ResponseBody::FileDiff(FileDiff {
+                path: "src/new.rs".into(),
+                old_path: Some("src/old.rs".into()),
+                status: ChangeStatus::Renamed,
+                base: "0123456789abcdef0123456789abcdef01234567".into(),
+                binary: false,
+                insertions: 1,
+                deletions: 1,
+                diff: "diff --git a/src/old.rs b/src/new.rs\n@@ -1 +1 @@\n-a\n+b\n".into(),
+                truncated: false,
+            })),
+        }),
+        json!({"type": "response", "id": 33, "result": {"ok": {"kind": "file_diff",
+            "path": "src/new.rs", "old_path": "src/old.rs", "status": "renamed",
+            "base": "0123456789abcdef0123456789abcdef01234567", "binary": false,
+            "insertions": 1, "deletions": 1,
+            "diff": "diff --git a/src/old.rs b/src/new.rs\n@@ -1 +1 @@\n-a\n+b\n",
+            "truncated": false}}}),
+    );
+    assert_wire(
+        &ClientMessage::Request(Request {
+            id: 34,
+            body: RequestBody::Ship {
+                message: "Fix the upload retry".into(),
+                branch: None,
+                push: true,
+                token: Some(Secret::new("ghp_wire")),
+            },
+        }),
+        json!({"type": "request", "id": 34, "body": {"kind": "ship",
+            "message": "Fix the upload retry", "push": true, "token": "ghp_wire"}}),
+    );
+    assert_wire(
+        &ClientMessage::Request(Request {
+            id: 35,
+            body: RequestBody::Ship {
+                message: "m".into(),
+                branch: Some("sam/x".into()),
+                push: false,
+                token: None,
+            },
+        }),
+        json!({"type": "request", "id": 35, "body": {"kind": "ship", "message": "m",
+            "branch": "sam/x", "push": false}}),
+    );
+    assert_wire(
+        &HostMessage::Response(Response {
+            id: 34,
+            result: Ok(ResponseBody::Shipped(Shipped {
+                branch: "sam/fix-the-upload-retry".into(),
+                commit: "89abcdef0123456789abcdef0123456789abcdef".into(),
+                committed: true,
+                remote_url: Some("https://github.com/o/r.git".into()),
+                pushed: false,
+                push_error: Some("remote: Permission denied".into()),
+            })),
+        }),
+        json!({"type": "response", "id": 34, "result": {"ok": {"kind": "shipped",
+            "branch": "sam/fix-the-upload-retry",
+            "commit": "89abcdef0123456789abcdef0123456789abcdef", "committed": true,
+            "remote_url": "https://github.com/o/r.git", "pushed": false,
+            "push_error": "remote: Permission denied"}}}),
+    );
+    for (code, wire) in [
+        (ErrorCode::NothingToCommit, "nothing_to_commit"),
+        (ErrorCode::ProtectedBranch, "protected_branch"),
+    ] {
+        assert_wire(
+            &HostMessage::Response(Response {
+                id: 36,
+                result: Err(ProtocolError::new(code, "no")),
+            }),
+            json!({"type": "response", "id": 36, "result": {"err": {"code": wire,
+                "message": "no"}}}),
+        );
+        assert_eq!(code.as_str(), wire);
+    }
+    let ship = RequestBody::Ship {
+        message: "m".into(),
+        branch: None,
+        push: true,
+        token: Some(Secret::new("ghp_never_printed")),
+    };
+    assert!(!format!("{ship:?}").contains("ghp_never_printed"));
+    assert_eq!(ship.kind(), "ship");
+    assert_eq!(RequestBody::Changes { base: None }.kind(), "changes");
+    assert_eq!(
+        RequestBody::FileDiff {
+            path: "a".into(),
+            old_path: None,
+            base: None
+        }
+        .kind(),
+        "file_diff"
+    );
+}

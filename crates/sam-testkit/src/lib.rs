@@ -19,6 +19,7 @@
 
 mod cloud;
 mod fakes;
+mod forge;
 pub mod git;
 mod leaks;
 pub mod models;
@@ -26,6 +27,7 @@ mod server;
 pub mod sshd;
 
 pub use cloud::{FakeServer, FakeSshKey, SeedServer};
+pub use forge::{FakeGitHub, FakePull, ForgeRequest};
 pub use leaks::files_containing;
 
 use std::collections::HashMap;

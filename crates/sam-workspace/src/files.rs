@@ -402,7 +402,7 @@ impl Workspaces {
     /// One request to a ready workspace's host over a kept connection (a new one when there
     /// is none, or when the kept one turns out to be gone); a refusal is the host's message as
     /// invalid input (it names the path and the reason).
-    async fn host_request(
+    pub(crate) async fn host_request(
         &self,
         id_or_name: &str,
         body: RequestBody,

@@ -6,6 +6,8 @@
 //!
 //! This crate never imports `tauri`; the app and the CLI call the same [`Workspaces`].
 
+mod budget;
+mod changes;
 mod error;
 mod files;
 mod host_link;
@@ -24,6 +26,8 @@ use sam_protocol::{RepoSource, RequestBody, ResponseBody, Secret, SetupPlan};
 use sam_store::{Store, WorkspaceKind, WorkspaceRow};
 use serde::{Deserialize, Serialize};
 
+pub use budget::BudgetStatus;
+pub use changes::{ShipError, ShipFlowError, ShipOptions, ShipReport};
 pub use error::WorkspaceError;
 pub use files::{OpenHow, OpenedFile, QUICK_VIEW_BYTES, QuickViewFile, parse_location};
 pub use host_link::HostLink;
@@ -185,6 +189,7 @@ impl Workspaces {
     /// Invalid input (nothing is recorded then), or the database.
     pub fn claim(&self, spec: WorkspaceSpec) -> Result<Workspace, WorkspaceError> {
         let spec = self.check_spec(spec)?;
+        self.check_budget(spec.provider)?;
         let id = new_id();
         let now = unix_now();
         let spec_json = serde_json::to_string(&spec)

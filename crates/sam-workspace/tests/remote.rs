@@ -1052,3 +1052,59 @@ async fn with_remote_editing_on_a_cloud_file_opens_on_the_workspace_through_the_
     workspaces.set_remote_editing(false).unwrap();
     assert_eq!(std::fs::read_to_string(&user_config).unwrap(), "");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_used_up_monthly_budget_refuses_new_cloud_workspaces_but_not_local_ones() {
+    let w = world().await;
+    let (created, _sshd) = w.create_with_vm("paid").await;
+    assert_eq!(created.state, Lifecycle::Ready, "{created:?}");
+    let hourly = created.cost.as_ref().unwrap().hourly;
+    let status = w.workspaces.budget_status(sam_core_now()).unwrap();
+    // One started hour of the one server, no cap yet.
+    assert!((status.spent - hourly).abs() < 1e-9, "{status:?}");
+    assert_eq!((status.limit, status.percent), (None, None));
+
+    // Hostile caps are refused.
+    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY, 2e6] {
+        assert!(w.workspaces.set_budget_limit(Some(bad)).is_err(), "{bad}");
+    }
+    // A cap below what was spent: used up; another cloud workspace is refused before any call.
+    let status = w.workspaces.set_budget_limit(Some(hourly / 2.0)).unwrap();
+    assert!(
+        status.exhausted() && status.percent == Some(200),
+        "{status:?}"
+    );
+    let servers_before = w.fake.cloud_servers(Provider::Hetzner).len();
+    let refused = w
+        .workspaces
+        .create(spec(&w, "more"), None)
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("budget"), "{refused}");
+    assert_eq!(
+        w.fake.cloud_servers(Provider::Hetzner).len(),
+        servers_before
+    );
+    assert!(w.workspaces.get("more").is_err(), "nothing was recorded");
+    // A local workspace costs nothing and is not refused.
+    let local = WorkspaceSpec {
+        name: "here".into(),
+        provider: WorkspaceProvider::Local,
+        repo: Repo::Folder {
+            path: w.repo.path().to_owned(),
+        },
+        branch: None,
+        size: None,
+        locations: Vec::new(),
+    };
+    assert!(w.workspaces.claim(local).is_ok());
+    // No cap: allowed again.
+    assert_eq!(w.workspaces.set_budget_limit(None).unwrap().limit, None);
+    assert!(w.workspaces.claim(spec(&w, "more")).is_ok());
+}
+
+fn sam_core_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}

@@ -7,6 +7,7 @@
     reason = "test helpers fail loudly by design"
 )]
 
+mod changes;
 mod containers;
 mod devcontainer;
 mod file_index;

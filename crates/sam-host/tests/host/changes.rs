@@ -1,0 +1,506 @@
+//! Review and ship against real git: Changes, FileDiff and Ship on real repositories, pushing
+//! to a local bare repository that stands in for `origin`.
+
+use std::path::Path;
+use std::process::Command;
+
+use sam_protocol::client::HostClient;
+use sam_protocol::{
+    ChangeStatus, Changes, ErrorCode, FileDiff, MAX_DIFF_BYTES, RequestBody, ResponseBody, Secret,
+    Shipped,
+};
+
+use crate::support::{Daemon, file_url, git, git_plan, local_plan, make_repo, ok, refused};
+
+fn git_out(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+async fn changes(client: &HostClient, base: Option<&str>) -> Changes {
+    match ok(
+        client,
+        RequestBody::Changes {
+            base: base.map(str::to_owned),
+        },
+    )
+    .await
+    {
+        ResponseBody::Changes(changes) => changes,
+        other => panic!("expected changes, got {other:?}"),
+    }
+}
+
+async fn file_diff(client: &HostClient, path: &str, old_path: Option<&str>) -> FileDiff {
+    let body = RequestBody::FileDiff {
+        path: path.to_owned(),
+        old_path: old_path.map(str::to_owned),
+        base: None,
+    };
+    match ok(client, body).await {
+        ResponseBody::FileDiff(diff) => diff,
+        other => panic!("expected a diff, got {other:?}"),
+    }
+}
+
+fn ship_request(
+    message: &str,
+    branch: Option<&str>,
+    push: bool,
+    token: Option<&str>,
+) -> RequestBody {
+    RequestBody::Ship {
+        message: message.to_owned(),
+        branch: branch.map(str::to_owned),
+        push,
+        token: token.map(Secret::new),
+    }
+}
+
+async fn ship(client: &HostClient, body: RequestBody) -> Shipped {
+    match ok(client, body).await {
+        ResponseBody::Shipped(shipped) => shipped,
+        other => panic!("expected shipped, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn changes_and_diffs_cover_edits_renames_deletions_binaries_and_large_files() {
+    let work = tempfile::tempdir().unwrap();
+    let root = make_repo(&work.path().join("repo"));
+    std::fs::write(root.join("gone.txt"), "bye\n").unwrap();
+    std::fs::write(root.join("logo.bin"), [0_u8, 1, 2, 0, 255, 254]).unwrap();
+    std::fs::write(root.join(".gitignore"), "*.log\n").unwrap();
+    let moved_text: String = (0..40)
+        .map(|i| format!("line {i} of the moved file\n"))
+        .collect();
+    std::fs::write(root.join("sub/file.txt"), &moved_text).unwrap();
+    git(&root, &["add", "."]);
+    git(&root, &["commit", "--quiet", "-m", "more"]);
+    let start = git_out(&root, &["rev-parse", "HEAD"]);
+
+    let state = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start(state.path());
+    let client = daemon.client().await;
+    ok(&client, RequestBody::Setup(local_plan("ws", &root))).await;
+
+    let clean = changes(&client, None).await;
+    assert_eq!(clean.base, start);
+    assert!(clean.files.is_empty() && clean.total_files == 0 && !clean.truncated);
+
+    // What an agent does: edit, move (no git mv), delete, change a binary, add files.
+    std::fs::write(root.join("README.md"), "hello sam\nand more\n").unwrap();
+    std::fs::rename(root.join("sub/file.txt"), root.join("sub/moved.txt")).unwrap();
+    let mut moved = moved_text.replace("line 3 of", "LINE 3 of");
+    moved.push_str("one more\n");
+    std::fs::write(root.join("sub/moved.txt"), moved).unwrap();
+    std::fs::remove_file(root.join("gone.txt")).unwrap();
+    std::fs::write(root.join("logo.bin"), [0_u8, 9, 9, 0, 255]).unwrap();
+    std::fs::write(root.join("new file.txt"), "a\nb\n").unwrap();
+    std::fs::write(root.join("debug.log"), "ignored\n").unwrap();
+    let large: String = (0..100_000)
+        .map(|i| format!("generated line {i:06}\n"))
+        .collect();
+    assert!(large.len() > MAX_DIFF_BYTES);
+    std::fs::write(root.join("large.txt"), &large).unwrap();
+
+    let found = changes(&client, None).await;
+    assert_eq!(found.base, start);
+    let by_path = |path: &str| {
+        found
+            .files
+            .iter()
+            .find(|f| f.path == path)
+            .unwrap_or_else(|| panic!("{path} missing from {:?}", found.files))
+    };
+    let readme = by_path("README.md");
+    assert_eq!(
+        (readme.status, readme.insertions, readme.deletions),
+        (ChangeStatus::Modified, 1, 0)
+    );
+    let renamed = by_path("sub/moved.txt");
+    assert_eq!(renamed.status, ChangeStatus::Renamed);
+    assert_eq!(renamed.old_path.as_deref(), Some("sub/file.txt"));
+    assert_eq!((renamed.insertions, renamed.deletions), (2, 1));
+    assert_eq!(by_path("gone.txt").status, ChangeStatus::Deleted);
+    assert_eq!(by_path("gone.txt").deletions, 1);
+    let logo = by_path("logo.bin");
+    assert!(logo.binary && logo.status == ChangeStatus::Modified);
+    let added = by_path("new file.txt");
+    assert_eq!((added.status, added.insertions), (ChangeStatus::Added, 2));
+    assert_eq!(by_path("large.txt").insertions, 100_000);
+    assert!(
+        found
+            .files
+            .iter()
+            .all(|f| f.path != "debug.log" && f.path != "sub/file.txt")
+    );
+    assert_eq!(found.total_files, 6);
+    assert_eq!(found.insertions, 1 + 2 + 2 + 100_000);
+    assert_eq!(found.deletions, 1 + 1);
+    // The user's own index is untouched: nothing was staged.
+    assert_eq!(git_out(&root, &["diff", "--cached", "--name-only"]), "");
+
+    let diff = file_diff(&client, "README.md", None).await;
+    assert_eq!(diff.status, ChangeStatus::Modified);
+    assert!(
+        diff.diff
+            .starts_with("diff --git a/README.md b/README.md\n"),
+        "{}",
+        diff.diff
+    );
+    assert!(diff.diff.contains("\n+and more\n"));
+    assert_eq!(
+        (diff.insertions, diff.deletions, diff.binary, diff.truncated),
+        (1, 0, false, false)
+    );
+
+    let diff = file_diff(&client, "sub/moved.txt", Some("sub/file.txt")).await;
+    assert_eq!(diff.status, ChangeStatus::Renamed);
+    assert_eq!(diff.old_path.as_deref(), Some("sub/file.txt"));
+    assert!(
+        diff.diff
+            .contains("rename from sub/file.txt\nrename to sub/moved.txt\n")
+    );
+    assert!(
+        diff.diff
+            .contains("-line 3 of the moved file\n+LINE 3 of the moved file\n")
+    );
+    // Without the old path the same file is new.
+    assert_eq!(
+        file_diff(&client, "sub/moved.txt", None).await.status,
+        ChangeStatus::Added
+    );
+
+    let diff = file_diff(&client, "gone.txt", None).await;
+    assert_eq!((diff.status, diff.deletions), (ChangeStatus::Deleted, 1));
+    let diff = file_diff(&client, "logo.bin", None).await;
+    assert!(
+        diff.binary && diff.diff.contains("Binary files"),
+        "{}",
+        diff.diff
+    );
+    let diff = file_diff(&client, "./new file.txt", None).await;
+    assert_eq!(
+        (diff.path.as_str(), diff.status),
+        ("new file.txt", ChangeStatus::Added)
+    );
+
+    let diff = file_diff(&client, "large.txt", None).await;
+    assert!(diff.truncated);
+    assert!(diff.diff.len() <= MAX_DIFF_BYTES && diff.diff.ends_with('\n'));
+    assert_eq!(diff.insertions, 100_000, "counts cover the whole diff");
+
+    // Unchanged and ignored files have no diff; hostile paths are refused.
+    for path in ["sub/nothing.txt", "debug.log"] {
+        let error = refused(
+            &client,
+            RequestBody::FileDiff {
+                path: path.into(),
+                old_path: None,
+                base: None,
+            },
+        )
+        .await;
+        assert_eq!(error.code, ErrorCode::NotFound, "{path}: {error:?}");
+    }
+    let secret = work.path().join("secret.txt");
+    std::fs::write(&secret, "TOP SECRET\n").unwrap();
+    for path in [
+        "../secret.txt",
+        "/etc/passwd",
+        secret.to_str().unwrap(),
+        ".git/config",
+        "sub/../../secret.txt",
+        "~/.bashrc",
+        "",
+        "a\0b",
+        ":(glob)*",
+    ] {
+        let body = RequestBody::FileDiff {
+            path: path.into(),
+            old_path: None,
+            base: None,
+        };
+        let error = within_refusal(&client, body).await;
+        assert!(
+            matches!(error.code, ErrorCode::InvalidRequest | ErrorCode::NotFound),
+            "{path:?}: {error:?}"
+        );
+        assert!(!error.message.contains("TOP SECRET"));
+    }
+    let error = refused(
+        &client,
+        RequestBody::FileDiff {
+            path: "README.md".into(),
+            old_path: Some("../secret.txt".into()),
+            base: None,
+        },
+    )
+    .await;
+    assert_eq!(error.code, ErrorCode::InvalidRequest);
+
+    // Bases: hostile ones refused, an explicit one honoured.
+    for base in [
+        "--output=/tmp/sam-pwned",
+        "nope-not-a-ref",
+        "HEAD; rm -rf /",
+        "",
+    ] {
+        let error = refused(
+            &client,
+            RequestBody::Changes {
+                base: Some(base.into()),
+            },
+        )
+        .await;
+        assert_eq!(error.code, ErrorCode::InvalidRequest, "{base:?}: {error:?}");
+    }
+    assert!(!Path::new("/tmp/sam-pwned").exists());
+    // The agent commits its work: the default base is still where the checkout started.
+    git(&root, &["add", "."]);
+    git(&root, &["commit", "--quiet", "-m", "agent"]);
+    assert_eq!(changes(&client, None).await.total_files, 6);
+    assert_eq!(changes(&client, Some("HEAD")).await.total_files, 0);
+    let head = changes(&client, Some("HEAD~1")).await;
+    assert_eq!(head.base, start);
+    assert_eq!(head.total_files, 6);
+}
+
+/// Runs a request that must fail; returns the error.
+async fn within_refusal(client: &HostClient, body: RequestBody) -> sam_protocol::ProtocolError {
+    refused(client, body).await
+}
+
+#[tokio::test]
+async fn a_folder_without_git_has_no_changes_to_review() {
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("a.txt"), "a\n").unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start(state.path());
+    let client = daemon.client().await;
+    ok(&client, RequestBody::Setup(local_plan("ws", work.path()))).await;
+    let error = refused(&client, RequestBody::Changes { base: None }).await;
+    assert_eq!(error.code, ErrorCode::NotFound, "{error:?}");
+    let error = refused(&client, ship_request("x", None, false, None)).await;
+    assert_eq!(error.code, ErrorCode::NotFound, "{error:?}");
+}
+
+#[tokio::test]
+async fn ship_commits_on_a_sam_branch_pushes_it_and_never_touches_the_default_branch() {
+    let work = tempfile::tempdir().unwrap();
+    let source = make_repo(&work.path().join("source"));
+    let bare = work.path().join("origin.git");
+    let status = Command::new("git")
+        .args(["clone", "--quiet", "--bare"])
+        .arg(&source)
+        .arg(&bare)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let main_before = git_out(&bare, &["rev-parse", "refs/heads/main"]);
+
+    let state = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start(state.path());
+    let client = daemon.client().await;
+    let checkout = work.path().join("checkout");
+    ok(
+        &client,
+        RequestBody::Setup(git_plan("ws", &file_url(&bare), None, &checkout)),
+    )
+    .await;
+
+    // Nothing to ship yet.
+    let error = refused(&client, ship_request("Nothing", None, true, None)).await;
+    assert_eq!(error.code, ErrorCode::NothingToCommit, "{error:?}");
+
+    std::fs::write(checkout.join("README.md"), "hello sam\nfixed\n").unwrap();
+    std::fs::write(checkout.join("added.txt"), "new\n").unwrap();
+
+    // The default branch is refused, whatever the spelling of the request.
+    let error = refused(&client, ship_request("Fix", Some("main"), true, None)).await;
+    assert_eq!(error.code, ErrorCode::ProtectedBranch, "{error:?}");
+    assert!(error.message.contains("main"));
+    // Names that are no branch names, or options in disguise.
+    for branch in [
+        "-f",
+        "--force",
+        "a..b",
+        "has space",
+        "x@{-1}",
+        "refs/heads/x",
+        "HEAD",
+        "ends.lock",
+        "",
+        "a~1",
+    ] {
+        let error = refused(&client, ship_request("Fix", Some(branch), true, None)).await;
+        assert_eq!(
+            error.code,
+            ErrorCode::InvalidRequest,
+            "{branch:?}: {error:?}"
+        );
+    }
+    let error = refused(&client, ship_request("   ", None, true, None)).await;
+    assert_eq!(error.code, ErrorCode::InvalidRequest);
+    // Nothing was committed or staged by the refusals.
+    assert_eq!(
+        git_out(&checkout, &["rev-parse", "--abbrev-ref", "HEAD"]),
+        "main"
+    );
+    assert_eq!(git_out(&checkout, &["rev-parse", "HEAD"]), main_before);
+
+    let shipped = ship(
+        &client,
+        ship_request("Fix the upload retry\n\nDetails.", None, true, None),
+    )
+    .await;
+    assert_eq!(shipped.branch, "sam/fix-the-upload-retry");
+    assert!(shipped.committed && shipped.pushed, "{shipped:?}");
+    assert_eq!(shipped.push_error, None);
+    assert_eq!(
+        shipped.remote_url.as_deref(),
+        Some(file_url(&bare).as_str())
+    );
+    assert_eq!(
+        git_out(&bare, &["rev-parse", "refs/heads/sam/fix-the-upload-retry"]),
+        shipped.commit
+    );
+    assert_eq!(
+        git_out(&bare, &["rev-parse", "refs/heads/main"]),
+        main_before,
+        "main untouched"
+    );
+    assert_eq!(
+        git_out(&checkout, &["rev-parse", "--abbrev-ref", "HEAD"]),
+        "sam/fix-the-upload-retry"
+    );
+    assert_eq!(
+        git_out(&checkout, &["log", "-1", "--format=%s%n%b"]),
+        "Fix the upload retry\nDetails."
+    );
+    assert_eq!(git_out(&checkout, &["rev-parse", "HEAD~1"]), main_before);
+    assert_eq!(
+        git_out(&checkout, &["status", "--porcelain"]),
+        "",
+        "everything committed"
+    );
+    assert_eq!(
+        git_out(&bare, &["show", "sam/fix-the-upload-retry:added.txt"]),
+        "new"
+    );
+
+    // Shipping again with nothing new pushes the same commit (already there); more work
+    // goes on the same sam/ branch.
+    let again = ship(&client, ship_request("Whatever", None, true, None)).await;
+    assert_eq!(
+        (
+            again.branch.as_str(),
+            again.commit.as_str(),
+            again.committed,
+            again.pushed
+        ),
+        (
+            "sam/fix-the-upload-retry",
+            shipped.commit.as_str(),
+            false,
+            true
+        )
+    );
+    std::fs::write(checkout.join("added.txt"), "newer\n").unwrap();
+    let more = ship(&client, ship_request("More", None, true, None)).await;
+    assert_eq!(more.branch, "sam/fix-the-upload-retry");
+    assert!(more.committed && more.pushed);
+    assert_eq!(
+        git_out(&bare, &["rev-parse", "refs/heads/sam/fix-the-upload-retry"]),
+        more.commit
+    );
+
+    // A named branch that exists elsewhere is refused; a new one is made.
+    std::fs::write(checkout.join("third.txt"), "3\n").unwrap();
+    let error = refused(&client, ship_request("Third", Some("main"), false, None)).await;
+    assert_eq!(error.code, ErrorCode::ProtectedBranch);
+    let third = ship(
+        &client,
+        ship_request("Third", Some("feature/third"), false, None),
+    )
+    .await;
+    assert_eq!(
+        (third.branch.as_str(), third.pushed),
+        ("feature/third", false)
+    );
+    assert!(
+        git_out(&bare, &["branch", "--list", "feature/third"]).is_empty(),
+        "not pushed"
+    );
+
+    // A token never shows, and credentials are stripped from the remote URL.
+    std::fs::write(checkout.join("fourth.txt"), "4\n").unwrap();
+    git(
+        &checkout,
+        &[
+            "remote",
+            "set-url",
+            "origin",
+            "https://x-access-token:ghp_leak_me@127.0.0.1:9/o/r.git",
+        ],
+    );
+    let failed = ship(
+        &client,
+        ship_request("Fourth", Some("sam/fourth"), true, Some("ghp_leak_me")),
+    )
+    .await;
+    assert!(failed.committed && !failed.pushed);
+    assert_eq!(
+        failed.remote_url.as_deref(),
+        Some("https://127.0.0.1:9/o/r.git")
+    );
+    let reason = failed.push_error.unwrap();
+    assert!(reason.contains("git push failed"), "{reason}");
+    assert!(!reason.contains("ghp_leak_me"), "{reason}");
+    assert!(
+        sam_testkit::files_containing(state.path(), b"ghp_leak_me")
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn without_origin_head_main_and_master_are_both_protected() {
+    let work = tempfile::tempdir().unwrap();
+    let root = make_repo(&work.path().join("repo"));
+    git(&root, &["checkout", "--quiet", "-b", "master"]);
+    let state = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start(state.path());
+    let client = daemon.client().await;
+    ok(&client, RequestBody::Setup(local_plan("ws", &root))).await;
+    std::fs::write(root.join("x.txt"), "x\n").unwrap();
+    for branch in ["main", "master"] {
+        let error = refused(&client, ship_request("X", Some(branch), false, None)).await;
+        assert_eq!(error.code, ErrorCode::ProtectedBranch, "{branch}");
+    }
+    // No origin: committing works, pushing says why it did not.
+    let shipped = ship(&client, ship_request("X", None, true, None)).await;
+    assert_eq!(shipped.branch, "sam/x");
+    assert!(shipped.committed && !shipped.pushed && shipped.remote_url.is_none());
+    assert!(shipped.push_error.unwrap().contains("no origin"));
+    // A second sam/x is numbered.
+    git(&root, &["checkout", "--quiet", "master"]);
+    std::fs::write(root.join("y.txt"), "y\n").unwrap();
+    assert_eq!(
+        ship(&client, ship_request("X", None, false, None))
+            .await
+            .branch,
+        "sam/x-2"
+    );
+}
