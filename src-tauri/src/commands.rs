@@ -11,7 +11,7 @@ use tauri::State;
 use tauri_plugin_notification::NotificationExt;
 
 use crate::state::{AppInfo, AppState};
-use crate::{attention, chat, credentials, files, workspaces};
+use crate::{attention, changes, chat, credentials, files, workspaces};
 
 type Shared<'a> = State<'a, Arc<AppState>>;
 
@@ -42,6 +42,11 @@ pub fn ipc_builder() -> tauri_specta::Builder<tauri::Wry> {
         workspaces::cloud_sizes,
         workspaces::orphans_get,
         workspaces::orphans_reconcile,
+        workspaces::budget_get,
+        workspaces::budget_set,
+        changes::changes_get,
+        changes::changes_file_diff,
+        changes::changes_ship,
         chat::chat_agents,
         chat::chat_sessions,
         chat::chat_events,

@@ -5,6 +5,7 @@
 //! The shell never runs programs on the webview's behalf and never hands it a secret.
 
 mod attention;
+mod changes;
 mod chat;
 mod commands;
 mod credentials;

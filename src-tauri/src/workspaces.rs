@@ -14,8 +14,8 @@ use sam_core::{ApiError, AppPaths, ErrorCode};
 use sam_secrets::{CredentialKind, Vault};
 use sam_store::Store;
 use sam_workspace::{
-    Lifecycle, Provider, ReconcileReport, Repo, VaultRemote, Workspace, WorkspaceError,
-    WorkspaceSpec, Workspaces,
+    BudgetStatus, Lifecycle, Provider, ReconcileReport, Repo, VaultRemote, Workspace,
+    WorkspaceError, WorkspaceSpec, Workspaces,
 };
 use serde::Serialize;
 use tauri::State;
@@ -505,6 +505,75 @@ async fn reconcile_now(
     Ok(report)
 }
 
+/// This month's cloud spending against the optional monthly budget.
+#[tauri::command]
+#[specta::specta]
+pub async fn budget_get(state: Shared<'_>) -> Result<BudgetStatus, ApiError> {
+    let workspaces = state.workspaces()?;
+    blocking(move || {
+        workspaces
+            .budget_status(sam_core::clock::unix_now())
+            .map_err(workspace_error)
+    })
+    .await
+}
+
+/// Sets the monthly budget for cloud workspaces (null removes it). Once it is used up, new
+/// cloud workspaces are refused; running ones keep going.
+#[tauri::command]
+#[specta::specta]
+pub async fn budget_set(state: Shared<'_>, limit: Option<f64>) -> Result<BudgetStatus, ApiError> {
+    let workspaces = state.workspaces()?;
+    blocking(move || workspaces.set_budget_limit(limit).map_err(workspace_error)).await
+}
+
+/// The thresholds of the monthly budget that notify (each once a month).
+const BUDGET_THRESHOLDS: [u32; 3] = [50, 80, 100];
+
+/// Tells the attention hub about the highest budget threshold this month's spending crossed.
+fn check_budget(app: &tauri::AppHandle, workspaces: &Workspaces) {
+    use tauri::Manager as _;
+    let now = sam_core::clock::unix_now();
+    let Ok(status) = workspaces.budget_status(now) else {
+        return;
+    };
+    let (Some(limit), Some(percent)) = (status.limit, status.percent) else {
+        return;
+    };
+    let Some(&crossed) = BUDGET_THRESHOLDS.iter().rev().find(|&&t| percent >= t) else {
+        return;
+    };
+    let money = |amount: f64| match status.currency.as_str() {
+        "EUR" => format!("€{amount:.2}"),
+        "USD" => format!("${amount:.2}"),
+        other => format!("{amount:.2} {other}"),
+    };
+    let month = time_month(now);
+    if let Some(hub) = app.try_state::<Arc<crate::attention::Hub>>() {
+        hub.feed(sam_attention::Input::MonthlyBudgetCrossed {
+            percent: crossed,
+            amount: money(status.spent),
+            limit: money(limit),
+            month,
+        });
+    }
+}
+
+/// `YYYY-MM` of a UNIX time (UTC), computed from days since the epoch (civil-from-days,
+/// H. Hinnant's algorithm): one small function rather than a date crate in the shell.
+fn time_month(now: i64) -> String {
+    let days = now.div_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}")
+}
+
 /// What the last reconcile found (servers SAM made that no workspace owns).
 #[tauri::command]
 #[specta::specta]
@@ -568,6 +637,9 @@ pub fn start_policy_timer(app: &tauri::AppHandle, state: &Arc<AppState>) {
                 }
             }
             runs = runs.wrapping_add(1);
+            if let Ok(workspaces) = state.workspaces() {
+                check_budget(&app, &workspaces);
+            }
             let now = sam_core::clock::unix_now();
             match workspaces.enforce(&policy, now).await {
                 Ok(events) => {
@@ -669,6 +741,14 @@ mod tests {
         assert!(!view[0].available);
         assert_eq!(view[0].preset, None);
         assert_eq!(view[1].preset.as_deref(), Some("medium"));
+    }
+
+    #[test]
+    fn months_are_named_in_utc() {
+        assert_eq!(time_month(0), "1970-01");
+        assert_eq!(time_month(1_795_788_000), "2026-11"); // 2026-11-27 14:00 UTC
+        assert_eq!(time_month(1_793_491_199), "2026-10"); // a second before November
+        assert_eq!(time_month(951_782_400), "2000-02"); // 2000-02-29 (leap day)
     }
 
     #[test]

@@ -41,6 +41,7 @@ vi.mock("./shared/ipc", async (importOriginal) => {
     editorSet: vi.fn(),
     attentionWait: vi.fn(),
     remoteEditingGet: vi.fn(),
+    budgetGet: vi.fn(async () => ({ limit: null, spent: 0, currency: "EUR", percent: null })),
     voiceDevices: vi.fn(),
     voiceSettingsGet: vi.fn(),
     attentionSetView: vi.fn(),

@@ -62,6 +62,22 @@ export const commands = {
 	 *  whether later reconciles delete without asking.
 	 */
 	orphansReconcile: (deleteThem: boolean, deleteAutomatically: boolean | null) => typedError<Orphans_Serialize, ApiError>(__TAURI_INVOKE("orphans_reconcile", { deleteThem, deleteAutomatically })),
+	/**  This month's cloud spending against the optional monthly budget. */
+	budgetGet: () => typedError<BudgetStatus_Serialize, ApiError>(__TAURI_INVOKE("budget_get")),
+	/**
+	 *  Sets the monthly budget for cloud workspaces (null removes it). Once it is used up, new
+	 *  cloud workspaces are refused; running ones keep going.
+	 */
+	budgetSet: (limit: number | null) => typedError<BudgetStatus_Serialize, ApiError>(__TAURI_INVOKE("budget_set", { limit })),
+	/**  What the working tree changed against the commit the checkout started from. */
+	changesGet: (workspaceId: string) => typedError<Changes_Serialize, ApiError>(__TAURI_INVOKE("changes_get", { workspaceId })),
+	/**  One changed file's unified diff (`old_path`: where a renamed file came from). */
+	changesFileDiff: (workspaceId: string, path: string, oldPath: string | null) => typedError<FileDiff_Serialize, ApiError>(__TAURI_INVOKE("changes_file_diff", { workspaceId, path, oldPath })),
+	/**
+	 *  Commits every change on a `sam/` branch (or `branch`), pushes it, and opens a pull request
+	 *  on GitHub when `pull_request` is set, with the vault's GitHub token.
+	 */
+	changesShip: (workspaceId: string, message: string, branch: string | null, pullRequest: boolean) => typedError<ShipOutcome_Serialize, ApiError>(__TAURI_INVOKE("changes_ship", { workspaceId, message, branch, pullRequest })),
 	/**  The agents the picker offers, and whether each has its credential. */
 	chatAgents: () => typedError<AgentChoice_Serialize[], ApiError>(__TAURI_INVOKE("chat_agents")),
 	/**  Chat sessions, newest first (of one workspace, or all). */
@@ -225,6 +241,134 @@ export type AttentionSnapshot_Serialize = {
 	 *  click): the UI goes there once per `token`.
 	 */
 	open: OpenRequestUi_Serialize | null,
+};
+
+/**  This month's cloud spending against the cap. */
+export type BudgetStatus = BudgetStatus_Serialize | BudgetStatus_Deserialize;
+
+/**  This month's cloud spending against the cap. */
+export type BudgetStatus_Deserialize = {
+	/**  The cap; `None` when none is set. */
+	limit?: number | null,
+	/**
+	 *  What cloud workspaces cost this calendar month so far (estimated from their prices:
+	 *  every started hour, up to each server's monthly cap).
+	 */
+	spent: number | null,
+	/**  ISO 4217 (EUR for both providers). */
+	currency: string,
+	/**  `spent` as a whole percentage of `limit`. */
+	percent?: number | null,
+};
+
+/**  This month's cloud spending against the cap. */
+export type BudgetStatus_Serialize = {
+	/**  The cap; `None` when none is set. */
+	limit: number | null,
+	/**
+	 *  What cloud workspaces cost this calendar month so far (estimated from their prices:
+	 *  every started hour, up to each server's monthly cap).
+	 */
+	spent: number | null,
+	/**  ISO 4217 (EUR for both providers). */
+	currency: string,
+	/**  `spent` as a whole percentage of `limit`. */
+	percent: number | null,
+};
+
+/**  How a file changed against the base. */
+export type ChangeStatus = 
+/**  New since the base (untracked files included, unless `.gitignore` excludes them). */
+"added" | 
+/**  Changed content, mode, or kind (a file that became a symlink). */
+"modified" | 
+/**  Gone since the base. */
+"deleted" | 
+/**  Moved from [`ChangedFile::old_path`] (possibly changed too; git's rename detection). */
+"renamed" | 
+/**  Copied from [`ChangedFile::old_path`]. */
+"copied";
+
+/**  One changed file of a [`Changes`]. */
+export type ChangedFile = ChangedFile_Serialize | ChangedFile_Deserialize;
+
+/**  One changed file of a [`Changes`]. */
+export type ChangedFile_Deserialize = {
+	/**  The file now (for a deleted file: where it was). */
+	path: string,
+	/**  How it changed. */
+	status: ChangeStatus,
+	/**  Where a renamed or copied file came from; absent otherwise. */
+	old_path?: string | null,
+	/**  Whether git sees it as binary (no line counts then). */
+	binary: boolean,
+	/**  Lines added (0 for a binary file). */
+	insertions: number | null,
+	/**  Lines removed (0 for a binary file). */
+	deletions: number | null,
+};
+
+/**  One changed file of a [`Changes`]. */
+export type ChangedFile_Serialize = {
+	/**  The file now (for a deleted file: where it was). */
+	path: string,
+	/**  How it changed. */
+	status: ChangeStatus,
+	/**  Where a renamed or copied file came from; absent otherwise. */
+	old_path?: string,
+	/**  Whether git sees it as binary (no line counts then). */
+	binary: boolean,
+	/**  Lines added (0 for a binary file). */
+	insertions: number | null,
+	/**  Lines removed (0 for a binary file). */
+	deletions: number | null,
+};
+
+/**  The answer to a [`crate::RequestBody::Changes`]. */
+export type Changes = Changes_Serialize | Changes_Deserialize;
+
+/**  The answer to a [`crate::RequestBody::Changes`]. */
+export type Changes_Deserialize = {
+	/**
+	 *  The commit compared against (full hex id); the empty tree's id for a repository
+	 *  without commits.
+	 */
+	base: string,
+	/**
+	 *  The changed files, in git's order (by path), at most [`crate::MAX_CHANGED_FILES`] of
+	 *  them and at most [`crate::MAX_CHANGES_BYTES`] bytes of paths.
+	 */
+	files: ChangedFile_Deserialize[],
+	/**  How many files changed in all, also those left out of `files`. */
+	total_files: number | null,
+	/**  Lines added over every changed text file (also those left out of `files`). */
+	insertions: number | null,
+	/**  Lines removed over every changed text file (also those left out of `files`). */
+	deletions: number | null,
+	/**  Whether `files` stops before the last changed file. */
+	truncated: boolean,
+};
+
+/**  The answer to a [`crate::RequestBody::Changes`]. */
+export type Changes_Serialize = {
+	/**
+	 *  The commit compared against (full hex id); the empty tree's id for a repository
+	 *  without commits.
+	 */
+	base: string,
+	/**
+	 *  The changed files, in git's order (by path), at most [`crate::MAX_CHANGED_FILES`] of
+	 *  them and at most [`crate::MAX_CHANGES_BYTES`] bytes of paths.
+	 */
+	files: ChangedFile_Serialize[],
+	/**  How many files changed in all, also those left out of `files`. */
+	total_files: number | null,
+	/**  Lines added over every changed text file (also those left out of `files`). */
+	insertions: number | null,
+	/**  Lines removed over every changed text file (also those left out of `files`). */
+	deletions: number | null,
+	/**  Whether `files` stops before the last changed file. */
+	truncated: boolean,
 };
 
 /**  What the composer sends. */
@@ -561,6 +705,67 @@ export type ErrorCode =
 /**  Reading or writing a local file failed. */
 "io";
 
+/**  The answer to a [`crate::RequestBody::FileDiff`]. */
+export type FileDiff = FileDiff_Serialize | FileDiff_Deserialize;
+
+/**  The answer to a [`crate::RequestBody::FileDiff`]. */
+export type FileDiff_Deserialize = {
+	/**  The file, as asked (normalised). */
+	path: string,
+	/**  Where a renamed or copied file came from; absent otherwise. */
+	old_path?: string | null,
+	/**  How it changed. */
+	status: ChangeStatus,
+	/**  The base compared against (full hex id). */
+	base: string,
+	/**
+	 *  Whether git sees it as binary: `diff` then holds only git's header and its
+	 *  "Binary files … differ" line.
+	 */
+	binary: boolean,
+	/**  Lines added (in the whole diff, also past a cut). */
+	insertions: number | null,
+	/**  Lines removed (in the whole diff, also past a cut). */
+	deletions: number | null,
+	/**
+	 *  The unified diff as `git diff` prints it (`diff --git a/… b/…`, 3 lines of context),
+	 *  UTF-8 with invalid bytes replaced, at most [`crate::MAX_DIFF_BYTES`] bytes of it, cut
+	 *  at a line end.
+	 */
+	diff: string,
+	/**  Whether `diff` stops before the end. */
+	truncated: boolean,
+};
+
+/**  The answer to a [`crate::RequestBody::FileDiff`]. */
+export type FileDiff_Serialize = {
+	/**  The file, as asked (normalised). */
+	path: string,
+	/**  Where a renamed or copied file came from; absent otherwise. */
+	old_path?: string,
+	/**  How it changed. */
+	status: ChangeStatus,
+	/**  The base compared against (full hex id). */
+	base: string,
+	/**
+	 *  Whether git sees it as binary: `diff` then holds only git's header and its
+	 *  "Binary files … differ" line.
+	 */
+	binary: boolean,
+	/**  Lines added (in the whole diff, also past a cut). */
+	insertions: number | null,
+	/**  Lines removed (in the whole diff, also past a cut). */
+	deletions: number | null,
+	/**
+	 *  The unified diff as `git diff` prints it (`diff --git a/… b/…`, 3 lines of context),
+	 *  UTF-8 with invalid bytes replaced, at most [`crate::MAX_DIFF_BYTES`] bytes of it, cut
+	 *  at a line end.
+	 */
+	diff: string,
+	/**  Whether `diff` stops before the end. */
+	truncated: boolean,
+};
+
 /**  A "go to file" match. */
 export type FileHit = {
 	path: string,
@@ -893,6 +1098,14 @@ export type Provider =
 /**  A Scaleway instance. */
 "scaleway";
 
+/**  A pull request, opened now or found open. */
+export type PullRequestLink = {
+	url: string,
+	number: number | null,
+	/**  It was already open for the branch. */
+	existing: boolean,
+};
+
 /**  One queue entry as the app's queue view shows it. */
 export type QueueItem = QueueItem_Serialize | QueueItem_Deserialize;
 
@@ -1181,6 +1394,33 @@ reason: string } |
 { kind: "protocol_noise"; 
 /**  What it was (clipped). */
 detail: string };
+
+/**  What shipping did. */
+export type ShipOutcome = ShipOutcome_Serialize | ShipOutcome_Deserialize;
+
+/**  What shipping did. */
+export type ShipOutcome_Deserialize = {
+	branch: string,
+	commit: string,
+	/**  Whether a new commit was made. */
+	committed: boolean,
+	pushed: boolean,
+	/**  Why the push failed (credentials removed), when it did. */
+	pushError?: string | null,
+	pullRequest?: PullRequestLink | null,
+};
+
+/**  What shipping did. */
+export type ShipOutcome_Serialize = {
+	branch: string,
+	commit: string,
+	/**  Whether a new commit was made. */
+	committed: boolean,
+	pushed: boolean,
+	/**  Why the push failed (credentials removed), when it did. */
+	pushError: string | null,
+	pullRequest: PullRequestLink | null,
+};
 
 /**  How one provisioning step went. */
 export type StepTiming = StepTiming_Serialize | StepTiming_Deserialize;

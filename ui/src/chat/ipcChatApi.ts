@@ -17,6 +17,7 @@ import {
   filesResolve,
   listWorkspaces,
 } from "../shared/ipc";
+import { ipcChangesApi } from "../features/changes/ipcChangesApi";
 import type { ChatApi } from "./api";
 import type { ChatEvent, ChatSession } from "./types";
 
@@ -87,4 +88,5 @@ export const ipcChatApi: ChatApi = {
     const file = await filesQuickView(workspaceId, path);
     return { path: file.path, text: file.text, truncated: file.truncated, sizeBytes: file.size_bytes ?? 0 };
   },
+  changes: ipcChangesApi,
 };

@@ -1,4 +1,5 @@
 import { AppearanceSection } from "./AppearanceSection";
+import { BudgetSection } from "./BudgetSection";
 import { CredentialsSection } from "./CredentialsSection";
 import { DiagnosticsSection } from "./DiagnosticsSection";
 import { EditorSection } from "./EditorSection";
@@ -17,6 +18,7 @@ export function SettingsView() {
       <div className="view__body settings">
         <AppearanceSection />
         <CredentialsSection />
+        <BudgetSection />
         <EditorSection />
         <VoiceSection />
         <NotificationsSection />

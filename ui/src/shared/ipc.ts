@@ -435,3 +435,25 @@ export function orphansGet() {
 export function orphansReconcile(deleteThem: boolean, deleteAutomatically: boolean | null) {
   return call(() => commands.orphansReconcile(deleteThem, deleteAutomatically));
 }
+
+// Review and ship: the workspace's changes, one file's diff, and shipping them.
+export function changesGet(workspaceId: string) {
+  return call(() => commands.changesGet(workspaceId));
+}
+
+export function changesFileDiff(workspaceId: string, path: string, oldPath: string | null) {
+  return call(() => commands.changesFileDiff(workspaceId, path, oldPath));
+}
+
+export function changesShip(workspaceId: string, message: string, branch: string | null, pullRequest: boolean) {
+  return call(() => commands.changesShip(workspaceId, message, branch, pullRequest));
+}
+
+// The optional monthly budget for cloud workspaces.
+export function budgetGet() {
+  return call(() => commands.budgetGet());
+}
+
+export function budgetSet(limit: number | null) {
+  return call(() => commands.budgetSet(limit));
+}

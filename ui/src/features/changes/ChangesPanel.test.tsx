@@ -81,7 +81,7 @@ beforeEach(() => {
   api = {
     changes: vi.fn(async () => SUMMARY),
     fileDiff: vi.fn(async (_w: string, path: string): Promise<FileDiff> => ({ path, binary: path === "logo.png", diff: path === "logo.png" ? "" : DIFF, truncated: false })),
-    ship: vi.fn(async () => ({ branch: "sam/greet-louder", commit: "0123456789abcdef", pushed: true, pullRequest: { url: "https://github.com/ada/app/pull/7", number: 7, existing: false } })),
+    ship: vi.fn(async () => ({ branch: "sam/greet-louder", commit: "0123456789abcdef", pushed: true, pushError: null, pullRequest: { url: "https://github.com/ada/app/pull/7", number: 7, existing: false } })),
   };
 });
 
@@ -98,7 +98,7 @@ describe("the changes panel", () => {
     expect(within(rows[2]!).getByRole("button")).toHaveTextContent("2");
     expect(rows[3]).toHaveClass("changes__row--add");
     expect(rows[3]).toHaveTextContent("print('hello')");
-    expect(api.fileDiff).toHaveBeenCalledWith("w1", "src/app.py");
+    expect(api.fileDiff).toHaveBeenCalledWith("w1", "src/app.py", null);
   });
 
   it("opens a hunk in the editor at its first new line", async () => {

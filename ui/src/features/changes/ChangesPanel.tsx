@@ -131,7 +131,7 @@ function FileDiffView({
 }) {
   const diff = useQuery({
     queryKey: ["changes", workspaceId, "diff", file.path, file.insertions, file.deletions],
-    queryFn: () => api.fileDiff(workspaceId, file.path),
+    queryFn: () => api.fileDiff(workspaceId, file.path, file.oldPath),
   });
   const rows = useMemo(() => diffRows(diff.data?.diff ?? ""), [diff.data]);
   const language = languageForPath(file.path);

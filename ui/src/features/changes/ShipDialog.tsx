@@ -46,6 +46,11 @@ export function ShipDialog({ api, workspaceId, draftMessage, onClose }: { api: C
             Committed <code>{result.commit.slice(0, 10)}</code> on <code>{result.branch}</code>
             {result.pushed ? " and pushed it." : "; it was not pushed."}
           </p>
+          {result.pushError ? (
+            <p role="alert" className="field__error">
+              The push failed: {result.pushError}
+            </p>
+          ) : null}
           {result.pullRequest ? (
             <p>
               {result.pullRequest.existing ? "The pull request for this branch was already open: " : "Pull request opened: "}

@@ -39,12 +39,15 @@ export type ShipResult = {
   branch: string;
   commit: string;
   pushed: boolean;
+  /** Why the push failed, when it did (the commit stays on the branch). */
+  pushError: string | null;
   /** The pull request, when one was asked for. */
   pullRequest: { url: string; number: number; existing: boolean } | null;
 };
 
 export type ChangesApi = {
   changes(workspaceId: string): Promise<ChangesSummary>;
-  fileDiff(workspaceId: string, path: string): Promise<FileDiff>;
+  /** `oldPath`: where a renamed file came from (so it diffs as a rename). */
+  fileDiff(workspaceId: string, path: string, oldPath: string | null): Promise<FileDiff>;
   ship(workspaceId: string, request: ShipRequest): Promise<ShipResult>;
 };

@@ -1,0 +1,126 @@
+//! Review and ship: the workspace's changes, one file's diff, and shipping (commit on a `sam/`
+//! branch, push, pull request). Wiring to `sam-workspace`; `sam-host` runs git in the checkout.
+
+use std::sync::Arc;
+
+use sam_core::{ApiError, ErrorCode};
+use sam_protocol::{Changes, FileDiff};
+use sam_secrets::CredentialKind;
+use sam_workspace::{ShipError, ShipFlowError, ShipOptions};
+use serde::Serialize;
+use tauri::State;
+
+use crate::state::AppState;
+use crate::workspaces::workspace_error;
+
+type Shared<'a> = State<'a, Arc<AppState>>;
+
+/// What the working tree changed against the commit the checkout started from.
+#[tauri::command]
+#[specta::specta]
+pub async fn changes_get(state: Shared<'_>, workspace_id: String) -> Result<Changes, ApiError> {
+    state
+        .workspaces()?
+        .changes(&workspace_id, None)
+        .await
+        .map_err(workspace_error)
+}
+
+/// One changed file's unified diff (`old_path`: where a renamed file came from).
+#[tauri::command]
+#[specta::specta]
+pub async fn changes_file_diff(
+    state: Shared<'_>,
+    workspace_id: String,
+    path: String,
+    old_path: Option<String>,
+) -> Result<FileDiff, ApiError> {
+    state
+        .workspaces()?
+        .file_diff(&workspace_id, &path, old_path.as_deref(), None)
+        .await
+        .map_err(workspace_error)
+}
+
+/// What shipping did.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct ShipOutcome {
+    pub branch: String,
+    pub commit: String,
+    /// Whether a new commit was made.
+    pub committed: bool,
+    pub pushed: bool,
+    /// Why the push failed (credentials removed), when it did.
+    pub push_error: Option<String>,
+    pub pull_request: Option<PullRequestLink>,
+}
+
+/// A pull request, opened now or found open.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct PullRequestLink {
+    pub url: String,
+    #[specta(type = f64)]
+    pub number: u64,
+    /// It was already open for the branch.
+    pub existing: bool,
+}
+
+/// Commits every change on a `sam/` branch (or `branch`), pushes it, and opens a pull request
+/// on GitHub when `pull_request` is set, with the vault's GitHub token.
+#[tauri::command]
+#[specta::specta]
+pub async fn changes_ship(
+    state: Shared<'_>,
+    workspace_id: String,
+    message: String,
+    branch: Option<String>,
+    pull_request: bool,
+) -> Result<ShipOutcome, ApiError> {
+    if message.trim().is_empty() {
+        return Err(ApiError::invalid_input(
+            "Say what the change does: the commit message is empty.",
+        ));
+    }
+    let vault = state.vault()?;
+    let token = crate::commands::blocking(move || {
+        Ok(vault
+            .resolve(CredentialKind::GithubToken, None, None)
+            .ok()
+            .map(|material| material.secret.expose().clone()))
+    })
+    .await?;
+    let github = sam_forge::GitHub::from_env()
+        .map_err(|e| ApiError::new(ErrorCode::Unavailable, e.to_string()))?;
+    let report = state
+        .workspaces()?
+        .ship_with_pull_request(
+            &workspace_id,
+            ShipOptions {
+                message,
+                branch: branch.filter(|b| !b.trim().is_empty()),
+                push: true,
+            },
+            pull_request,
+            token.as_deref(),
+            &github,
+        )
+        .await
+        .map_err(|error| match error {
+            ShipFlowError::Ship(ShipError::Workspace(error)) => workspace_error(error),
+            other => ApiError::invalid_input(other.to_string()),
+        })?;
+    Ok(ShipOutcome {
+        branch: report.shipped.branch,
+        commit: report.shipped.commit,
+        committed: report.shipped.committed,
+        pushed: report.shipped.pushed,
+        push_error: report.shipped.push_error,
+        pull_request: report.pull_request.map(|pr| PullRequestLink {
+            url: pr.html_url,
+            number: pr.number,
+            existing: !pr.created,
+        }),
+    })
+}
