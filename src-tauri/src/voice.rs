@@ -5,8 +5,9 @@
 //! to the webview through a [`Channel`], coalesced to at most ~60 messages a second, so neither
 //! the async runtime nor the webview ever waits on audio. The transcript is returned to the
 //! caller (the composer) and is never sent to an agent from here. The transcription key comes
-//! from the vault (or `SAM_TRANSCRIBE_API_KEY`, like `sam voice`), is used for one request and
-//! never appears in an answer, an error or a log line.
+//! from the vault (or `SAM_TRANSCRIBE_API_KEY`, like `sam voice`, sent to OpenAI or to
+//! `SAM_TRANSCRIBE_BASE_URL`), is used for one request and never appears in an answer, an error
+//! or a log line.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -35,6 +36,10 @@ const VOICE_SETTING: &str = "voice";
 /// The environment variable with a transcription API key (scripts and tests; the vault is the
 /// normal place). The same one `sam voice` reads.
 pub const API_KEY_ENV: &str = "SAM_TRANSCRIBE_API_KEY";
+/// The environment variable with the endpoint `SAM_TRANSCRIBE_API_KEY` is sent to (tests, a
+/// self-hosted server): an OpenAI-compatible base URL such as `http://127.0.0.1:9000/v1`.
+/// Set without the key, it names a server that needs none; no vault key is ever sent to it.
+pub const BASE_URL_ENV: &str = "SAM_TRANSCRIBE_BASE_URL";
 
 /// OpenAI's endpoint: the default service.
 const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
@@ -447,6 +452,22 @@ fn service_for(material: &CredentialMaterial) -> Result<Service, VoiceApiError> 
     })
 }
 
+/// The service the environment names: `SAM_TRANSCRIBE_API_KEY` and/or `SAM_TRANSCRIBE_BASE_URL`
+/// (blank counts as unset). The key goes to OpenAI unless the base URL says otherwise; a base
+/// URL alone is a keyless server. `None` when neither is set: the vault decides.
+fn env_service(env_key: Option<String>, env_base_url: Option<String>) -> Option<Service> {
+    let set = |value: Option<String>| value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let (key, base_url) = (set(env_key), set(env_base_url));
+    if key.is_none() && base_url.is_none() {
+        return None;
+    }
+    Some(Service {
+        base_url: base_url.unwrap_or_else(|| OPENAI_BASE_URL.into()),
+        key: key.map(ApiKey::new),
+        default_model: OPENAI_MODEL,
+    })
+}
+
 /// The transcription service: `SAM_TRANSCRIBE_API_KEY` (OpenAI) when set, else the credential
 /// chosen in the settings, else the first OpenAI, OpenAI-compatible, then Mistral one. Blocks
 /// (the keyring).
@@ -455,15 +476,8 @@ fn resolve_service(
     vault: Option<&Vault>,
     chosen: Option<&str>,
 ) -> Result<Service, VoiceApiError> {
-    if let Some(key) = env_key
-        .map(|k| k.trim().to_owned())
-        .filter(|k| !k.is_empty())
-    {
-        return Ok(Service {
-            base_url: OPENAI_BASE_URL.into(),
-            key: Some(ApiKey::new(key)),
-            default_model: OPENAI_MODEL,
-        });
+    if let Some(service) = env_service(env_key, None) {
+        return Ok(service);
     }
     let Some(vault) = vault else {
         return Err(VoiceApiError::new(
@@ -928,8 +942,14 @@ async fn finish(
     let config = blocking(move || {
         let settings = settings_of(&shared)?;
         let env_key = std::env::var(API_KEY_ENV).ok();
-        let vault = shared.vault().ok();
-        let service = resolve_service(env_key, vault.as_deref(), settings.credential.as_deref())?;
+        let env_base_url = std::env::var(BASE_URL_ENV).ok();
+        let service = match env_service(env_key, env_base_url) {
+            Some(service) => service,
+            None => {
+                let vault = shared.vault().ok();
+                resolve_service(None, vault.as_deref(), settings.credential.as_deref())?
+            }
+        };
         Ok((service_config(service, &settings), settings.language))
     })
     .await?;
@@ -1208,6 +1228,40 @@ mod tests {
         assert!(service.key.is_some());
         // A blank one does not.
         assert!(resolve_service(Some("  ".into()), None, None).is_err());
+    }
+
+    #[test]
+    fn the_environment_can_point_transcription_at_another_server() {
+        let set = |v: &str| Some(v.to_owned());
+        assert!(
+            env_service(None, None).is_none(),
+            "unset: the vault decides"
+        );
+        assert!(env_service(set("  "), set("")).is_none(), "blank is unset");
+        // The key alone goes to OpenAI.
+        let service = env_service(set(" sk-env "), None).unwrap();
+        assert_eq!(service.base_url, OPENAI_BASE_URL);
+        assert!(service.key.is_some());
+        // With a base URL, to that server, with the same key and OpenAI's default model.
+        let service = env_service(set("sk-env"), set(" http://127.0.0.1:9000/v1 ")).unwrap();
+        assert_eq!(service.base_url, "http://127.0.0.1:9000/v1");
+        assert!(service.key.is_some());
+        assert_eq!(service.default_model, OPENAI_MODEL);
+        let config = service_config(service, &VoiceSettings::default());
+        assert_eq!(config.base_url, "http://127.0.0.1:9000/v1");
+        assert!(OpenAiCompatible::new(config).is_ok());
+        // A base URL alone: a keyless server (never a vault key).
+        let service = env_service(None, set("http://localhost:8080/v1")).unwrap();
+        assert_eq!(service.base_url, "http://localhost:8080/v1");
+        assert!(service.key.is_none());
+        // A bad one is refused with the client's explanation when used.
+        let service = env_service(set("sk-env"), set("ftp://example.com")).unwrap();
+        let error = OpenAiCompatible::new(service_config(service, &VoiceSettings::default()))
+            .map(|_| ())
+            .map_err(VoiceApiError::from)
+            .unwrap_err();
+        assert_eq!(error.code, VoiceErrorCode::InvalidInput);
+        assert!(!error.message.contains("sk-env"), "{error:?}");
     }
 
     #[test]

@@ -8,6 +8,8 @@
 
 pub mod bus;
 pub mod driver;
+pub mod sound;
+pub mod transcription;
 
 use std::future::Future;
 use std::ops::ControlFlow;

@@ -70,6 +70,16 @@ async fn a_permission_request_is_answered_from_its_notification_and_leaves_the_q
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn speech_from_a_real_sound_server_is_dictated_into_the_composer_unsent_and_escape_cancels() {
+    within_suite_timeout(Box::pin(voice_flow())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_changes_panel_shows_the_agents_edits_and_ships_them_to_a_new_branch() {
+    within_suite_timeout(Box::pin(changes_flow())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_fluid_background_draws_behind_the_chat_and_answers_a_voice_burst() {
     // Kept short: one launch, a few frames on software GL.
     tokio::time::timeout(Duration::from_secs(60), fluid_flow())
@@ -1380,4 +1390,379 @@ async fn fluid_flow() -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The sentence espeak-ng says into the virtual microphone, and the fake transcribes.
+const SPOKEN: &str = "Open the settings and turn on dark mode.";
+
+/// The composer's text.
+async fn composer_value(session: &Session) -> anyhow::Result<String> {
+    Ok(session
+        .client
+        .find(fantoccini::Locator::Css(".composer__input"))
+        .await?
+        .prop("value")
+        .await?
+        .unwrap_or_default())
+}
+
+/// The mic button's phase (`idle`, `starting`, `recording`, `transcribing`).
+async fn mic_phase(session: &Session) -> anyhow::Result<String> {
+    Ok(session
+        .wait_testid("voice-mic")
+        .await?
+        .attr("data-phase")
+        .await?
+        .unwrap_or_default())
+}
+
+/// Fails with the voice error the composer shows, if it shows one.
+async fn no_voice_error(session: &Session) -> anyhow::Result<()> {
+    if let Ok(error) = session
+        .client
+        .find(fantoccini::Locator::Css("[data-testid=voice-error]"))
+        .await
+    {
+        let text = error.text().await.unwrap_or_default();
+        let _ = session.screenshot("voice-error").await;
+        anyhow::bail!("the composer shows a voice error: {text}");
+    }
+    Ok(())
+}
+
+/// Clicks the mic and waits until the recording runs and sound arrives from the microphone.
+async fn start_dictating(session: &Session) -> anyhow::Result<()> {
+    click_css(session, "[data-testid=voice-mic]").await?;
+    eventually(
+        Duration::from_secs(15),
+        "the recording to run with sound arriving",
+        || async {
+            no_voice_error(session).await?;
+            let phase = mic_phase(session).await?;
+            let status = match session
+                .client
+                .find(fantoccini::Locator::Css("[data-testid=voice-status]"))
+                .await
+            {
+                Ok(status) => status.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            Ok(if phase == "recording" && status.starts_with("Recording") {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(format!("phase {phase}, status {status:?}"))
+            })
+        },
+    )
+    .await
+}
+
+async fn voice_flow() -> anyhow::Result<()> {
+    const KEY: &str = "sk-e2e-voice-Q7w8E9r0T1y2U3i4O5p6";
+    let started = std::time::Instant::now();
+    let _services = DesktopServices::start().await?;
+    // The real parts: a private PulseAudio whose default source is a virtual microphone, real
+    // speech, and an OpenAI-compatible endpoint that checks the upload.
+    let pulse = sam_e2e::sound::PulseServer::start()?;
+    let fake = sam_e2e::transcription::FakeTranscriber::start(KEY, SPOKEN).await?;
+    let app = sam_e2e::app_binary()?;
+    let host = app.with_file_name("sam-host");
+    let data = tempfile::tempdir()?;
+    let code = tempfile::tempdir()?;
+    let speech = sam_e2e::sound::speak(SPOKEN, code.path())?;
+    let clip = sam_e2e::sound::wav_facts(&std::fs::read(&speech)?)
+        .map_err(|e| anyhow::anyhow!("espeak-ng's WAV: {e}"))?;
+    let folder = code.path().join("chat-project");
+    let mut launch = chat_workspace(&app, &host, data.path(), &folder).await?;
+    launch.env.extend(pulse.client_env());
+    launch.env.extend([
+        ("SAM_TRANSCRIBE_API_KEY".to_owned(), KEY.to_owned()),
+        ("SAM_TRANSCRIBE_BASE_URL".to_owned(), fake.base_url()),
+    ]);
+    let session = Session::start(&launch).await?;
+    open_chat_with_scripted_agent(&session).await?;
+    let items_before = texts(&session, "[data-testid=chat-item]").await?.len();
+    assert_eq!(composer_value(&session).await?, "");
+    assert!(pulse.capture_streams()?.is_empty(), "nobody records yet");
+
+    // Click the mic: the app opens the microphone, i.e. a capture stream on our server.
+    start_dictating(&session).await?;
+    let streams = pulse.capture_streams()?;
+    assert_eq!(
+        streams.len(),
+        1,
+        "the app records from the private server: {streams:?}"
+    );
+    session.screenshot("voice-recording").await?;
+
+    // The sentence plays into the microphone; the level meter moves with it.
+    let mut player = pulse.play(&speech)?;
+    let mut loudest = 0.0_f64;
+    let played = loop {
+        let level = session
+            .client
+            .execute(
+                "const bar = document.querySelector('[data-testid=voice-meter] .voice-meter__bar');
+                 return bar ? Number(bar.dataset.level) : -1;",
+                vec![],
+            )
+            .await?;
+        loudest = loudest.max(level.as_f64().unwrap_or(-1.0));
+        if let Some(status) = player.try_wait()? {
+            break status;
+        }
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(120),
+            "paplay did not finish"
+        );
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    };
+    anyhow::ensure!(played.success(), "paplay failed: {played}");
+    // The clip's tail passes the server's and the capture's buffers.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(
+        loudest >= 0.3,
+        "the level meter did not move with the speech: at most {loudest}"
+    );
+
+    // Click again: the recording is transcribed into the composer, and waits there.
+    click_css(&session, "[data-testid=voice-mic]").await?;
+    let text = eventually(
+        Duration::from_secs(20),
+        "the transcript in the composer",
+        || async {
+            no_voice_error(&session).await?;
+            let value = composer_value(&session).await?;
+            Ok(if value.is_empty() {
+                ControlFlow::Continue(format!("phase {}", mic_phase(&session).await?))
+            } else {
+                ControlFlow::Break(value)
+            })
+        },
+    )
+    .await?;
+    assert_eq!(text, SPOKEN);
+    assert_eq!(mic_phase(&session).await?, "idle");
+    session.screenshot("voice-transcribed").await?;
+
+    // The fake got exactly one request: the real captured speech, as OpenAI expects it.
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!(fake.hits(), 1, "no refused requests either");
+    let request = &requests[0];
+    assert_eq!(request.model, "whisper-1");
+    assert_eq!(request.response_format.as_deref(), Some("json"));
+    assert!(request.file_name.ends_with(".wav"), "{}", request.file_name);
+    assert_eq!(request.file_type.as_deref(), Some("audio/wav"));
+    let wav = &request.wav;
+    assert_eq!((wav.sample_rate, wav.channels), (16_000, 1), "{wav:?}");
+    assert!(
+        wav.rms >= sam_e2e::transcription::SILENCE_RMS && wav.peak > 0.05,
+        "the upload is (nearly) silent: {wav:?}"
+    );
+    assert!(
+        wav.duration_ms * 10 >= clip.duration_ms * 7,
+        "the upload ({} ms) is much shorter than the spoken clip ({} ms)",
+        wav.duration_ms,
+        clip.duration_ms
+    );
+    assert_eq!(request.text, SPOKEN);
+
+    // Not sent: no chat item appears, the text stays, and sending is possible (the user's call).
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(
+        texts(&session, "[data-testid=chat-item]").await?.len(),
+        items_before,
+        "a dictated prompt must not be sent"
+    );
+    assert_eq!(composer_value(&session).await?, SPOKEN);
+    let send = session
+        .client
+        .find(fantoccini::Locator::Css(".composer__send"))
+        .await?;
+    assert!(send.is_enabled().await?, "the dictated text can be sent");
+    // The microphone is released.
+    eventually(
+        Duration::from_secs(5),
+        "the capture stream to end",
+        || async {
+            let streams = pulse.capture_streams()?;
+            Ok(if streams.is_empty() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(format!("{streams:?}"))
+            })
+        },
+    )
+    .await?;
+
+    // A second recording, cancelled with Escape in the composer while the sentence plays:
+    // nothing is inserted (and the draft is not cleared), nothing is uploaded.
+    start_dictating(&session).await?;
+    let player = pulse.play(&speech)?;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    session
+        .client
+        .find(fantoccini::Locator::Css(".composer__input"))
+        .await?
+        .send_keys("\u{E00C}")
+        .await?;
+    eventually(
+        Duration::from_secs(5),
+        "the recording cancelled",
+        || async {
+            let phase = mic_phase(&session).await?;
+            let status = session
+                .client
+                .find(fantoccini::Locator::Css("[data-testid=voice-status]"))
+                .await
+                .is_ok();
+            Ok(if phase == "idle" && !status {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(format!("phase {phase}, status shown {status}"))
+            })
+        },
+    )
+    .await?;
+    drop(player);
+    eventually(
+        Duration::from_secs(5),
+        "the cancelled capture stream to end",
+        || async {
+            let streams = pulse.capture_streams()?;
+            Ok(if streams.is_empty() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(format!("{streams:?}"))
+            })
+        },
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    no_voice_error(&session).await?;
+    assert_eq!(
+        composer_value(&session).await?,
+        SPOKEN,
+        "Escape inserted or cleared text"
+    );
+    assert_eq!(fake.hits(), 1, "a cancelled recording must not be uploaded");
+    assert_eq!(
+        texts(&session, "[data-testid=chat-item]").await?.len(),
+        items_before
+    );
+    session.screenshot("voice-cancelled").await?;
+    session.close().await?;
+
+    // The key went to the server only: not into the database, the logs or webview storage.
+    let hits = sam_testkit::files_containing(data.path(), KEY.as_bytes())?;
+    assert!(
+        hits.is_empty(),
+        "the transcription key leaked into {hits:?}"
+    );
+    delete_chat_workspace(data.path(), &host).await?;
+    eprintln!(
+        "voice flow: {:.1} s; meter peak {loudest:.2}; upload {} ms, rms {:.3}, peak {:.2}",
+        started.elapsed().as_secs_f64(),
+        wav.duration_ms,
+        wav.rms,
+        wav.peak
+    );
+    Ok(())
+}
+
+/// Runs git in `dir`, for the set-up of a test repository.
+async fn git(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
+    let out = tokio::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .context("running git")?;
+    anyhow::ensure!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+async fn changes_flow() -> anyhow::Result<()> {
+    let _services = DesktopServices::start().await?;
+    let app = sam_e2e::app_binary()?;
+    let host = app.with_file_name("sam-host");
+    let data = tempfile::tempdir()?;
+    let code = tempfile::tempdir()?;
+    let folder = code.path().join("chat-project");
+    let launch = chat_workspace(&app, &host, data.path(), &folder).await?;
+    // The repository's origin: a bare repository standing in for the forge.
+    let origin = code.path().join("origin.git");
+    git(code.path(), &["init", "-q", "--bare", "origin.git"]).await?;
+    let origin_text = origin.display().to_string();
+    git(&folder, &["remote", "add", "origin", &origin_text]).await?;
+    let default = git(&folder, &["branch", "--show-current"]).await?;
+    git(&folder, &["push", "-q", "origin", default.trim()]).await?;
+    // What the agent did: an edit and a new file.
+    std::fs::write(
+        folder.join("README.md"),
+        "# e2e\n\nNow with a second paragraph.\n",
+    )?;
+    std::fs::create_dir_all(folder.join("src"))?;
+    std::fs::write(folder.join("src/new.rs"), "fn main() {}\n")?;
+
+    let session = Session::start(&launch).await?;
+    open_chat_with_scripted_agent(&session).await?;
+    send_prompt(&session, "echo Added a paragraph to README.md").await?;
+    wait_css_text(&session, "[data-testid=chat-item]", |t| {
+        t.contains("Added a paragraph")
+    })
+    .await?;
+
+    // The changes beside the chat: both files, the diff of the first with the new line.
+    click_css(&session, "[data-testid=chat-changes-toggle]").await?;
+    session
+        .wait_text("changes-summary", |t| {
+            t.starts_with("2 files") && t.contains("+3")
+        })
+        .await?;
+    let files = session
+        .client
+        .execute(
+            "return Array.from(document.querySelectorAll('[data-testid=changes-file]')).map(f => f.dataset.path + ' ' + f.textContent);",
+            vec![],
+        )
+        .await?;
+    let files: Vec<String> = serde_json::from_value(files)?;
+    assert_eq!(
+        files,
+        ["README.md MREADME.md+2 −0", "src/new.rs Asrc/new.rs+1 −0"]
+    );
+    wait_css_text(
+        &session,
+        "[data-testid=changes-diff] .changes__row--add",
+        |t| t.contains("Now with a second paragraph."),
+    )
+    .await?;
+    session.screenshot("changes-panel").await?;
+
+    // Ship: commit on a sam/ branch and push it (no pull request: the origin is no GitHub).
+    click_css(&session, "[data-testid=changes-ship]").await?;
+    session.wait_testid("ship-dialog").await?;
+    click_css(&session, "[data-testid=ship-dialog] input[type=checkbox]").await?;
+    click_css(&session, "[data-testid=ship-confirm]").await?;
+    let result = session
+        .wait_text("ship-result", |t| t.contains("pushed it"))
+        .await?;
+    assert!(result.contains("on sam/"), "{result}");
+    let branches = git(&origin, &["branch", "--list", "sam/*"]).await?;
+    assert_eq!(branches.lines().count(), 1, "{branches}");
+    let branch = branches.trim().trim_start_matches("* ").to_owned();
+    let tree = git(&origin, &["ls-tree", "-r", "--name-only", &branch]).await?;
+    assert!(tree.lines().any(|l| l == "src/new.rs"), "{tree}");
+    // The default branch was not touched.
+    let log = git(&origin, &["log", "--oneline", default.trim()]).await?;
+    assert_eq!(log.lines().count(), 1, "{log}");
+    session.close().await?;
+    delete_chat_workspace(data.path(), &host).await
 }

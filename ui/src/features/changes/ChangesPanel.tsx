@@ -88,6 +88,8 @@ export function ChangesPanel({ api, workspaceId, draftMessage, onOpenFile, onSen
                   className="changes__file"
                   aria-current={current?.path === file.path ? "true" : undefined}
                   data-testid="changes-file"
+                  data-path={file.path}
+                  title={file.oldPath ? `${file.oldPath} → ${file.path}` : file.path}
                   onClick={() => setSelected(file.path)}
                 >
                   <span className={`changes__status changes__status--${file.status}`} title={file.status}>
