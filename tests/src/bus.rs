@@ -261,9 +261,12 @@ impl DesktopServices {
         self.snapshot(|r| r.items.clone())
     }
 
-    /// Clicks the tray menu item with this label, through the item's exported
-    /// `com.canonical.dbusmenu` interface (what a panel does when the user clicks it).
-    pub async fn click_tray_menu(&self, item: &RegisteredItem, label: &str) -> anyhow::Result<()> {
+    /// The tray item's exported `com.canonical.dbusmenu` object and its whole layout, read as a
+    /// panel reads them.
+    async fn tray_menu(
+        &self,
+        item: &RegisteredItem,
+    ) -> anyhow::Result<(zbus::Proxy<'static>, MenuNode)> {
         let (destination, _) = item.address();
         let menu_path: zbus::zvariant::OwnedObjectPath =
             self.tray_item_property(item, "Menu").await?.try_into()?;
@@ -278,6 +281,13 @@ impl DesktopServices {
             .call("GetLayout", &(0i32, -1i32, Vec::<String>::new()))
             .await
             .context("reading the tray menu layout")?;
+        Ok((menu, layout))
+    }
+
+    /// Clicks the tray menu item with this label, through the item's exported
+    /// `com.canonical.dbusmenu` interface (what a panel does when the user clicks it).
+    pub async fn click_tray_menu(&self, item: &RegisteredItem, label: &str) -> anyhow::Result<()> {
+        let (menu, layout) = self.tray_menu(item).await?;
         let id = find_menu_item(&layout, label)?
             .with_context(|| format!("no tray menu item labelled {label:?}"))?;
         let data = zbus::zvariant::Value::from("");
@@ -287,23 +297,9 @@ impl DesktopServices {
         Ok(())
     }
 
-    /// The labels of the tray menu's items, in order (depth first, mnemonics removed), read
-    /// through the item's `com.canonical.dbusmenu` interface as a panel does.
+    /// The labels of the tray menu's items, in order (depth first, mnemonics removed).
     pub async fn tray_menu_labels(&self, item: &RegisteredItem) -> anyhow::Result<Vec<String>> {
-        let (destination, _) = item.address();
-        let menu_path: zbus::zvariant::OwnedObjectPath =
-            self.tray_item_property(item, "Menu").await?.try_into()?;
-        let menu = zbus::Proxy::new(
-            &self.connection,
-            destination,
-            menu_path,
-            "com.canonical.dbusmenu",
-        )
-        .await?;
-        let (_revision, layout): (u32, MenuNode) = menu
-            .call("GetLayout", &(0i32, -1i32, Vec::<String>::new()))
-            .await
-            .context("reading the tray menu layout")?;
+        let (_, layout) = self.tray_menu(item).await?;
         let mut labels = Vec::new();
         collect_labels(&layout, &mut labels)?;
         Ok(labels)
