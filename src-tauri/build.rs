@@ -31,6 +31,8 @@ fn main() {
         "changes_get",
         "changes_file_diff",
         "changes_ship",
+        "changes_turn",
+        "changes_revert_turn",
         "chat_agents",
         "chat_sessions",
         "chat_events",

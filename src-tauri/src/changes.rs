@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use sam_core::{ApiError, ErrorCode};
-use sam_protocol::{Changes, FileDiff};
+use sam_protocol::{Changes, FileDiff, TurnChanges, TurnReverted};
 use sam_secrets::CredentialKind;
-use sam_workspace::{ShipError, ShipFlowError, ShipOptions};
+use sam_workspace::{RevertError, ShipError, ShipFlowError, ShipOptions};
 use serde::Serialize;
 use tauri::State;
 
@@ -40,6 +40,42 @@ pub async fn changes_file_diff(
         .file_diff(&workspace_id, &path, old_path.as_deref(), None)
         .await
         .map_err(workspace_error)
+}
+
+/// The files one agent turn (`prompt` of the chat session `session_id`) changed.
+#[tauri::command]
+#[specta::specta]
+pub async fn changes_turn(
+    state: Shared<'_>,
+    workspace_id: String,
+    session_id: String,
+    prompt: u32,
+) -> Result<TurnChanges, ApiError> {
+    state
+        .workspaces()?
+        .turn_changes(&workspace_id, &session_id, prompt)
+        .await
+        .map_err(workspace_error)
+}
+
+/// Puts the files one turn changed back as they were before it, only when none of them has
+/// changed since the turn ended (the refusal lists them).
+#[tauri::command]
+#[specta::specta]
+pub async fn changes_revert_turn(
+    state: Shared<'_>,
+    workspace_id: String,
+    session_id: String,
+    prompt: u32,
+) -> Result<TurnReverted, ApiError> {
+    state
+        .workspaces()?
+        .revert_turn(&workspace_id, &session_id, prompt)
+        .await
+        .map_err(|error| match error {
+            RevertError::Workspace(error) => workspace_error(error),
+            other => ApiError::invalid_input(other.to_string()),
+        })
 }
 
 /// What shipping did.

@@ -47,6 +47,8 @@ pub fn ipc_builder() -> tauri_specta::Builder<tauri::Wry> {
         changes::changes_get,
         changes::changes_file_diff,
         changes::changes_ship,
+        changes::changes_turn,
+        changes::changes_revert_turn,
         chat::chat_agents,
         chat::chat_sessions,
         chat::chat_events,

@@ -78,6 +78,13 @@ export const commands = {
 	 *  on GitHub when `pull_request` is set, with the vault's GitHub token.
 	 */
 	changesShip: (workspaceId: string, message: string, branch: string | null, pullRequest: boolean) => typedError<ShipOutcome_Serialize, ApiError>(__TAURI_INVOKE("changes_ship", { workspaceId, message, branch, pullRequest })),
+	/**  The files one agent turn (`prompt` of the chat session `session_id`) changed. */
+	changesTurn: (workspaceId: string, sessionId: string, prompt: number) => typedError<TurnChanges_Serialize, ApiError>(__TAURI_INVOKE("changes_turn", { workspaceId, sessionId, prompt })),
+	/**
+	 *  Puts the files one turn changed back as they were before it, only when none of them has
+	 *  changed since the turn ended (the refusal lists them).
+	 */
+	changesRevertTurn: (workspaceId: string, sessionId: string, prompt: number) => typedError<TurnReverted, ApiError>(__TAURI_INVOKE("changes_revert_turn", { workspaceId, sessionId, prompt })),
 	/**  The agents the picker offers, and whether each has its credential. */
 	chatAgents: () => typedError<AgentChoice_Serialize[], ApiError>(__TAURI_INVOKE("chat_agents")),
 	/**  Chat sessions, newest first (of one workspace, or all). */
@@ -1503,6 +1510,78 @@ export type TranscriptionCredential = {
 	label: string,
 	kind: CredentialKind,
 	active: boolean,
+};
+
+/**
+ *  The answer to a [`crate::RequestBody::TurnChanges`]: what one agent turn changed, from
+ *  the snapshots `sam-host` took of the working tree when the prompt was sent and when the
+ *  turn ended.
+ */
+export type TurnChanges = TurnChanges_Serialize | TurnChanges_Deserialize;
+
+/**
+ *  The answer to a [`crate::RequestBody::TurnChanges`]: what one agent turn changed, from
+ *  the snapshots `sam-host` took of the working tree when the prompt was sent and when the
+ *  turn ended.
+ */
+export type TurnChanges_Deserialize = {
+	/**  The session. */
+	session: string,
+	/**  The turn (its prompt number). */
+	prompt: number,
+	/**  The snapshot of the working tree when the prompt was sent (a git tree id). */
+	start_tree: string,
+	/**  The snapshot of the working tree when the turn ended (a git tree id). */
+	end_tree: string,
+	/**  The files the turn changed, in git's order (by path), limited like [`Changes::files`]. */
+	files: ChangedFile_Deserialize[],
+	/**  How many files the turn changed in all, also those left out of `files`. */
+	total_files: number | null,
+	/**  Lines added over every changed text file. */
+	insertions: number | null,
+	/**  Lines removed over every changed text file. */
+	deletions: number | null,
+	/**  Whether `files` stops before the last changed file. */
+	truncated: boolean,
+};
+
+/**
+ *  The answer to a [`crate::RequestBody::TurnChanges`]: what one agent turn changed, from
+ *  the snapshots `sam-host` took of the working tree when the prompt was sent and when the
+ *  turn ended.
+ */
+export type TurnChanges_Serialize = {
+	/**  The session. */
+	session: string,
+	/**  The turn (its prompt number). */
+	prompt: number,
+	/**  The snapshot of the working tree when the prompt was sent (a git tree id). */
+	start_tree: string,
+	/**  The snapshot of the working tree when the turn ended (a git tree id). */
+	end_tree: string,
+	/**  The files the turn changed, in git's order (by path), limited like [`Changes::files`]. */
+	files: ChangedFile_Serialize[],
+	/**  How many files the turn changed in all, also those left out of `files`. */
+	total_files: number | null,
+	/**  Lines added over every changed text file. */
+	insertions: number | null,
+	/**  Lines removed over every changed text file. */
+	deletions: number | null,
+	/**  Whether `files` stops before the last changed file. */
+	truncated: boolean,
+};
+
+/**  The answer to a [`crate::RequestBody::RevertTurn`]. */
+export type TurnReverted = {
+	/**  The session. */
+	session: string,
+	/**  The turn. */
+	prompt: number,
+	/**
+	 *  The files put back as they were when the turn started (files the turn created are
+	 *  removed), by path.
+	 */
+	restored: string[],
 };
 
 /**  What the UI is asked to do with an [`OpenRequestUi`]'s target. */

@@ -260,6 +260,7 @@ impl Sessions {
             state: Mutex::new(SessionState::new(request.first_prompt.unwrap_or(1).max(1))),
             stderr: Arc::new(Mutex::new(Vec::new())),
             kill: Mutex::new(None),
+            root: place.root.clone(),
         });
         let reader = tokio::spawn(Arc::clone(&session).read_stdout(stdout));
         tokio::spawn(collect_stderr(stderr, Arc::clone(&session.stderr)));
@@ -353,6 +354,11 @@ impl Sessions {
         let session = self.get(session)?;
         let prompt = session.begin_turn(text).await?;
         Ok(ResponseBody::PromptAccepted { prompt })
+    }
+
+    /// The prompt the session is working on, when it is on this daemon and busy.
+    pub(crate) fn working_prompt(&self, session: &str) -> Option<u32> {
+        self.map().get(session).and_then(|s| lock(&s.state).working)
     }
 
     /// Cancels the running turn.
@@ -601,6 +607,8 @@ struct Session {
     state: Mutex<SessionState>,
     stderr: Arc<Mutex<Vec<u8>>>,
     kill: Mutex<Option<oneshot::Sender<()>>>,
+    /// The checkout root, snapshotted at each turn's start and end.
+    root: PathBuf,
 }
 
 #[derive(Debug, Clone)]
@@ -785,6 +793,8 @@ impl Session {
             lock(&self.state).working = None;
             return Err(error);
         }
+        // Before the agent sees the prompt, so that the snapshot holds none of its edits.
+        self.snapshot_turn(prompt, false).await;
         let context = lock(&self.context).take();
         let full = match context {
             Some(context) => format!(
@@ -808,6 +818,8 @@ impl Session {
                 Err(error) => ("error".to_owned(), Some(error)),
             };
             session.cancel_open_requests().await;
+            // While the turn still counts as running, so that no revert races it.
+            session.snapshot_turn(prompt, true).await;
             lock(&session.state).working = None;
             session
                 .enqueue(SessionEvent::TurnEnded {
@@ -818,6 +830,39 @@ impl Session {
                 .await;
         });
         Ok(prompt)
+    }
+
+    /// Snapshots the working tree at a turn's start or end and records the tree. A failure
+    /// is logged and recorded as no snapshot; it never fails the turn.
+    async fn snapshot_turn(&self, prompt: u32, end: bool) {
+        let tree = match crate::changes::snapshot(&self.root).await {
+            Ok(tree) => Some(tree),
+            // A folder that is not a git repository has no snapshots, turn after turn.
+            Err(error) if error.code == ErrorCode::NotFound => None,
+            Err(error) => {
+                tracing::warn!(
+                    session = %self.id,
+                    prompt,
+                    end,
+                    error = %error.message,
+                    "no working-tree snapshot for this turn"
+                );
+                None
+            }
+        };
+        let recorded = self
+            .log
+            .record_turn(
+                self.id.clone(),
+                prompt,
+                self.root.display().to_string(),
+                tree,
+                end,
+            )
+            .await;
+        if let Err(error) = recorded {
+            tracing::warn!(session = %self.id, prompt, %error, "a turn snapshot could not be recorded");
+        }
     }
 
     /// `session/cancel`; open permission requests resolve as cancelled.

@@ -1110,6 +1110,251 @@ fn internal(message: String) -> ProtocolError {
     ProtocolError::new(ErrorCode::Internal, message)
 }
 
+/// The most a turn-boundary snapshot may take; past it the turn goes on without one.
+const SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How many paths one `git checkout-index` is given.
+const PATHS_PER_CALL: usize = 256;
+
+/// A snapshot of the checkout's working tree as git sees it (untracked files included,
+/// ignored ones not) as a tree object: the real index copied to a private one, `git add -A`
+/// into that, `git write-tree`. The user's index, HEAD, branches and stash are not touched.
+/// Bounded by [`SNAPSHOT_TIMEOUT`].
+pub(crate) async fn snapshot(root: &Path) -> Result<String, ProtocolError> {
+    let work = async {
+        require_repository(root).await?;
+        let index = TempIndex::create(root).await?;
+        stage_into(root, &index, &[".".to_owned()]).await?;
+        let tree = Git::new(root, &["write-tree"])
+            .index(&index.path)
+            .ok("writing the snapshot tree")
+            .await?
+            .stdout_line();
+        drop(index);
+        Ok(tree)
+    };
+    tokio::time::timeout(SNAPSHOT_TIMEOUT, work)
+        .await
+        .map_err(|_| {
+            ProtocolError::new(
+                ErrorCode::TimedOut,
+                format!(
+                    "the snapshot of the working tree took longer than {} s",
+                    SNAPSHOT_TIMEOUT.as_secs()
+                ),
+            )
+        })?
+}
+
+/// Checks that `tree` is a tree id as the snapshots write them (hex, no option).
+fn check_tree(tree: &str) -> Result<(), ProtocolError> {
+    if !tree.is_empty() && tree.len() <= 64 && tree.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(())
+    } else {
+        Err(internal(format!(
+            "the recorded snapshot \"{}\" is not a tree id",
+            shown(tree)
+        )))
+    }
+}
+
+/// What changed between two snapshots (paths relative to the root), as a [`Changes`] whose
+/// `base` is `start`.
+pub(crate) async fn tree_changes(
+    root: &Path,
+    start: &str,
+    end: &str,
+) -> Result<Changes, ProtocolError> {
+    check_tree(start)?;
+    check_tree(end)?;
+    let output = Git::new(root, &DIFF_ARGS[..1])
+        .args_extend(&DIFF_ARGS[2..])
+        .args_extend(&["--raw", "--numstat", "-z"])
+        .arg(start)
+        .arg(end)
+        .arg("--")
+        .limit(MAX_GIT_OUTPUT_BYTES)
+        .ok("comparing the turn's snapshots")
+        .await?;
+    let mut changes = parse_changes(&output.stdout, output.stdout_truncated);
+    changes.base = start.to_owned();
+    Ok(changes)
+}
+
+/// Every path that differs between `from` (a tree id) and `to` (a tree id, or the working
+/// tree when `None`), renames split into a deletion and an addition: `(path, existed in
+/// from)`.
+async fn changed_paths(
+    root: &Path,
+    from: &str,
+    to: Option<&str>,
+) -> Result<Vec<(String, bool)>, ProtocolError> {
+    let index = match to {
+        Some(_) => None,
+        None => {
+            let index = TempIndex::create(root).await?;
+            stage_into(root, &index, &[".".to_owned()]).await?;
+            Some(index)
+        }
+    };
+    let mut git = Git::new(root, &["diff"]);
+    if index.is_some() {
+        git = git.arg("--cached");
+    }
+    git = git
+        .args_extend(&[
+            "--no-ext-diff",
+            "--no-textconv",
+            "--relative",
+            "--no-renames",
+            "--ignore-submodules=none",
+            "--name-status",
+            "-z",
+        ])
+        .arg(from);
+    if let Some(to) = to {
+        git = git.arg(to);
+    }
+    git = git.arg("--").limit(MAX_GIT_OUTPUT_BYTES);
+    if let Some(index) = &index {
+        git = git.index(&index.path);
+    }
+    let output = git.ok("listing changed files").await?;
+    drop(index);
+    if output.stdout_truncated {
+        return Err(internal(
+            "the list of changed files is too long to revert safely".to_owned(),
+        ));
+    }
+    let mut tokens = output.stdout.split(|b| *b == 0);
+    let mut paths = Vec::new();
+    while let (Some(status), Some(path)) = (tokens.next(), tokens.next()) {
+        if status.is_empty() {
+            break;
+        }
+        let path = std::str::from_utf8(path)
+            .map_err(|_| internal("git named a path that is not UTF-8".to_owned()))?;
+        paths.push((path.to_owned(), status.first() != Some(&b'A')));
+    }
+    Ok(paths)
+}
+
+/// Puts the files that changed between `start` and `end` back as they were in `start`, when
+/// none of them differs now from `end`; returns them. Refuses with `ChangedSince`, listing
+/// the files, otherwise. Only the working tree is written: the files come from a private
+/// index filled from `start`, files `start` lacks are removed.
+pub(crate) async fn revert_trees(
+    root: &Path,
+    start: &str,
+    end: &str,
+) -> Result<Vec<String>, ProtocolError> {
+    check_tree(start)?;
+    check_tree(end)?;
+    require_repository(root).await?;
+    let turn = changed_paths(root, start, Some(end)).await?;
+    if turn.is_empty() {
+        return Ok(Vec::new());
+    }
+    let since: std::collections::HashSet<String> = changed_paths(root, end, None)
+        .await?
+        .into_iter()
+        .map(|(path, _)| path)
+        .collect();
+    let mut conflicts: Vec<&str> = turn
+        .iter()
+        .map(|(path, _)| path.as_str())
+        .filter(|path| since.contains(*path))
+        .collect();
+    if !conflicts.is_empty() {
+        conflicts.sort_unstable();
+        conflicts.dedup();
+        let shown_list: Vec<String> = conflicts.iter().take(20).map(|p| shown(p)).collect();
+        let more = conflicts.len().saturating_sub(shown_list.len());
+        let mut message = format!(
+            "nothing was reverted: {} of the files this turn changed {} changed again since it \
+             ended: {}",
+            conflicts.len(),
+            if conflicts.len() == 1 { "has" } else { "have" },
+            shown_list.join(", ")
+        );
+        if more > 0 {
+            message.push_str(&format!(" and {more} more"));
+        }
+        return Err(ProtocolError::new(ErrorCode::ChangedSince, message));
+    }
+    let (restore, remove): (Vec<_>, Vec<_>) = turn.iter().partition(|(_, existed)| *existed);
+    if !restore.is_empty() {
+        let index = TempIndex::create(root).await?;
+        Git::new(root, &["read-tree"])
+            .arg(start)
+            .index(&index.path)
+            .ok("reading the turn's start")
+            .await?;
+        for chunk in restore.chunks(PATHS_PER_CALL) {
+            let mut git = Git::new(root, &["checkout-index", "--force", "--"]).index(&index.path);
+            for (path, _) in chunk {
+                git = git.arg(path.clone());
+            }
+            git.ok("restoring the files").await?;
+        }
+        drop(index);
+    }
+    if !remove.is_empty() {
+        let root = root.to_path_buf();
+        let paths: Vec<String> = remove.iter().map(|(path, _)| path.clone()).collect();
+        tokio::task::spawn_blocking(move || remove_created(&root, &paths))
+            .await
+            .map_err(|e| internal(format!("the removal task failed: {e}")))??;
+    }
+    let mut restored: Vec<String> = turn.into_iter().map(|(path, _)| path).collect();
+    restored.sort_unstable();
+    restored.dedup();
+    tracing::info!(files = restored.len(), "reverted a turn");
+    Ok(restored)
+}
+
+/// Removes the files a turn created (relative to `root`), never through a symlinked folder,
+/// and the folders that become empty.
+fn remove_created(root: &Path, paths: &[String]) -> Result<(), ProtocolError> {
+    for path in paths {
+        let relative = Path::new(path);
+        let mut through_link = false;
+        let mut at = root.to_path_buf();
+        if let Some(parent) = relative.parent() {
+            for part in parent.components() {
+                at.push(part);
+                if std::fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink()) {
+                    through_link = true;
+                    break;
+                }
+            }
+        }
+        if through_link || relative.is_absolute() {
+            tracing::warn!(path = %shown(path), "not removed: it lies beyond a symlink");
+            continue;
+        }
+        let full = root.join(relative);
+        match std::fs::symlink_metadata(&full) {
+            Ok(meta) if meta.is_dir() => continue,
+            Ok(_) => std::fs::remove_file(&full).map_err(|e| {
+                ProtocolError::new(
+                    ErrorCode::Io,
+                    format!("\"{}\" could not be removed: {e}", shown(path)),
+                )
+            })?,
+            Err(_) => continue,
+        }
+        let mut parent = full.parent();
+        while let Some(dir) = parent {
+            if dir == root || std::fs::remove_dir(dir).is_err() {
+                break;
+            }
+            parent = dir.parent();
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use sam_protocol::{
     DevContainer, ErrorCode, EventBody, HostState, HostStatus, ProtocolError, RequestBody,
-    ResponseBody, SetupPlan, step,
+    ResponseBody, SetupPlan, TurnChanges, TurnReverted, step,
 };
 use tokio::sync::{oneshot, watch};
 
@@ -304,10 +304,94 @@ impl Host {
                 .await
                 .map(ResponseBody::Shipped)
             }
+            RequestBody::TurnChanges { session, prompt } => {
+                let ready = self.ready().await?;
+                let (start, end) = self.turn_trees(&ready.root, &session, prompt).await?;
+                let changes = crate::changes::tree_changes(&ready.root, &start, &end).await?;
+                Ok(ResponseBody::TurnChanges(TurnChanges {
+                    session,
+                    prompt,
+                    start_tree: start,
+                    end_tree: end,
+                    files: changes.files,
+                    total_files: changes.total_files,
+                    insertions: changes.insertions,
+                    deletions: changes.deletions,
+                    truncated: changes.truncated,
+                }))
+            }
+            RequestBody::RevertTurn { session, prompt } => {
+                let ready = self.ready().await?;
+                if let Some(running) = self.sessions.working_prompt(&session)
+                    && running != prompt
+                {
+                    // The agent may be editing the very files the revert would write.
+                    return Err(ProtocolError::new(
+                        ErrorCode::Busy,
+                        format!(
+                            "the agent is working on turn {running}; revert turn {prompt} once \
+                             it ends (or cancel it)"
+                        ),
+                    ));
+                }
+                let (start, end) = self.turn_trees(&ready.root, &session, prompt).await?;
+                let restored = crate::changes::revert_trees(&ready.root, &start, &end).await?;
+                Ok(ResponseBody::TurnReverted(TurnReverted {
+                    session,
+                    prompt,
+                    restored,
+                }))
+            }
             RequestBody::Subscribe { .. } => Err(internal(
                 "subscribe is handled by the connection".to_owned(),
             )),
         }
+    }
+
+    /// The start and end snapshots of a finished turn taken of `root`.
+    async fn turn_trees(
+        &self,
+        root: &Path,
+        session: &str,
+        prompt: u32,
+    ) -> Result<(String, String), ProtocolError> {
+        if session.is_empty() || session.len() > 256 {
+            return Err(ProtocolError::new(
+                ErrorCode::InvalidRequest,
+                "the session id is empty or too long",
+            ));
+        }
+        if self.sessions.working_prompt(session) == Some(prompt) {
+            return Err(ProtocolError::new(
+                ErrorCode::Busy,
+                format!(
+                    "turn {prompt} is still running; its changes are known once it ends \
+                     (wait for it or cancel it)"
+                ),
+            ));
+        }
+        let not_found = |why: &str| {
+            ProtocolError::new(
+                ErrorCode::NotFound,
+                format!("turn {prompt} of this session has no snapshots: {why}"),
+            )
+        };
+        let record = self
+            .log
+            .turn(session.to_owned(), prompt)
+            .await
+            .map_err(journal_error)?
+            .ok_or_else(|| not_found("no such turn on this host"))?;
+        if Path::new(&record.root) != root {
+            return Err(not_found("it ran in another checkout"));
+        }
+        let start = record.start_tree.ok_or_else(|| {
+            not_found("the snapshot when it started failed (is the folder a git repository?)")
+        })?;
+        let end = record.end_tree.ok_or_else(|| {
+            not_found("the snapshot when it ended failed, or it never ended (sam-host stopped)")
+        })?;
+        Ok((start, end))
     }
 
     async fn status(&self) -> Result<HostStatus, ProtocolError> {

@@ -75,6 +75,17 @@ pub(crate) struct SetupRecord {
     pub base_commit: Option<String>,
 }
 
+/// The working-tree snapshots of one agent turn (git tree ids), as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TurnSnapshots {
+    /// The checkout root the snapshots were taken of.
+    pub root: String,
+    /// When the prompt was sent; `None` when that snapshot failed.
+    pub start_tree: Option<String>,
+    /// When the turn ended; `None` while it runs or when that snapshot failed.
+    pub end_tree: Option<String>,
+}
+
 /// The SQLite file. Blocking: async code goes through [`EventLog`].
 #[derive(Debug)]
 pub(crate) struct Journal {
@@ -120,6 +131,17 @@ impl Journal {
                  COMMIT;",
             )?;
         }
+        // Additive, and older builds ignore it: no schema version of its own.
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS turn_snapshots (
+                 session TEXT NOT NULL,
+                 prompt INTEGER NOT NULL,
+                 root TEXT NOT NULL,
+                 start_tree TEXT,
+                 end_tree TEXT,
+                 PRIMARY KEY (session, prompt)
+             );",
+        )?;
         Ok(Self { conn })
     }
 
@@ -249,6 +271,56 @@ impl Journal {
             });
         }
         Ok(events)
+    }
+
+    /// Records the snapshot taken when a turn started (`start_tree`) or ended (`end_tree`);
+    /// `None` where it failed.
+    pub(crate) fn record_turn(
+        &self,
+        session: &str,
+        prompt: u32,
+        root: &str,
+        tree: Option<&str>,
+        end: bool,
+    ) -> Result<(), JournalError> {
+        if end {
+            self.conn.execute(
+                "INSERT INTO turn_snapshots (session, prompt, root, end_tree) \
+                 VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (session, prompt) DO UPDATE SET end_tree = ?4, root = ?3",
+                params![session, prompt, root, tree],
+            )?;
+        } else {
+            self.conn.execute(
+                "INSERT OR REPLACE INTO turn_snapshots (session, prompt, root, start_tree) \
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![session, prompt, root, tree],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The snapshots of one turn, when any was recorded.
+    pub(crate) fn turn(
+        &self,
+        session: &str,
+        prompt: u32,
+    ) -> Result<Option<TurnSnapshots>, JournalError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT root, start_tree, end_tree FROM turn_snapshots \
+                 WHERE session = ?1 AND prompt = ?2",
+                params![session, prompt],
+                |row| {
+                    Ok(TurnSnapshots {
+                        root: row.get(0)?,
+                        start_tree: row.get(1)?,
+                        end_tree: row.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
     }
 
     /// The persisted setup, if any setup was ever started.
@@ -386,6 +458,32 @@ impl EventLog {
     pub(crate) async fn unfinished_sessions(&self) -> Result<Vec<Event>, JournalError> {
         let journal = Arc::clone(&self.journal);
         run_blocking(move || lock(&journal).unfinished_sessions()).await
+    }
+
+    /// See [`Journal::record_turn`].
+    pub(crate) async fn record_turn(
+        &self,
+        session: String,
+        prompt: u32,
+        root: String,
+        tree: Option<String>,
+        end: bool,
+    ) -> Result<(), JournalError> {
+        let journal = Arc::clone(&self.journal);
+        run_blocking(move || {
+            lock(&journal).record_turn(&session, prompt, &root, tree.as_deref(), end)
+        })
+        .await
+    }
+
+    /// See [`Journal::turn`].
+    pub(crate) async fn turn(
+        &self,
+        session: String,
+        prompt: u32,
+    ) -> Result<Option<TurnSnapshots>, JournalError> {
+        let journal = Arc::clone(&self.journal);
+        run_blocking(move || lock(&journal).turn(&session, prompt)).await
     }
 
     /// The persisted setup record.

@@ -120,3 +120,45 @@ pub struct Shipped {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub push_error: Option<String>,
 }
+
+/// The answer to a [`crate::RequestBody::TurnChanges`]: what one agent turn changed, from
+/// the snapshots `sam-host` took of the working tree when the prompt was sent and when the
+/// turn ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct TurnChanges {
+    /// The session.
+    pub session: String,
+    /// The turn (its prompt number).
+    pub prompt: u32,
+    /// The snapshot of the working tree when the prompt was sent (a git tree id).
+    pub start_tree: String,
+    /// The snapshot of the working tree when the turn ended (a git tree id).
+    pub end_tree: String,
+    /// The files the turn changed, in git's order (by path), limited like [`Changes::files`].
+    pub files: Vec<ChangedFile>,
+    /// How many files the turn changed in all, also those left out of `files`.
+    #[cfg_attr(feature = "specta", specta(type = f64))]
+    pub total_files: u64,
+    /// Lines added over every changed text file.
+    #[cfg_attr(feature = "specta", specta(type = f64))]
+    pub insertions: u64,
+    /// Lines removed over every changed text file.
+    #[cfg_attr(feature = "specta", specta(type = f64))]
+    pub deletions: u64,
+    /// Whether `files` stops before the last changed file.
+    pub truncated: bool,
+}
+
+/// The answer to a [`crate::RequestBody::RevertTurn`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct TurnReverted {
+    /// The session.
+    pub session: String,
+    /// The turn.
+    pub prompt: u32,
+    /// The files put back as they were when the turn started (files the turn created are
+    /// removed), by path.
+    pub restored: Vec<String>,
+}

@@ -20,7 +20,9 @@ mod messages;
 mod secret;
 pub mod session;
 
-pub use changes::{ChangeStatus, ChangedFile, Changes, FileDiff, Shipped};
+pub use changes::{
+    ChangeStatus, ChangedFile, Changes, FileDiff, Shipped, TurnChanges, TurnReverted,
+};
 pub use files::{FileMatch, FoundFiles, FoundPath, PathKind, PathResolution, ResolvedPath};
 pub use messages::{
     ClientMessage, ContainerEngine, DevContainer, ErrorCode, Event, EventBody, FileContent,

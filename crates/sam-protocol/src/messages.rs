@@ -10,7 +10,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 use crate::Secret;
-use crate::changes::{Changes, FileDiff, Shipped};
+use crate::changes::{Changes, FileDiff, Shipped, TurnChanges, TurnReverted};
 use crate::files::{FoundFiles, ResolvedPath};
 use crate::session::{SessionEvent, SessionId, SessionStatus, StartSession};
 
@@ -263,6 +263,29 @@ pub enum RequestBody {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         token: Option<Secret>,
     },
+    /// What one agent turn changed: the working tree when the turn ended against the working
+    /// tree when its prompt was sent (snapshots `sam-host` takes at those moments, without
+    /// touching the index, HEAD or any branch). Answered with [`ResponseBody::TurnChanges`];
+    /// [`ErrorCode::NotFound`] for a turn without snapshots (unknown session or prompt, a
+    /// folder that is not a git repository, a snapshot that failed), [`ErrorCode::Busy`]
+    /// while the turn is still running. Needs `Ready`.
+    TurnChanges {
+        /// The session.
+        session: SessionId,
+        /// The turn (its prompt number).
+        prompt: u32,
+    },
+    /// Puts the files one turn changed back as they were when its prompt was sent (files it
+    /// created are removed), only if none of them has changed since the turn ended.
+    /// Answered with [`ResponseBody::TurnReverted`]; [`ErrorCode::ChangedSince`] (nothing
+    /// restored) when some did, the message listing them; otherwise as
+    /// [`RequestBody::TurnChanges`]. The index, HEAD and branches are not touched.
+    RevertTurn {
+        /// The session.
+        session: SessionId,
+        /// The turn (its prompt number).
+        prompt: u32,
+    },
 }
 
 impl RequestBody {
@@ -287,6 +310,8 @@ impl RequestBody {
             Self::Changes { .. } => "changes",
             Self::FileDiff { .. } => "file_diff",
             Self::Ship { .. } => "ship",
+            Self::TurnChanges { .. } => "turn_changes",
+            Self::RevertTurn { .. } => "revert_turn",
         }
     }
 }
@@ -419,6 +444,10 @@ pub enum ResponseBody {
     FileDiff(FileDiff),
     /// The answer to [`RequestBody::Ship`].
     Shipped(Shipped),
+    /// The answer to [`RequestBody::TurnChanges`].
+    TurnChanges(TurnChanges),
+    /// The answer to [`RequestBody::RevertTurn`].
+    TurnReverted(TurnReverted),
 }
 
 /// The host's state and vital numbers.
@@ -675,6 +704,9 @@ pub enum ErrorCode {
     NothingToCommit,
     /// A [`RequestBody::Ship`] named the remote's default branch, which SAM never pushes to.
     ProtectedBranch,
+    /// A [`RequestBody::RevertTurn`] found files the turn changed that have changed again
+    /// since it ended; nothing was reverted.
+    ChangedSince,
 }
 
 impl ErrorCode {
@@ -694,6 +726,7 @@ impl ErrorCode {
             Self::AgentFailed => "agent_failed",
             Self::NothingToCommit => "nothing_to_commit",
             Self::ProtectedBranch => "protected_branch",
+            Self::ChangedSince => "changed_since",
         }
     }
 }

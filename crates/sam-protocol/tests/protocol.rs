@@ -938,3 +938,92 @@ fn review_and_ship_messages_have_a_pinned_wire_form() {
         "file_diff"
     );
 }
+
+#[test]
+fn turn_messages_have_a_pinned_wire_form() {
+    use sam_protocol::{ChangeStatus, ChangedFile, TurnChanges, TurnReverted};
+    assert_wire(
+        &ClientMessage::Request(Request {
+            id: 41,
+            body: RequestBody::TurnChanges {
+                session: "s-1".into(),
+                prompt: 2,
+            },
+        }),
+        json!({"type": "request", "id": 41, "body": {"kind": "turn_changes",
+            "session": "s-1", "prompt": 2}}),
+    );
+    assert_wire(
+        &ClientMessage::Request(Request {
+            id: 42,
+            body: RequestBody::RevertTurn {
+                session: "s-1".into(),
+                prompt: 2,
+            },
+        }),
+        json!({"type": "request", "id": 42, "body": {"kind": "revert_turn",
+            "session": "s-1", "prompt": 2}}),
+    );
+    assert_wire(
+        &HostMessage::Response(Response {
+            id: 41,
+            result: Ok(ResponseBody::TurnChanges(TurnChanges {
+                session: "s-1".into(),
+                prompt: 2,
+                start_tree: "4b825dc642cb6eb9a060e54bf8d69288fbee4904".into(),
+                end_tree: "0123456789abcdef0123456789abcdef01234567".into(),
+                files: vec![ChangedFile {
+                    path: "b.txt".into(),
+                    status: ChangeStatus::Added,
+                    old_path: None,
+                    binary: false,
+                    insertions: 1,
+                    deletions: 0,
+                }],
+                total_files: 1,
+                insertions: 1,
+                deletions: 0,
+                truncated: false,
+            })),
+        }),
+        json!({"type": "response", "id": 41, "result": {"ok": {"kind": "turn_changes",
+            "session": "s-1", "prompt": 2,
+            "start_tree": "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+            "end_tree": "0123456789abcdef0123456789abcdef01234567",
+            "files": [{"path": "b.txt", "status": "added", "binary": false,
+                "insertions": 1, "deletions": 0}],
+            "total_files": 1, "insertions": 1, "deletions": 0, "truncated": false}}}),
+    );
+    assert_wire(
+        &HostMessage::Response(Response {
+            id: 42,
+            result: Ok(ResponseBody::TurnReverted(TurnReverted {
+                session: "s-1".into(),
+                prompt: 2,
+                restored: vec!["b.txt".into()],
+            })),
+        }),
+        json!({"type": "response", "id": 42, "result": {"ok": {"kind": "turn_reverted",
+            "session": "s-1", "prompt": 2, "restored": ["b.txt"]}}}),
+    );
+    assert_wire(
+        &HostMessage::Response(Response {
+            id: 43,
+            result: Err(ProtocolError::new(ErrorCode::ChangedSince, "a.txt")),
+        }),
+        json!({"type": "response", "id": 43, "result": {"err": {"code": "changed_since",
+            "message": "a.txt"}}}),
+    );
+    assert_eq!(ErrorCode::ChangedSince.as_str(), "changed_since");
+    let revert = RequestBody::RevertTurn {
+        session: "s".into(),
+        prompt: 1,
+    };
+    assert_eq!(revert.kind(), "revert_turn");
+    // Hostile input: a prompt number that is not a u32 is refused at the frame.
+    assert!(
+        serde_json::from_value::<ClientMessage>(json!({"type": "request", "id": 1,
+            "body": {"kind": "turn_changes", "session": "s", "prompt": -1}}))
+        .is_err()
+    );
+}

@@ -7,7 +7,10 @@
 //! not a request to send twice over a reused connection that might have died half-way.
 
 use sam_protocol::client::ClientError;
-use sam_protocol::{Changes, ErrorCode, FileDiff, RequestBody, ResponseBody, Secret, Shipped};
+use sam_protocol::{
+    Changes, ErrorCode, FileDiff, RequestBody, ResponseBody, Secret, Shipped, TurnChanges,
+    TurnReverted,
+};
 
 use crate::{WorkspaceError, Workspaces};
 
@@ -75,7 +78,90 @@ impl ShipError {
     }
 }
 
+/// Why reverting a turn failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RevertError {
+    /// Files the turn changed have changed again since it ended; nothing was reverted. The
+    /// message lists them.
+    #[error("{0}")]
+    ChangedSince(String),
+    /// The turn is still running.
+    #[error("{0}")]
+    Busy(String),
+    /// Anything else: the workspace, its host, an unknown session or turn.
+    #[error(transparent)]
+    Workspace(#[from] WorkspaceError),
+}
+
+impl RevertError {
+    /// A stable code for the UI and `--json` output.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::ChangedSince(_) => "changed_since",
+            Self::Busy(_) => "busy",
+            Self::Workspace(WorkspaceError::InvalidInput(_) | WorkspaceError::NotFound(_)) => {
+                "invalid_input"
+            }
+            Self::Workspace(_) => "workspace",
+        }
+    }
+}
+
 impl Workspaces {
+    /// The files one agent turn (`prompt` of `session`) changed, from the snapshots the host
+    /// took when the prompt was sent and when the turn ended, see
+    /// [`RequestBody::TurnChanges`].
+    ///
+    /// # Errors
+    /// As [`Self::changes`]; also for an unknown session or turn, one without snapshots, or
+    /// a turn still running.
+    pub async fn turn_changes(
+        &self,
+        id_or_name: &str,
+        session: &str,
+        prompt: u32,
+    ) -> Result<TurnChanges, WorkspaceError> {
+        let body = RequestBody::TurnChanges {
+            session: session.to_owned(),
+            prompt,
+        };
+        match self.changes_request(id_or_name, body).await? {
+            ResponseBody::TurnChanges(changes) => Ok(changes),
+            _ => Err(WorkspaceError::Host(
+                "unexpected answer to turn_changes".into(),
+            )),
+        }
+    }
+
+    /// Puts the files one turn changed back as they were when it started, only if none has
+    /// changed since it ended, see [`RequestBody::RevertTurn`].
+    ///
+    /// # Errors
+    /// [`RevertError::ChangedSince`] (nothing reverted), [`RevertError::Busy`], or the
+    /// workspace's.
+    pub async fn revert_turn(
+        &self,
+        id_or_name: &str,
+        session: &str,
+        prompt: u32,
+    ) -> Result<TurnReverted, RevertError> {
+        let body = RequestBody::RevertTurn {
+            session: session.to_owned(),
+            prompt,
+        };
+        let link = self.attach(id_or_name).await?;
+        match link.request(body).await {
+            Ok(ResponseBody::TurnReverted(reverted)) => Ok(reverted),
+            Ok(_) => Err(WorkspaceError::Host("unexpected answer to revert_turn".into()).into()),
+            Err(ClientError::Host(error)) => Err(match error.code {
+                ErrorCode::ChangedSince => RevertError::ChangedSince(error.message),
+                ErrorCode::Busy => RevertError::Busy(error.message),
+                _ => host_refusal(error).into(),
+            }),
+            Err(other) => Err(WorkspaceError::Host(other.to_string()).into()),
+        }
+    }
+
     /// The workspace's changes against `base` (a commit-ish; `None`: the commit the checkout
     /// started from), see [`RequestBody::Changes`].
     ///

@@ -27,7 +27,7 @@ use sam_store::{Store, WorkspaceKind, WorkspaceRow};
 use serde::{Deserialize, Serialize};
 
 pub use budget::BudgetStatus;
-pub use changes::{ShipError, ShipFlowError, ShipOptions, ShipReport};
+pub use changes::{RevertError, ShipError, ShipFlowError, ShipOptions, ShipReport};
 pub use error::WorkspaceError;
 pub use files::{OpenHow, OpenedFile, QUICK_VIEW_BYTES, QuickViewFile, parse_location};
 pub use host_link::HostLink;

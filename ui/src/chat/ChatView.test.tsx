@@ -319,6 +319,8 @@ describe("ChatView's changes panel", () => {
       })),
       fileDiff: vi.fn(async () => ({ path: "src/a.rs", binary: false, truncated: false, diff: "--- a/src/a.rs\n+++ b/src/a.rs\n@@ -1,0 +1,1 @@\n+fn main() {}\n" })),
       ship: vi.fn(),
+      turnChanges: vi.fn(async () => ({ prompt: 1, files: [], insertions: 0, deletions: 0, truncated: false })),
+      revertTurn: vi.fn(),
     };
     api.changes = changes;
     await openSession(user, "Fix the build");
@@ -326,6 +328,10 @@ describe("ChatView's changes panel", () => {
     const panel = await screen.findByTestId("changes-panel");
     expect(changes.changes).toHaveBeenCalledWith("w-api");
     expect(await within(panel).findByTestId("changes-summary")).toHaveTextContent("1 file · +1 −0");
+    // The open chat's finished turns are offered as a filter.
+    expect(within(panel).getByLabelText("Turn")).toHaveTextContent("Turn 1");
+    await user.selectOptions(within(panel).getByLabelText("Turn"), "1");
+    await waitFor(() => expect(changes.turnChanges).toHaveBeenCalledWith("w-api", READY_SESSION.id, 1));
     await user.click(screen.getByTestId("chat-changes-toggle"));
     expect(screen.queryByTestId("changes-panel")).not.toBeInTheDocument();
   });

@@ -350,6 +350,8 @@ function LiveChat({ api, workspaceId = null, sessionId, onSessionChange }: Omit<
                   }
             }
             onClose={() => setChangesOpen(false)}
+            sessionId={openSessionId}
+            turns={state.items.flatMap((item) => (item.type === "turn_end" && item.prompt !== null ? [item.prompt] : []))}
           />
         ) : null}
       </div>

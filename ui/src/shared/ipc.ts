@@ -449,6 +449,15 @@ export function changesShip(workspaceId: string, message: string, branch: string
   return call(() => commands.changesShip(workspaceId, message, branch, pullRequest));
 }
 
+// Per-turn attribution: the files one agent turn changed, and putting them back.
+export function changesTurn(workspaceId: string, sessionId: string, prompt: number) {
+  return call(() => commands.changesTurn(workspaceId, sessionId, prompt));
+}
+
+export function changesRevertTurn(workspaceId: string, sessionId: string, prompt: number) {
+  return call(() => commands.changesRevertTurn(workspaceId, sessionId, prompt));
+}
+
 // The optional monthly budget for cloud workspaces.
 export function budgetGet() {
   return call(() => commands.budgetGet());

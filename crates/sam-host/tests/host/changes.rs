@@ -6,11 +6,14 @@ use std::process::Command;
 
 use sam_protocol::client::HostClient;
 use sam_protocol::{
-    ChangeStatus, Changes, ErrorCode, FileDiff, MAX_DIFF_BYTES, RequestBody, ResponseBody, Secret,
-    Shipped,
+    AgentLaunch, ChangeStatus, Changes, ErrorCode, Event, EventBody, FileDiff, MAX_DIFF_BYTES,
+    RequestBody, ResponseBody, Secret, SessionEvent, Shipped, StartSession, TurnChanges,
 };
+use tokio::sync::mpsc;
 
-use crate::support::{Daemon, file_url, git, git_plan, local_plan, make_repo, ok, refused};
+use crate::support::{
+    Daemon, file_url, git, git_plan, local_plan, make_repo, ok, refused, subscribe,
+};
 
 fn git_out(dir: &Path, args: &[&str]) -> String {
     let output = Command::new("git")
@@ -503,4 +506,212 @@ async fn without_origin_head_main_and_master_are_both_protected() {
             .branch,
         "sam/x-2"
     );
+}
+
+/// The scripted ACP agent (test support in sam-testkit), which writes files when allowed.
+fn scripted_agent() -> AgentLaunch {
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../sam-testkit/support/scripted-acp-agent.mjs");
+    AgentLaunch {
+        agent: "custom".into(),
+        argv: vec!["node".into(), script.display().to_string()],
+        install: None,
+        env: Vec::new(),
+        in_container: false,
+        mode: None,
+    }
+}
+
+/// The next event of `session` that `pick` maps to something.
+async fn next_of<T>(
+    events: &mut mpsc::Receiver<Event>,
+    session: &str,
+    pick: impl Fn(&SessionEvent) -> Option<T>,
+) -> T {
+    loop {
+        let event = tokio::time::timeout(std::time::Duration::from_secs(30), events.recv())
+            .await
+            .expect("timed out waiting for a session event")
+            .expect("the event stream ended");
+        if let EventBody::Session { session: s, event } = &event.event
+            && s == session
+            && let Some(found) = pick(event)
+        {
+            return found;
+        }
+    }
+}
+
+/// Sends `write <file> <text>` as a prompt, waits for the permission request and returns it
+/// unanswered with the prompt number.
+async fn start_write(
+    client: &HostClient,
+    events: &mut mpsc::Receiver<Event>,
+    file: &str,
+    text: &str,
+) -> (u32, u32) {
+    let body = RequestBody::Prompt {
+        session: "s1".into(),
+        text: format!("write {file} {text}"),
+    };
+    let ResponseBody::PromptAccepted { prompt } = ok(client, body).await else {
+        panic!("the prompt was not accepted");
+    };
+    let request = next_of(events, "s1", |e| match e {
+        SessionEvent::PermissionRequested { request, .. } => Some(*request),
+        _ => None,
+    })
+    .await;
+    (prompt, request)
+}
+
+/// Allows the write of a started turn and waits for the turn to end.
+async fn finish_write(
+    client: &HostClient,
+    events: &mut mpsc::Receiver<Event>,
+    prompt: u32,
+    request: u32,
+) {
+    let body = RequestBody::AnswerPermission {
+        session: "s1".into(),
+        request,
+        option_id: "allow".into(),
+        by: "test".into(),
+    };
+    ok(client, body).await;
+    let ended = next_of(events, "s1", |e| match e {
+        SessionEvent::TurnEnded { prompt, .. } => Some(*prompt),
+        _ => None,
+    })
+    .await;
+    assert_eq!(ended, prompt);
+}
+
+async fn turn_changes(client: &HostClient, prompt: u32) -> TurnChanges {
+    let body = RequestBody::TurnChanges {
+        session: "s1".into(),
+        prompt,
+    };
+    match ok(client, body).await {
+        ResponseBody::TurnChanges(changes) => changes,
+        other => panic!("expected turn changes, got {other:?}"),
+    }
+}
+
+fn revert(prompt: u32) -> RequestBody {
+    RequestBody::RevertTurn {
+        session: "s1".into(),
+        prompt,
+    }
+}
+
+fn paths(changes: &TurnChanges) -> Vec<(&str, ChangeStatus)> {
+    changes
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f.status))
+        .collect()
+}
+
+#[tokio::test]
+async fn each_turn_knows_its_files_and_reverts_them_unless_they_changed_since() {
+    let work = tempfile::tempdir().unwrap();
+    let root = make_repo(&work.path().join("repo"));
+    // Not committed: the snapshots see the working tree, not HEAD.
+    std::fs::write(root.join("two.txt"), "two before\n").unwrap();
+    let head = git_out(&root, &["rev-parse", "HEAD"]);
+    let state = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start(state.path());
+    let client = daemon.client().await;
+    ok(&client, RequestBody::Setup(local_plan("ws", &root))).await;
+    let (_, mut events) = subscribe(&client, None).await;
+    let start = RequestBody::StartSession(StartSession {
+        session: "s1".into(),
+        agent: scripted_agent(),
+        context: None,
+        first_prompt: None,
+    });
+    ok(&client, start).await;
+
+    // Turn 1 creates one.txt; while it waits for permission it is still running.
+    let (first, request) = start_write(&client, &mut events, "one.txt", "turn one").await;
+    for body in [
+        RequestBody::TurnChanges {
+            session: "s1".into(),
+            prompt: first,
+        },
+        revert(first),
+    ] {
+        let busy = refused(&client, body).await;
+        assert_eq!(busy.code, ErrorCode::Busy, "{busy:?}");
+    }
+    finish_write(&client, &mut events, first, request).await;
+    // Turn 2 changes two.txt, turn 3 creates three.txt.
+    let (second, request) = start_write(&client, &mut events, "two.txt", "turn two").await;
+    finish_write(&client, &mut events, second, request).await;
+    let (third, request) = start_write(&client, &mut events, "three.txt", "turn three").await;
+    finish_write(&client, &mut events, third, request).await;
+
+    let one = turn_changes(&client, first).await;
+    assert_eq!(paths(&one), [("one.txt", ChangeStatus::Added)]);
+    assert_eq!((one.total_files, one.insertions, one.deletions), (1, 1, 0));
+    let two = turn_changes(&client, second).await;
+    assert_eq!(paths(&two), [("two.txt", ChangeStatus::Modified)]);
+    assert_eq!((two.insertions, two.deletions), (1, 1));
+    assert_eq!(one.end_tree, two.start_tree);
+    let three = turn_changes(&client, third).await;
+    assert_eq!(paths(&three), [("three.txt", ChangeStatus::Added)]);
+
+    // Hostile: unknown session, unknown turn.
+    for body in [
+        RequestBody::TurnChanges {
+            session: "nope".into(),
+            prompt: first,
+        },
+        RequestBody::TurnChanges {
+            session: "s1".into(),
+            prompt: 99,
+        },
+        RequestBody::RevertTurn {
+            session: "nope".into(),
+            prompt: 1,
+        },
+    ] {
+        let missing = refused(&client, body).await;
+        assert_eq!(missing.code, ErrorCode::NotFound, "{missing:?}");
+    }
+
+    // Revert turn 3 (a created file goes) and turn 2 (back to its start); turn 1 stays.
+    match ok(&client, revert(third)).await {
+        ResponseBody::TurnReverted(reverted) => assert_eq!(reverted.restored, ["three.txt"]),
+        other => panic!("expected turn_reverted, got {other:?}"),
+    }
+    assert!(!root.join("three.txt").exists());
+    match ok(&client, revert(second)).await {
+        ResponseBody::TurnReverted(reverted) => assert_eq!(reverted.restored, ["two.txt"]),
+        other => panic!("expected turn_reverted, got {other:?}"),
+    }
+    assert_eq!(
+        std::fs::read_to_string(root.join("two.txt")).unwrap(),
+        "two before\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("one.txt")).unwrap(),
+        "turn one\n"
+    );
+
+    // Edited after turn 1 ended: its revert is refused and nothing changes.
+    std::fs::write(root.join("one.txt"), "edited by hand\n").unwrap();
+    let conflict = refused(&client, revert(first)).await;
+    assert_eq!(conflict.code, ErrorCode::ChangedSince, "{conflict:?}");
+    assert!(conflict.message.contains("one.txt"), "{}", conflict.message);
+    assert_eq!(
+        std::fs::read_to_string(root.join("one.txt")).unwrap(),
+        "edited by hand\n"
+    );
+
+    // The user's HEAD and index were never touched.
+    assert_eq!(git_out(&root, &["rev-parse", "HEAD"]), head);
+    assert_eq!(git_out(&root, &["diff", "--cached", "--name-only"]), "");
+    assert_eq!(git_out(&root, &["stash", "list"]), "");
 }

@@ -36,11 +36,17 @@ const SUMMARY: ChangesSummary = {
   ],
 };
 
-let api: { changes: ReturnType<typeof vi.fn>; fileDiff: ReturnType<typeof vi.fn>; ship: ReturnType<typeof vi.fn> };
+let api: {
+  changes: ReturnType<typeof vi.fn>;
+  fileDiff: ReturnType<typeof vi.fn>;
+  ship: ReturnType<typeof vi.fn>;
+  turnChanges: ReturnType<typeof vi.fn>;
+  revertTurn: ReturnType<typeof vi.fn>;
+};
 const onOpenFile = vi.fn();
 const onSendPrompt = vi.fn(async (_text: string) => undefined);
 
-function renderPanel(sendPrompt: ((text: string) => Promise<void>) | null = onSendPrompt) {
+function renderPanel(sendPrompt: ((text: string) => Promise<void>) | null = onSendPrompt, chat: { sessionId?: string | null; turns?: number[] } = {}) {
   const user = userEvent.setup();
   render(
     <QueryClientProvider client={createQueryClient()}>
@@ -51,6 +57,7 @@ function renderPanel(sendPrompt: ((text: string) => Promise<void>) | null = onSe
         onOpenFile={onOpenFile}
         onSendPrompt={sendPrompt}
         onClose={() => undefined}
+        {...chat}
       />
     </QueryClientProvider>,
   );
@@ -81,6 +88,14 @@ beforeEach(() => {
   api = {
     changes: vi.fn(async () => SUMMARY),
     fileDiff: vi.fn(async (_w: string, path: string): Promise<FileDiff> => ({ path, binary: path === "logo.png", diff: path === "logo.png" ? "" : DIFF, truncated: false })),
+    turnChanges: vi.fn(async (_w: string, _s: string, prompt: number) => ({
+      prompt,
+      insertions: 1,
+      deletions: 0,
+      truncated: false,
+      files: [{ path: `turn${prompt}.txt`, oldPath: null, status: "added", insertions: 1, deletions: 0, binary: false }],
+    })),
+    revertTurn: vi.fn(async (_w: string, _s: string, prompt: number) => ({ prompt, restored: [`turn${prompt}.txt`] })),
     ship: vi.fn(async () => ({ branch: "sam/greet-louder", commit: "0123456789abcdef", pushed: true, pushError: null, pullRequest: { url: "https://github.com/ada/app/pull/7", number: 7, existing: false } })),
   };
 });
@@ -164,6 +179,62 @@ describe("the changes panel", () => {
     expect(rows.length).toBeLessThan(200);
     // Parsing and the first render stay well inside a second even here (jsdom, debug).
     expect(performance.now() - started).toBeLessThan(5000);
+  });
+});
+
+describe("per-turn changes", () => {
+  it("offers no turn filter without an open chat", async () => {
+    renderPanel(onSendPrompt, { sessionId: null, turns: [1, 2] });
+    await screen.findByTestId("changes-summary");
+    expect(screen.queryByTestId("changes-turn-filter")).not.toBeInTheDocument();
+  });
+
+  it("filters to one turn's files and reverts that turn after a confirmation", async () => {
+    const { user } = renderPanel(onSendPrompt, { sessionId: "s1", turns: [1, 2] });
+    await screen.findByTestId("changes-summary");
+    expect(screen.queryByTestId("changes-revert-turn")).not.toBeInTheDocument();
+    await user.selectOptions(screen.getByLabelText("Turn"), "2");
+    await waitFor(() => expect(screen.getAllByTestId("changes-file").map((f) => f.dataset.path)).toEqual(["turn2.txt"]));
+    expect(api.turnChanges).toHaveBeenCalledWith("w1", "s1", 2);
+    await user.click(screen.getByTestId("changes-revert-turn"));
+    const dialog = screen.getByTestId("revert-turn-dialog");
+    expect(dialog).toHaveTextContent("Revert turn 2?");
+    expect(dialog).toHaveTextContent("turn2.txt");
+    expect(api.revertTurn).not.toHaveBeenCalled();
+    await user.click(within(dialog).getByTestId("revert-turn-confirm"));
+    expect(api.revertTurn).toHaveBeenCalledWith("w1", "s1", 2);
+    expect(await screen.findByTestId("changes-reverted")).toHaveTextContent("Turn 2 reverted: 1 file put back.");
+    expect(screen.queryByTestId("revert-turn-dialog")).not.toBeInTheDocument();
+  });
+
+  it("cancelling the confirmation reverts nothing", async () => {
+    const { user } = renderPanel(onSendPrompt, { sessionId: "s1", turns: [1] });
+    await user.selectOptions(await screen.findByLabelText("Turn"), "1");
+    await user.click(await screen.findByTestId("changes-revert-turn"));
+    await user.click(within(screen.getByTestId("revert-turn-dialog")).getByRole("button", { name: "Cancel" }));
+    expect(screen.queryByTestId("revert-turn-dialog")).not.toBeInTheDocument();
+    expect(api.revertTurn).not.toHaveBeenCalled();
+  });
+
+  it("shows the refusal when files changed since the turn", async () => {
+    api.revertTurn.mockRejectedValueOnce(
+      new IpcError("invalid_input", "nothing was reverted: 1 of the files this turn changed has changed again since it ended: turn1.txt"),
+    );
+    const { user } = renderPanel(onSendPrompt, { sessionId: "s1", turns: [1] });
+    await user.selectOptions(await screen.findByLabelText("Turn"), "1");
+    await user.click(await screen.findByTestId("changes-revert-turn"));
+    await user.click(screen.getByTestId("revert-turn-confirm"));
+    const dialog = screen.getByTestId("revert-turn-dialog");
+    await waitFor(() => expect(dialog).toHaveTextContent("changed again since it ended: turn1.txt"));
+    expect(screen.queryByTestId("changes-reverted")).not.toBeInTheDocument();
+  });
+
+  it("goes back to all changes", async () => {
+    const { user } = renderPanel(onSendPrompt, { sessionId: "s1", turns: [1] });
+    await user.selectOptions(await screen.findByLabelText("Turn"), "1");
+    await waitFor(() => expect(screen.getAllByTestId("changes-file")).toHaveLength(1));
+    await user.selectOptions(screen.getByLabelText("Turn"), "");
+    await waitFor(() => expect(screen.getAllByTestId("changes-file")).toHaveLength(3));
   });
 });
 

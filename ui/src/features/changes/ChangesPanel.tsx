@@ -2,15 +2,15 @@
 // (against its base), file by file, with a syntax-highlighted diff, "open in editor" on every
 // hunk, comments on lines that go to the agent as a prompt, and shipping (commit, push a
 // `sam/…` branch, open a pull request).
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { createElement, useMemo, useRef, useState, type ReactNode } from "react";
 import { languageForPath, lowlight, type HastNode } from "../../shared/highlight";
-import { Button, EmptyState, ErrorAlert } from "../../shared/ui";
+import { Button, Dialog, EmptyState, ErrorAlert } from "../../shared/ui";
 import "./changes.css";
 import { commentPrompt, diffRows, type DiffRow } from "./parse";
 import { ShipDialog } from "./ShipDialog";
-import type { ChangedFile, ChangesApi } from "./types";
+import type { ChangedFile, ChangesApi, TurnReverted } from "./types";
 
 /** How often the list is read again while the panel is open (the agent may be editing). */
 const REFRESH_MS = 3000;
@@ -26,6 +26,10 @@ type ChangesPanelProps = {
   /** Sends a prompt to the agent of the open chat; null when there is none. */
   onSendPrompt: ((text: string) => Promise<void>) | null;
   onClose: () => void;
+  /** The open chat's session, for the "Turn" filter; absent or null without one. */
+  sessionId?: string | null;
+  /** The open chat's finished turns (prompt numbers), oldest first. */
+  turns?: readonly number[];
 };
 
 const STATUS_LABEL: Record<ChangedFile["status"], string> = {
@@ -38,14 +42,27 @@ const STATUS_LABEL: Record<ChangedFile["status"], string> = {
   type_changed: "T",
 };
 
-export function ChangesPanel({ api, workspaceId, draftMessage, onOpenFile, onSendPrompt, onClose }: ChangesPanelProps) {
-  const changes = useQuery({
+export function ChangesPanel({ api, workspaceId, draftMessage, onOpenFile, onSendPrompt, onClose, sessionId = null, turns = [] }: ChangesPanelProps) {
+  const queryClient = useQueryClient();
+  const [turnChoice, setTurnChoice] = useState<number | null>(null);
+  // A turn of another chat (the chat changed) falls back to all changes.
+  const turn = sessionId !== null && turnChoice !== null && turns.includes(turnChoice) ? turnChoice : null;
+  const all = useQuery({
     queryKey: ["changes", workspaceId],
     queryFn: () => api.changes(workspaceId),
     refetchInterval: REFRESH_MS,
+    enabled: turn === null,
   });
+  const ofTurn = useQuery({
+    queryKey: ["changes", workspaceId, "turn", sessionId, turn],
+    queryFn: () => api.turnChanges(workspaceId, sessionId!, turn!),
+    enabled: turn !== null,
+  });
+  const changes = turn === null ? all : ofTurn;
   const [selected, setSelected] = useState<string | null>(null);
   const [shipping, setShipping] = useState(false);
+  const [reverting, setReverting] = useState(false);
+  const [reverted, setReverted] = useState<TurnReverted | null>(null);
   const files = changes.data?.files ?? [];
   const current = files.find((file) => file.path === selected) ?? files[0] ?? null;
 
@@ -69,15 +86,56 @@ export function ChangesPanel({ api, workspaceId, draftMessage, onOpenFile, onSen
           ✕
         </Button>
       </header>
+      {sessionId !== null && turns.length > 0 ? (
+        <div className="changes__turn" data-testid="changes-turn-filter">
+          <label className="field__label" htmlFor="changes-turn">
+            Turn
+          </label>
+          <select
+            id="changes-turn"
+            className="select select--small"
+            value={turn === null ? "" : String(turn)}
+            onChange={(event) => {
+              setTurnChoice(event.target.value === "" ? null : Number(event.target.value));
+              setSelected(null);
+              setReverted(null);
+            }}
+            data-testid="changes-turn"
+          >
+            <option value="">All changes</option>
+            {turns.map((prompt) => (
+              <option key={prompt} value={String(prompt)}>
+                Turn {prompt}
+              </option>
+            ))}
+          </select>
+          {turn !== null ? (
+            <Button className="button--small" disabled={files.length === 0} onClick={() => setReverting(true)} data-testid="changes-revert-turn">
+              Revert this turn…
+            </Button>
+          ) : null}
+        </div>
+      ) : null}
+      {reverted ? (
+        <p className="muted small" role="status" data-testid="changes-reverted">
+          Turn {reverted.prompt} reverted: {reverted.restored.length} {reverted.restored.length === 1 ? "file" : "files"} put back.
+        </p>
+      ) : null}
       {changes.isError ? <ErrorAlert error={changes.error} context="Could not read the changes" compact /> : null}
       {changes.isPending ? (
         <p className="muted small" role="status">
           Reading the changes…
         </p>
       ) : files.length === 0 && changes.isSuccess ? (
-        <EmptyState title="No changes yet" compact data-testid="changes-empty">
-          The agent's edits to the workspace show up here.
-        </EmptyState>
+        turn === null ? (
+          <EmptyState title="No changes yet" compact data-testid="changes-empty">
+            The agent's edits to the workspace show up here.
+          </EmptyState>
+        ) : (
+          <EmptyState title={`Turn ${turn} changed no files`} compact data-testid="changes-empty">
+            Pick another turn, or all changes.
+          </EmptyState>
+        )
       ) : (
         <div className="changes__body">
           <ul className="changes__files" aria-label="Changed files">
@@ -107,14 +165,87 @@ export function ChangesPanel({ api, workspaceId, draftMessage, onOpenFile, onSen
               </li>
             ))}
           </ul>
+          {turn !== null ? <p className="muted small">The diff below is the file's whole change against the base.</p> : null}
           {changes.data?.truncated ? <p className="muted small">Only the first {files.length} changed files are listed.</p> : null}
           {current ? (
             <FileDiffView key={current.path} api={api} workspaceId={workspaceId} file={current} onOpenFile={onOpenFile} onSendPrompt={onSendPrompt} />
           ) : null}
         </div>
       )}
+      {reverting && turn !== null && sessionId !== null ? (
+        <RevertTurnDialog
+          api={api}
+          workspaceId={workspaceId}
+          sessionId={sessionId}
+          prompt={turn}
+          files={files}
+          onClose={() => setReverting(false)}
+          onReverted={(done) => {
+            setReverting(false);
+            setReverted(done);
+            void queryClient.invalidateQueries({ queryKey: ["changes", workspaceId] });
+          }}
+        />
+      ) : null}
       {shipping ? <ShipDialog api={api} workspaceId={workspaceId} draftMessage={draftMessage} onClose={() => setShipping(false)} /> : null}
     </aside>
+  );
+}
+
+/** Confirms reverting a turn; shows the refusal (files changed since) when there is one. */
+function RevertTurnDialog({
+  api,
+  workspaceId,
+  sessionId,
+  prompt,
+  files,
+  onClose,
+  onReverted,
+}: {
+  api: ChangesApi;
+  workspaceId: string;
+  sessionId: string;
+  prompt: number;
+  files: ChangedFile[];
+  onClose: () => void;
+  onReverted: (reverted: TurnReverted) => void;
+}) {
+  const revert = useMutation({
+    mutationFn: () => api.revertTurn(workspaceId, sessionId, prompt),
+    onSuccess: onReverted,
+  });
+  return (
+    <Dialog
+      title={`Revert turn ${prompt}?`}
+      role="alertdialog"
+      onClose={() => {
+        if (!revert.isPending) onClose();
+      }}
+      data-testid="revert-turn-dialog"
+      actions={
+        <>
+          <Button onClick={onClose} disabled={revert.isPending}>
+            Cancel
+          </Button>
+          <Button variant="primary" disabled={revert.isPending} onClick={() => revert.mutate()} data-testid="revert-turn-confirm">
+            {revert.isPending ? "Reverting…" : `Revert turn ${prompt}`}
+          </Button>
+        </>
+      }
+    >
+      <p>
+        {files.length === 1 ? "This file goes" : `These ${files.length} files go`} back to how {files.length === 1 ? "it was" : "they were"} before turn {prompt}
+        ; files it created are deleted. Nothing is reverted if any of them has changed since the turn ended.
+      </p>
+      <ul className="changes__revert-list">
+        {files.map((file) => (
+          <li key={file.path}>
+            <code className="path">{file.path}</code>
+          </li>
+        ))}
+      </ul>
+      {revert.isError ? <ErrorAlert error={revert.error} context="The turn was not reverted" compact /> : null}
+    </Dialog>
   );
 }
 

@@ -1,7 +1,20 @@
 // The changes panel over the core's commands (shared/ipc): the Rust shapes mapped to the
 // panel's own types.
-import { changesFileDiff, changesGet, changesShip } from "../../shared/ipc";
+import { changesFileDiff, changesGet, changesRevertTurn, changesShip, changesTurn } from "../../shared/ipc";
 import type { ChangesApi, ChangedFile } from "./types";
+
+type WireFile = { path: string; old_path?: string | null; status: ChangedFile["status"]; binary: boolean; insertions?: number | null; deletions?: number | null };
+
+function changedFile(file: WireFile): ChangedFile {
+  return {
+    path: file.path,
+    oldPath: file.old_path ?? null,
+    status: file.status,
+    binary: file.binary,
+    insertions: file.binary ? null : (file.insertions ?? 0),
+    deletions: file.binary ? null : (file.deletions ?? 0),
+  };
+}
 
 export const ipcChangesApi: ChangesApi = {
   changes: async (workspaceId) => {
@@ -11,16 +24,7 @@ export const ipcChangesApi: ChangesApi = {
       insertions: changes.insertions ?? 0,
       deletions: changes.deletions ?? 0,
       truncated: changes.truncated,
-      files: changes.files.map(
-        (file): ChangedFile => ({
-          path: file.path,
-          oldPath: file.old_path ?? null,
-          status: file.status,
-          binary: file.binary,
-          insertions: file.binary ? null : (file.insertions ?? 0),
-          deletions: file.binary ? null : (file.deletions ?? 0),
-        }),
-      ),
+      files: changes.files.map(changedFile),
     };
   },
   fileDiff: async (workspaceId, path, oldPath) => {
@@ -36,5 +40,19 @@ export const ipcChangesApi: ChangesApi = {
       pushError: outcome.pushError,
       pullRequest: outcome.pullRequest ? { url: outcome.pullRequest.url, number: outcome.pullRequest.number ?? 0, existing: outcome.pullRequest.existing } : null,
     };
+  },
+  turnChanges: async (workspaceId, sessionId, prompt) => {
+    const turn = await changesTurn(workspaceId, sessionId, prompt);
+    return {
+      prompt: turn.prompt,
+      files: turn.files.map(changedFile),
+      insertions: turn.insertions ?? 0,
+      deletions: turn.deletions ?? 0,
+      truncated: turn.truncated,
+    };
+  },
+  revertTurn: async (workspaceId, sessionId, prompt) => {
+    const reverted = await changesRevertTurn(workspaceId, sessionId, prompt);
+    return { prompt: reverted.prompt, restored: reverted.restored };
   },
 };

@@ -45,9 +45,25 @@ export type ShipResult = {
   pullRequest: { url: string; number: number; existing: boolean } | null;
 };
 
+/** What one agent turn changed (between the snapshots taken when it started and ended). */
+export type TurnChanges = {
+  prompt: number;
+  files: ChangedFile[];
+  insertions: number;
+  deletions: number;
+  truncated: boolean;
+};
+
+/** What reverting a turn put back. */
+export type TurnReverted = { prompt: number; restored: string[] };
+
 export type ChangesApi = {
   changes(workspaceId: string): Promise<ChangesSummary>;
   /** `oldPath`: where a renamed file came from (so it diffs as a rename). */
   fileDiff(workspaceId: string, path: string, oldPath: string | null): Promise<FileDiff>;
   ship(workspaceId: string, request: ShipRequest): Promise<ShipResult>;
+  /** The files turn `prompt` of the chat `sessionId` changed. */
+  turnChanges(workspaceId: string, sessionId: string, prompt: number): Promise<TurnChanges>;
+  /** Puts those files back as they were before the turn; refused (nothing reverted) when any changed since. */
+  revertTurn(workspaceId: string, sessionId: string, prompt: number): Promise<TurnReverted>;
 };
