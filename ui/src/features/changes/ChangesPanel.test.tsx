@@ -157,6 +157,17 @@ describe("the changes panel", () => {
     expect(screen.getByTestId("ship-pr")).toHaveTextContent("https://github.com/ada/app/pull/7");
   });
 
+  it("copies every text file's diff as one patch for users without a forge, naming the binary files left out", async () => {
+    // user-event stands in a clipboard for the test: read back what the panel wrote.
+    const { user } = renderPanel();
+    await user.click(await screen.findByTestId("changes-ship"));
+    await user.click(screen.getByTestId("ship-copy-patch"));
+    expect(await screen.findByTestId("ship-patch-copied")).toHaveTextContent("Copied (1 binary file left out).");
+    expect(await navigator.clipboard.readText()).toBe(DIFF + DIFF);
+    expect(api.fileDiff).not.toHaveBeenCalledWith("w1", "logo.png", null);
+    expect(api.ship).not.toHaveBeenCalled();
+  });
+
   it("shows the workspace's refusal to push to the default branch", async () => {
     api.ship.mockRejectedValueOnce(new IpcError("invalid_input", "SAM never pushes to the default branch main; pick another branch"));
     const { user } = renderPanel();

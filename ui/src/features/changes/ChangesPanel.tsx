@@ -187,7 +187,7 @@ export function ChangesPanel({ api, workspaceId, draftMessage, onOpenFile, onSen
           }}
         />
       ) : null}
-      {shipping ? <ShipDialog api={api} workspaceId={workspaceId} draftMessage={draftMessage} onClose={() => setShipping(false)} /> : null}
+      {shipping ? <ShipDialog api={api} workspaceId={workspaceId} draftMessage={draftMessage} files={all.data?.files ?? []} onClose={() => setShipping(false)} /> : null}
     </aside>
   );
 }

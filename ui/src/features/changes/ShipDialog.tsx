@@ -4,9 +4,21 @@
 import { useMutation } from "@tanstack/react-query";
 import { useState } from "react";
 import { Button, Dialog, ErrorAlert } from "../../shared/ui";
-import type { ChangesApi } from "./types";
+import type { ChangedFile, ChangesApi } from "./types";
 
-export function ShipDialog({ api, workspaceId, draftMessage, onClose }: { api: ChangesApi; workspaceId: string; draftMessage: string; onClose: () => void }) {
+type ShipDialogProps = { api: ChangesApi; workspaceId: string; draftMessage: string; files: ChangedFile[]; onClose: () => void };
+
+/** Every text file's diff, one after the other: a patch `git apply` takes. Binary files are left out. */
+async function patchOf(api: ChangesApi, workspaceId: string, files: ChangedFile[]) {
+  const diffs = await Promise.all(files.filter((f) => !f.binary).map((f) => api.fileDiff(workspaceId, f.path, f.oldPath)));
+  return {
+    text: diffs.map((d) => (d.diff.endsWith("\n") || d.diff === "" ? d.diff : `${d.diff}\n`)).join(""),
+    cut: diffs.some((d) => d.truncated),
+    binary: files.filter((f) => f.binary).length,
+  };
+}
+
+export function ShipDialog({ api, workspaceId, draftMessage, files, onClose }: ShipDialogProps) {
   const [message, setMessage] = useState(draftMessage);
   const [branch, setBranch] = useState("");
   const [pullRequest, setPullRequest] = useState(true);
@@ -14,6 +26,15 @@ export function ShipDialog({ api, workspaceId, draftMessage, onClose }: { api: C
     mutationFn: () => api.ship(workspaceId, { message: message.trim(), branch: branch.trim() === "" ? null : branch.trim(), pullRequest }),
   });
   const result = ship.data;
+  // For users without a forge: the changes as a patch on the clipboard.
+  const patch = useMutation({
+    mutationFn: async () => {
+      const made = await patchOf(api, workspaceId, files);
+      if (made.cut) throw new Error("A diff is too long to copy whole; ship or use git in the workspace instead.");
+      await navigator.clipboard.writeText(made.text);
+      return made;
+    },
+  });
 
   return (
     <Dialog
@@ -82,6 +103,21 @@ export function ShipDialog({ api, workspaceId, draftMessage, onClose }: { api: C
         </>
       )}
       {ship.isError ? <ErrorAlert error={ship.error} context="Not shipped" compact /> : null}
+      {result ? null : (
+        <p className="muted small">
+          No forge?{" "}
+          <button type="button" className="chat-link-button" disabled={patch.isPending} onClick={() => patch.mutate()} data-testid="ship-copy-patch">
+            Copy the changes as a patch
+          </button>
+          {patch.isSuccess ? (
+            <span role="status" data-testid="ship-patch-copied">
+              {" "}
+              Copied{patch.data.binary > 0 ? ` (${patch.data.binary} binary ${patch.data.binary === 1 ? "file" : "files"} left out)` : ""}.
+            </span>
+          ) : null}
+        </p>
+      )}
+      {patch.isError ? <ErrorAlert error={patch.error} context="The patch was not copied" compact /> : null}
     </Dialog>
   );
 }
