@@ -14,9 +14,10 @@ die() { printf '\033[1;31msetup: %s\033[0m\n' "$*" >&2; exit 1; }
 
 # --- system packages -------------------------------------------------------------------------
 # Build: WebKitGTK 4.1 (brings GTK3, libsoup3, JavaScriptCore), the tray library, pkg-config,
-# ALSA headers (voice capture through cpal).
+# ALSA headers (voice capture through cpal), cmake and libclang (whisper.cpp, on-device
+# transcription: whisper-rs-sys builds it with cmake and a C++ compiler, bindgen needs libclang).
 APT_BUILD=(build-essential pkg-config curl file libwebkit2gtk-4.1-dev libayatana-appindicator3-dev
-           librsvg2-dev libssl-dev libdbus-1-dev git openssh-client libasound2-dev)
+           librsvg2-dev libssl-dev libdbus-1-dev git openssh-client libasound2-dev cmake libclang-dev)
 # Tests: a virtual display, a private session bus, a real keyring daemon, the WebKit driver.
 # cloud-init: its `cloud-init schema` validates the user-data SAM renders for workspace VMs
 # (python3-yaml comes with it). Installed without recommends it adds no running service.

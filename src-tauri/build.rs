@@ -28,8 +28,15 @@ fn main() {
         "orphans_reconcile",
         "budget_get",
         "budget_set",
+        "idle_policy_get",
+        "idle_policy_set",
+        "workspace_open_terminal",
+        "workspace_open_vscode",
         "changes_get",
         "changes_file_diff",
+        "changes_wait",
+        "changes_draft_message",
+        "changes_pull_request_state",
         "changes_ship",
         "changes_turn",
         "changes_revert_turn",
@@ -61,6 +68,11 @@ fn main() {
         "voice_cancel",
         "voice_settings_get",
         "voice_settings_set",
+        "voice_shortcut_listen",
+        "voice_models",
+        "voice_model_download",
+        "voice_model_cancel",
+        "voice_model_delete",
     ];
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(commands));

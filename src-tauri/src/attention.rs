@@ -558,7 +558,10 @@ pub fn input_for(session_id: &str, workspace_id: &str, event: &ChatEvent) -> Opt
         },
         SessionEvent::SessionStarted { .. }
         | SessionEvent::Update { .. }
-        | SessionEvent::ProtocolNoise { .. } => return None,
+        | SessionEvent::ProtocolNoise { .. }
+        | SessionEvent::AgentSuspended { .. }
+        | SessionEvent::SessionResumed { .. }
+        | SessionEvent::Shipped { .. } => return None,
     })
 }
 

@@ -44,8 +44,15 @@ pub fn ipc_builder() -> tauri_specta::Builder<tauri::Wry> {
         workspaces::orphans_reconcile,
         workspaces::budget_get,
         workspaces::budget_set,
+        workspaces::idle_policy_get,
+        workspaces::idle_policy_set,
+        workspaces::workspace_open_terminal,
+        workspaces::workspace_open_vscode,
         changes::changes_get,
         changes::changes_file_diff,
+        changes::changes_wait,
+        changes::changes_draft_message,
+        changes::changes_pull_request_state,
         changes::changes_ship,
         changes::changes_turn,
         changes::changes_revert_turn,
@@ -77,6 +84,11 @@ pub fn ipc_builder() -> tauri_specta::Builder<tauri::Wry> {
         crate::voice::voice_cancel,
         crate::voice::voice_settings_get,
         crate::voice::voice_settings_set,
+        crate::voice::voice_shortcut_listen,
+        crate::voice::voice_models,
+        crate::voice::voice_model_download,
+        crate::voice::voice_model_cancel,
+        crate::voice::voice_model_delete,
     ])
 }
 

@@ -103,12 +103,16 @@ fn launch(state: Arc<AppState>) -> tauri::Result<()> {
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_shell::init())
+        // The voice push-to-talk shortcut; registered from Rust (`voice::install_shortcut`),
+        // the webview is granted none of the plugin's commands.
+        .plugin(tauri_plugin_global_shortcut::Builder::new().build())
         .invoke_handler(ipc.invoke_handler())
         .setup(move |app| {
             ipc.mount_events(app);
             // Managed before the window exists, so no command can run without it.
             app.manage(Arc::clone(&state));
             app.manage(Arc::new(voice::VoiceInput::default()));
+            voice::install_shortcut(app.handle(), &state);
             // The window next: its web content process loads the UI while the tray is built.
             create_main_window(app.handle(), &state)?;
             tracing::debug!(elapsed_ms = state.elapsed_ms(), "window created");

@@ -8,7 +8,16 @@
 //! from the vault (or `SAM_TRANSCRIBE_API_KEY`, like `sam voice`, sent to OpenAI or to
 //! `SAM_TRANSCRIBE_BASE_URL`), is used for one request and never appears in an answer, an error
 //! or a log line.
+//!
+//! Transcription runs in the cloud or on this computer (whisper.cpp, with a model from
+//! `sam-voice`'s catalogue that is downloaded into the app-data folder only when the user asks).
+//! The global push-to-talk shortcut is registered here, from Rust; its presses and releases go
+//! to the composer on a channel it subscribes with, so the composer records exactly as if its
+//! mic button had been held.
 
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
@@ -17,13 +26,16 @@ use std::time::{Duration, Instant};
 use sam_core::ApiError;
 use sam_secrets::{CredentialKind, CredentialMaterial, CredentialScope, Vault, VaultError};
 use sam_store::Store;
+use sam_voice::models::{DownloadProgress, ModelDownloader, ModelSpec};
 use sam_voice::{
-    ApiKey, AudioInput, HandsFree, LevelFrame, Mode, OpenAiCompatible, OpenAiConfig, Recorder,
-    RecorderHandle, TranscribeOptions, Transcriber, Utterance, UtteranceEvent, VoiceError,
+    ApiKey, AudioInput, HandsFree, LevelFrame, LocalWhisper, Mode, OpenAiCompatible, OpenAiConfig,
+    Recorder, RecorderHandle, TranscribeOptions, Transcriber, Utterance, UtteranceEvent,
+    VoiceError,
 };
 use serde::{Deserialize, Serialize};
-use tauri::State;
 use tauri::ipc::Channel;
+use tauri::{AppHandle, Manager, State};
+use tauri_plugin_global_shortcut::{Code, GlobalShortcutExt, Shortcut, ShortcutState};
 
 use crate::state::AppState;
 
@@ -60,6 +72,9 @@ const LEVEL_INTERVAL: Duration = Duration::from_millis(15);
 const NO_SPEECH_TIMEOUT_MS: u32 = 10_000;
 /// The range of the hands-free pause setting.
 const SILENCE_MS_RANGE: std::ops::RangeInclusive<u32> = 300..=5_000;
+/// The push-to-talk shortcut until the user picks another: Ctrl+Alt+Space (⌘⌥Space on macOS),
+/// which no common desktop or editor binds.
+pub const DEFAULT_SHORTCUT: &str = "CommandOrControl+Alt+Space";
 
 // --- IPC types ------------------------------------------------------------------------------
 
@@ -72,6 +87,17 @@ pub enum VoiceMode {
     PushToTalk,
     /// Recording ends by itself when the speaker pauses.
     HandsFree,
+}
+
+/// Where speech becomes text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum VoiceEngine {
+    /// An OpenAI-compatible service (the credential setting picks which).
+    #[default]
+    Cloud,
+    /// whisper.cpp on this computer, with the downloaded `local_model`.
+    Local,
 }
 
 /// Settings → Voice. Empty strings mean "not set".
@@ -90,6 +116,12 @@ pub struct VoiceSettings {
     pub model: Option<String>,
     /// The spoken language (ISO-639-1, e.g. `en`); `None`: detected.
     pub language: Option<String>,
+    pub engine: VoiceEngine,
+    /// On this computer: a model id from `voice_models` (`base.en`, …); `None`: none chosen.
+    pub local_model: Option<String>,
+    /// The global push-to-talk shortcut (`CommandOrControl+Alt+Space`, `Shift+F9`); `None`:
+    /// off. Unset in stored settings means [`DEFAULT_SHORTCUT`].
+    pub shortcut: Option<String>,
 }
 
 impl Default for VoiceSettings {
@@ -101,6 +133,9 @@ impl Default for VoiceSettings {
             credential: None,
             model: None,
             language: None,
+            engine: VoiceEngine::Cloud,
+            local_model: None,
+            shortcut: Some(DEFAULT_SHORTCUT.to_owned()),
         }
     }
 }
@@ -121,6 +156,48 @@ pub struct TranscriptionCredential {
 pub struct VoiceSetup {
     pub settings: VoiceSettings,
     pub credentials: Vec<TranscriptionCredential>,
+    /// Why the saved shortcut is not active (the desktop refused it at start-up), if it is not.
+    pub shortcut_problem: Option<String>,
+}
+
+/// A speech model from the catalogue, for Settings → Voice.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct VoiceModel {
+    /// Pass back as `id`; also the `localModel` setting.
+    pub id: String,
+    pub description: String,
+    /// The catalogue's largest model is under 500 MB, far below `u32::MAX`.
+    pub size_bytes: u32,
+    /// Downloaded and checked.
+    pub installed: bool,
+    /// A download of it runs.
+    pub downloading: bool,
+}
+
+/// The catalogue, and whether this build can use it.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct VoiceModels {
+    /// This build transcribes on the device (whisper.cpp is compiled in).
+    pub on_device_available: bool,
+    pub models: Vec<VoiceModel>,
+}
+
+/// How far a model download is, on the channel passed to `voice_model_download`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct VoiceDownloadProgress {
+    pub downloaded_bytes: u32,
+    pub total_bytes: u32,
+}
+
+/// The global shortcut went down or up (on the channel passed to `voice_shortcut_listen`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum VoiceShortcutSignal {
+    Pressed,
+    Released,
 }
 
 /// A microphone.
@@ -137,8 +214,14 @@ pub struct VoiceDevice {
 #[derive(Debug, Clone, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct VoiceStarted {
+    /// The microphone that records.
     pub device_name: String,
     pub mode: VoiceMode,
+    /// The chosen microphone that is not connected, so the system default records instead.
+    /// Set the first time this happens for that microphone while the app runs (tell the user
+    /// once), absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing_device: Option<String>,
 }
 
 /// What `voice_stop` hands the composer.
@@ -218,6 +301,24 @@ pub enum VoiceErrorCode {
     InvalidInput,
     Database,
     Internal,
+    /// On this computer: no model chosen, or the chosen one is not downloaded.
+    ModelMissing,
+    /// The model file is there but cannot be loaded (damaged, not a whisper.cpp model).
+    ModelUnreadable,
+    /// whisper.cpp failed while transcribing.
+    LocalModelFailed,
+    /// This build cannot transcribe on the device.
+    LocalUnavailable,
+    /// The model download failed (network, HTTP status, truncated).
+    DownloadFailed,
+    /// The downloaded model was not the expected file; it was deleted.
+    ChecksumMismatch,
+    /// The shortcut text is not a shortcut (or one that would take a plain key).
+    ShortcutInvalid,
+    /// The desktop refused the shortcut: another program has it.
+    ShortcutTaken,
+    /// A file could not be read, written or deleted.
+    Io,
 }
 
 impl VoiceApiError {
@@ -264,14 +365,14 @@ impl From<VoiceError> for VoiceApiError {
             VoiceError::Network(_) => C::Network,
             VoiceError::Cancelled => C::Cancelled,
             VoiceError::InvalidInput(_) => C::InvalidInput,
-            // The app does not transcribe on the device or download models (yet).
-            VoiceError::ModelMissing(_)
-            | VoiceError::LocalModel(_)
-            | VoiceError::LocalUnavailable
-            | VoiceError::DownloadFailed(_)
-            | VoiceError::ChecksumMismatch { .. }
-            | VoiceError::Io(_)
-            | VoiceError::Internal(_) => C::Internal,
+            VoiceError::ModelMissing(_) => C::ModelMissing,
+            VoiceError::ModelUnreadable(_) => C::ModelUnreadable,
+            VoiceError::LocalModel(_) => C::LocalModelFailed,
+            VoiceError::LocalUnavailable => C::LocalUnavailable,
+            VoiceError::DownloadFailed(_) => C::DownloadFailed,
+            VoiceError::ChecksumMismatch { .. } => C::ChecksumMismatch,
+            VoiceError::Io(_) => C::Io,
+            VoiceError::Internal(_) => C::Internal,
         };
         // sam-voice scrubs the key from provider messages before they reach a VoiceError.
         Self::new(code, error.to_string())
@@ -358,6 +459,14 @@ fn normalize_settings(settings: VoiceSettings) -> Result<VoiceSettings, VoiceApi
             "Give the language as a two-letter code such as en or de, or leave it empty to detect it.",
         ));
     }
+    let local_model = text(settings.local_model, 100, "speech model")?;
+    if let Some(id) = &local_model {
+        catalog_model(id)?;
+    }
+    let shortcut = text(settings.shortcut, 100, "shortcut")?;
+    if let Some(shortcut) = &shortcut {
+        parse_shortcut(shortcut)?;
+    }
     Ok(VoiceSettings {
         device: text(settings.device, 500, "microphone")?,
         mode: settings.mode,
@@ -365,7 +474,307 @@ fn normalize_settings(settings: VoiceSettings) -> Result<VoiceSettings, VoiceApi
         credential: text(settings.credential, 200, "credential")?,
         model: text(settings.model, 100, "model name")?,
         language,
+        engine: settings.engine,
+        local_model,
+        shortcut,
     })
+}
+
+/// The catalogue's model `id`.
+fn catalog_model(id: &str) -> Result<ModelSpec, VoiceApiError> {
+    sam_voice::models::find_model(id).ok_or_else(|| {
+        VoiceApiError::new(
+            VoiceErrorCode::InvalidInput,
+            format!("There is no speech model \"{id}\". Pick one of the list in Settings → Voice."),
+        )
+    })
+}
+
+// --- The push-to-talk shortcut --------------------------------------------------------------
+
+/// Parses a shortcut as the desktop will register it. One without a modifier must be a
+/// function key: a global "A" or "Space" would take that key from every program.
+fn parse_shortcut(text: &str) -> Result<Shortcut, VoiceApiError> {
+    let shortcut = Shortcut::from_str(text.trim()).map_err(|error| {
+        VoiceApiError::new(
+            VoiceErrorCode::ShortcutInvalid,
+            format!(
+                "\"{text}\" is not a shortcut ({error}). Write modifiers, then one key, joined by +: for example Ctrl+Alt+Space, Shift+Super+D or F9."
+            ),
+        )
+    })?;
+    if shortcut.mods.is_empty() && !is_function_key(shortcut.key) {
+        return Err(VoiceApiError::new(
+            VoiceErrorCode::ShortcutInvalid,
+            format!(
+                "\"{text}\" has no modifier, so it would take that key from every program. Add Ctrl, Alt, Shift or Super (for example Ctrl+Alt+Space), or use a function key such as F9."
+            ),
+        ));
+    }
+    Ok(shortcut)
+}
+
+fn is_function_key(key: Code) -> bool {
+    use Code::*;
+    matches!(
+        key,
+        F1 | F2
+            | F3
+            | F4
+            | F5
+            | F6
+            | F7
+            | F8
+            | F9
+            | F10
+            | F11
+            | F12
+            | F13
+            | F14
+            | F15
+            | F16
+            | F17
+            | F18
+            | F19
+            | F20
+            | F21
+            | F22
+            | F23
+            | F24
+    )
+}
+
+/// Where global shortcuts are registered: the desktop (through the plugin), or a fake in
+/// tests. The seam exists because the desktop is an OS service the unit tests cannot own.
+trait ShortcutRegistry {
+    /// Registers `shortcut`; `Err` with the desktop's reason when it refuses.
+    fn register(&self, shortcut: Shortcut) -> Result<(), String>;
+    fn unregister(&self, shortcut: Shortcut) -> Result<(), String>;
+}
+
+/// The desktop's registry; presses and releases go to [`VoiceInput::shortcut_signal`].
+struct DesktopShortcuts<'a>(&'a AppHandle);
+
+impl ShortcutRegistry for DesktopShortcuts<'_> {
+    fn register(&self, shortcut: Shortcut) -> Result<(), String> {
+        self.0
+            .global_shortcut()
+            .on_shortcut(shortcut, |app, _shortcut, event| {
+                let pressed = event.state == ShortcutState::Pressed;
+                tracing::debug!(pressed, "voice: push-to-talk shortcut");
+                if pressed {
+                    // Bring the window (and so the composer) forward before recording starts.
+                    crate::show_main_window(app);
+                }
+                if let Some(voice) = app.try_state::<Arc<VoiceInput>>() {
+                    voice.shortcut_signal(if pressed {
+                        VoiceShortcutSignal::Pressed
+                    } else {
+                        VoiceShortcutSignal::Released
+                    });
+                }
+            })
+            .map_err(|e| e.to_string())
+    }
+
+    fn unregister(&self, shortcut: Shortcut) -> Result<(), String> {
+        self.0
+            .global_shortcut()
+            .unregister(shortcut)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Makes `wanted` (its text, already checked) the registered shortcut. The new one is
+/// registered before the old one is released, so when the desktop refuses it the old one
+/// stays. Blocks (the registration runs on the main thread).
+fn swap_shortcut(
+    registry: &dyn ShortcutRegistry,
+    current: &Mutex<Option<Shortcut>>,
+    wanted: Option<&str>,
+) -> Result<(), VoiceApiError> {
+    let wanted_shortcut = wanted.map(parse_shortcut).transpose()?;
+    let mut current = current.lock().unwrap_or_else(|e| e.into_inner());
+    if *current == wanted_shortcut {
+        return Ok(());
+    }
+    if let (Some(shortcut), Some(text)) = (wanted_shortcut, wanted) {
+        registry.register(shortcut).map_err(|reason| {
+            tracing::warn!(shortcut = text, %reason, "voice: the desktop refused the shortcut");
+            VoiceApiError::new(
+                VoiceErrorCode::ShortcutTaken,
+                format!(
+                    "{text} could not be set up as the push-to-talk shortcut: another program (or the desktop itself) already uses it. Pick another one.{}",
+                    if current.is_some() {
+                        " The previous shortcut still works."
+                    } else {
+                        ""
+                    }
+                ),
+            )
+        })?;
+    }
+    if let Some(old) = current.take()
+        && let Err(reason) = registry.unregister(old)
+    {
+        tracing::warn!(%reason, "voice: could not release the previous shortcut");
+    }
+    *current = wanted_shortcut;
+    Ok(())
+}
+
+/// The shortcut part of saving the settings: a changed shortcut the desktop refuses fails
+/// the save (the old one stays); the saved one still refused is only reported (`Ok(Some)`),
+/// so the other settings can be saved.
+fn apply_shortcut(
+    registry: &dyn ShortcutRegistry,
+    voice: &VoiceInput,
+    saved: Option<&str>,
+    wanted: Option<&str>,
+) -> Result<Option<String>, VoiceApiError> {
+    let problem = match swap_shortcut(registry, &voice.shortcut, wanted) {
+        Ok(()) => None,
+        Err(error) if wanted != saved || error.code == VoiceErrorCode::ShortcutInvalid => {
+            return Err(error);
+        }
+        Err(error) => Some(error.message),
+    };
+    voice
+        .shortcut_problem
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone_from(&problem);
+    Ok(problem)
+}
+
+/// Registers the saved push-to-talk shortcut when the app starts (off the main thread: the
+/// registration waits for it). A refusal is kept for Settings → Voice to show.
+pub fn install_shortcut(app: &AppHandle, state: &Arc<AppState>) {
+    let app = app.clone();
+    let state = Arc::clone(state);
+    tauri::async_runtime::spawn_blocking(move || {
+        let Some(voice) = app.try_state::<Arc<VoiceInput>>() else {
+            return;
+        };
+        let settings = settings_of(&state).unwrap_or_default();
+        let result = swap_shortcut(
+            &DesktopShortcuts(&app),
+            &voice.shortcut,
+            settings.shortcut.as_deref(),
+        );
+        if let Some(shortcut) = &settings.shortcut
+            && result.is_ok()
+        {
+            tracing::info!(shortcut = %shortcut, "voice: push-to-talk shortcut registered");
+        }
+        let problem = result.err().map(|e| e.message);
+        *voice
+            .shortcut_problem
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = problem;
+    });
+}
+
+// --- On-device models -----------------------------------------------------------------------
+
+fn models_of(data_dir: &Path, voice: &VoiceInput) -> VoiceModels {
+    let downloading = voice.downloads();
+    VoiceModels {
+        on_device_available: sam_voice::HAS_LOCAL_WHISPER,
+        models: sam_voice::models::catalog()
+            .into_iter()
+            .map(|spec| VoiceModel {
+                installed: sam_voice::models::is_installed(data_dir, &spec),
+                downloading: downloading.contains(&spec.id),
+                size_bytes: saturating_u32(spec.size_bytes),
+                description: spec.description,
+                id: spec.id,
+            })
+            .collect(),
+    }
+}
+
+fn saturating_u32(value: u64) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
+}
+
+/// Downloads `spec` into the app-data folder (one download of a model at a time; cancelled by
+/// [`VoiceInput::cancel_download`]).
+async fn download_into(
+    voice: &VoiceInput,
+    spec: &ModelSpec,
+    data_dir: &Path,
+    progress: impl FnMut(DownloadProgress) + Send,
+) -> Result<(), VoiceApiError> {
+    let cancel = voice.claim_download(&spec.id)?;
+    let result = voice
+        .downloader
+        .download(spec, data_dir, &cancel, progress)
+        .await;
+    voice.release_download(&spec.id);
+    // A model replaced on disk must be loaded again.
+    voice.forget_local_model();
+    match result {
+        Ok(path) => {
+            tracing::info!(model = %spec.id, path = %path.display(), "voice: model downloaded");
+            Ok(())
+        }
+        Err(VoiceError::Cancelled) => Err(VoiceApiError::new(
+            VoiceErrorCode::Cancelled,
+            "Download cancelled.",
+        )),
+        Err(error) => {
+            tracing::warn!(model = %spec.id, %error, "voice: model download failed");
+            Err(error.into())
+        }
+    }
+}
+
+/// The loaded whisper.cpp model chosen in the settings (loaded once, then kept). Blocks: a
+/// model is hundreds of MB.
+fn local_transcriber(
+    voice: &VoiceInput,
+    data_dir: &Path,
+    model: Option<&str>,
+) -> Result<LocalWhisper, VoiceApiError> {
+    let Some(id) = model else {
+        return Err(VoiceApiError::new(
+            VoiceErrorCode::ModelMissing,
+            "No speech model is chosen for transcription on this computer. Pick and download one in Settings → Voice.",
+        ));
+    };
+    let spec = catalog_model(id)?;
+    if !sam_voice::models::is_installed(data_dir, &spec) {
+        return Err(VoiceError::ModelMissing(spec.id).into());
+    }
+    let path = sam_voice::models::model_path(data_dir, &spec);
+    let mut cache = voice.local.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((loaded_path, model)) = &*cache
+        && *loaded_path == path
+    {
+        return Ok(model.clone());
+    }
+    *cache = None;
+    let model = LocalWhisper::load(&path)?;
+    *cache = Some((path, model.clone()));
+    Ok(model)
+}
+
+// --- Microphone fallback --------------------------------------------------------------------
+
+/// Opens `device`, or the system default when `device` is not connected. Returns what `open`
+/// gave and the missing device, if the default stands in for it.
+fn open_with_fallback<T>(
+    device: Option<String>,
+    mut open: impl FnMut(Option<String>) -> Result<T, VoiceError>,
+) -> Result<(T, Option<String>), VoiceError> {
+    match open(device.clone()) {
+        Err(VoiceError::DeviceNotFound(_)) if device.is_some() => {
+            let opened = open(None)?;
+            Ok((opened, device))
+        }
+        other => other.map(|opened| (opened, None)),
+    }
 }
 
 fn load_settings(store: &Store) -> Result<VoiceSettings, VoiceApiError> {
@@ -667,12 +1076,35 @@ fn forward(
 
 // --- The recording state --------------------------------------------------------------------
 
-/// The one recording at a time, and the transcription that follows it. Managed by the shell
-/// next to `AppState`.
+/// The one recording at a time, and the transcription that follows it; the push-to-talk
+/// shortcut; model downloads and the loaded on-device model. Managed by the shell next to
+/// `AppState`.
 #[derive(Debug, Default)]
 pub struct VoiceInput {
     phase: Mutex<Phase>,
     next_id: AtomicU64,
+    /// The registered push-to-talk shortcut.
+    shortcut: Mutex<Option<Shortcut>>,
+    /// Why the saved shortcut could not be registered at start-up.
+    shortcut_problem: Mutex<Option<String>>,
+    /// The composer that hears the shortcut (the last one that subscribed).
+    shortcut_listener: Mutex<Option<ShortcutListener>>,
+    /// Missing microphones the user was already told about.
+    missing_devices_told: Mutex<Vec<String>>,
+    /// Model downloads that run, by model id, with their cancel flags.
+    downloads: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    downloader: ModelDownloader,
+    /// The whisper.cpp model last loaded, by path.
+    local: Mutex<Option<(PathBuf, LocalWhisper)>>,
+}
+
+/// The composer's channel for shortcut signals.
+struct ShortcutListener(Channel<VoiceShortcutSignal>);
+
+impl std::fmt::Debug for ShortcutListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ShortcutListener")
+    }
 }
 
 #[derive(Debug, Default)]
@@ -703,6 +1135,86 @@ struct Active {
 impl VoiceInput {
     fn phase(&self) -> std::sync::MutexGuard<'_, Phase> {
         self.phase.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Hands a shortcut press or release to the listening composer, if any.
+    fn shortcut_signal(&self, signal: VoiceShortcutSignal) {
+        let mut listener = self
+            .shortcut_listener
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(ShortcutListener(channel)) = listener.as_ref()
+            && channel.send(signal).is_err()
+        {
+            // The page went away; the next one subscribes again.
+            *listener = None;
+        }
+    }
+
+    /// Whether to tell the user that `device` is missing: only the first time it is.
+    fn first_time_missing(&self, device: &str) -> bool {
+        let mut told = self
+            .missing_devices_told
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if told.iter().any(|d| d == device) {
+            return false;
+        }
+        told.push(device.to_owned());
+        true
+    }
+
+    fn downloads(&self) -> Vec<String> {
+        self.downloads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    /// Claims the download of model `id`, or says one runs.
+    fn claim_download(&self, id: &str) -> Result<Arc<AtomicBool>, VoiceApiError> {
+        let mut downloads = self.downloads.lock().unwrap_or_else(|e| e.into_inner());
+        if downloads.contains_key(id) {
+            return Err(VoiceApiError::new(
+                VoiceErrorCode::Busy,
+                format!("The speech model {id} is already being downloaded."),
+            ));
+        }
+        let cancel = Arc::new(AtomicBool::new(false));
+        downloads.insert(id.to_owned(), Arc::clone(&cancel));
+        Ok(cancel)
+    }
+
+    fn release_download(&self, id: &str) {
+        self.downloads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id);
+    }
+
+    /// Stops the download of model `id`, if one runs.
+    fn cancel_download(&self, id: &str) {
+        if let Some(cancel) = self
+            .downloads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+        {
+            cancel.store(true, Ordering::SeqCst);
+        }
+    }
+
+    fn shortcut_problem(&self) -> Option<String> {
+        self.shortcut_problem
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn forget_local_model(&self) {
+        *self.local.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     /// Claims the recorder, or says what already runs.
@@ -832,11 +1344,13 @@ pub async fn voice_start(
             .map(|d| d.trim().to_owned())
             .filter(|d| !d.is_empty())
             .or(settings.device.clone());
-        let (handle, levels, events) = Recorder::start(device, recorder_mode(mode, &settings))?;
-        Ok((handle, levels, events, mode))
+        let recorder_mode = recorder_mode(mode, &settings);
+        let ((handle, levels, events), missing) =
+            open_with_fallback(device, |device| Recorder::start(device, recorder_mode))?;
+        Ok((handle, levels, events, mode, missing))
     })
     .await;
-    let (handle, levels, events, mode) = match started {
+    let (handle, levels, events, mode, missing) = match started {
         Ok(started) => started,
         Err(error) => {
             voice.end(id);
@@ -847,6 +1361,10 @@ pub async fn voice_start(
         }
     };
     let device_name = handle.device().name.clone();
+    if let Some(missing) = &missing {
+        tracing::warn!(missing = %missing, device = %device_name, "voice: the chosen microphone is not connected; recording from the default");
+    }
+    let missing_device = missing.filter(|m| voice.first_time_missing(m));
     let forwarding_stopped = Arc::new(AtomicBool::new(false));
     {
         let mut phase = voice.phase();
@@ -873,7 +1391,11 @@ pub async fn voice_start(
         return Err(internal(error));
     }
     tracing::info!(device = %device_name, ?mode, "voice: recording");
-    Ok(VoiceStarted { device_name, mode })
+    Ok(VoiceStarted {
+        device_name,
+        mode,
+        missing_device,
+    })
 }
 
 /// Ends the recording and transcribes it. The text is for the composer: nothing is sent.
@@ -939,25 +1461,34 @@ async fn finish(
     let utterance: Utterance = blocking(move || Ok(handle.stop()?)).await?;
     let duration_ms = u32::try_from(utterance.duration_ms()).unwrap_or(u32::MAX);
     let shared = Arc::clone(state);
-    let config = blocking(move || {
+    let voice_for_model = Arc::clone(voice);
+    let (client, language) = blocking(move || {
         let settings = settings_of(&shared)?;
-        let env_key = std::env::var(API_KEY_ENV).ok();
-        let env_base_url = std::env::var(BASE_URL_ENV).ok();
-        let service = match env_service(env_key, env_base_url) {
-            Some(service) => service,
-            None => {
-                let vault = shared.vault().ok();
-                resolve_service(None, vault.as_deref(), settings.credential.as_deref())?
+        let client: Arc<dyn Transcriber> = match settings.engine {
+            VoiceEngine::Local => Arc::new(local_transcriber(
+                &voice_for_model,
+                &shared.paths.data_dir,
+                settings.local_model.as_deref(),
+            )?),
+            VoiceEngine::Cloud => {
+                let env_key = std::env::var(API_KEY_ENV).ok();
+                let env_base_url = std::env::var(BASE_URL_ENV).ok();
+                let service = match env_service(env_key, env_base_url) {
+                    Some(service) => service,
+                    None => {
+                        let vault = shared.vault().ok();
+                        resolve_service(None, vault.as_deref(), settings.credential.as_deref())?
+                    }
+                };
+                Arc::new(OpenAiCompatible::new(service_config(service, &settings))?)
             }
         };
-        Ok((service_config(service, &settings), settings.language))
+        Ok((client, settings.language))
     })
     .await?;
     if cancelled_flag.load(Ordering::SeqCst) {
         return Err(cancelled());
     }
-    let (config, language) = config;
-    let client = OpenAiCompatible::new(config)?;
     let options = TranscribeOptions {
         language,
         prompt: None,
@@ -1009,29 +1540,45 @@ pub async fn voice_cancel(voice: Voice<'_>) -> Result<(), VoiceApiError> {
 /// The voice settings and the credentials transcription can use.
 #[tauri::command]
 #[specta::specta]
-pub async fn voice_settings_get(state: Shared<'_>) -> Result<VoiceSetup, VoiceApiError> {
+pub async fn voice_settings_get(
+    state: Shared<'_>,
+    voice: Voice<'_>,
+) -> Result<VoiceSetup, VoiceApiError> {
     let store = state.store()?;
     let vault = state.vault()?;
+    let voice = Arc::clone(&voice);
     blocking(move || {
         Ok(VoiceSetup {
             settings: load_settings(&store)?,
             credentials: transcription_credentials(&vault)?,
+            shortcut_problem: voice.shortcut_problem(),
         })
     })
     .await
 }
 
-/// Saves the voice settings.
+/// Saves the voice settings. A new shortcut is registered first: when the desktop refuses
+/// it nothing is saved and the old shortcut stays.
 #[tauri::command]
 #[specta::specta]
 pub async fn voice_settings_set(
+    app: AppHandle,
     state: Shared<'_>,
+    voice: Voice<'_>,
     settings: VoiceSettings,
 ) -> Result<VoiceSetup, VoiceApiError> {
     let settings = normalize_settings(settings)?;
     let store = state.store()?;
     let vault = state.vault()?;
+    let voice = Arc::clone(&voice);
     blocking(move || {
+        let saved = load_settings(&store)?.shortcut;
+        let shortcut_problem = apply_shortcut(
+            &DesktopShortcuts(&app),
+            &voice,
+            saved.as_deref(),
+            settings.shortcut.as_deref(),
+        )?;
         let json = serde_json::to_string(&settings).map_err(internal)?;
         store.set_setting(VOICE_SETTING, &json).map_err(|e| {
             tracing::warn!(error = %e, "voice: could not save the settings");
@@ -1040,7 +1587,91 @@ pub async fn voice_settings_set(
         Ok(VoiceSetup {
             settings,
             credentials: transcription_credentials(&vault)?,
+            shortcut_problem,
         })
+    })
+    .await
+}
+
+/// Subscribes the composer to the push-to-talk shortcut: `signals` gets its presses and
+/// releases until another composer subscribes.
+#[tauri::command]
+#[specta::specta]
+pub async fn voice_shortcut_listen(
+    voice: Voice<'_>,
+    signals: Channel<VoiceShortcutSignal>,
+) -> Result<(), VoiceApiError> {
+    *voice
+        .shortcut_listener
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = Some(ShortcutListener(signals));
+    Ok(())
+}
+
+/// The speech models for transcription on this computer, and which are downloaded.
+#[tauri::command]
+#[specta::specta]
+pub async fn voice_models(
+    state: Shared<'_>,
+    voice: Voice<'_>,
+) -> Result<VoiceModels, VoiceApiError> {
+    let data_dir = state.paths.data_dir.clone();
+    let voice = Arc::clone(&voice);
+    blocking(move || Ok(models_of(&data_dir, &voice))).await
+}
+
+/// Downloads model `id` into the app-data folder, reporting on `progress`; the checksum is
+/// checked before the file is put in place.
+#[tauri::command]
+#[specta::specta]
+pub async fn voice_model_download(
+    state: Shared<'_>,
+    voice: Voice<'_>,
+    id: String,
+    progress: Channel<VoiceDownloadProgress>,
+) -> Result<VoiceModels, VoiceApiError> {
+    let spec = catalog_model(&id)?;
+    let data_dir = state.paths.data_dir.clone();
+    download_into(&voice, &spec, &data_dir, |p| {
+        let _ = progress.send(VoiceDownloadProgress {
+            downloaded_bytes: saturating_u32(p.downloaded),
+            total_bytes: saturating_u32(p.total),
+        });
+    })
+    .await?;
+    let voice = Arc::clone(&voice);
+    blocking(move || Ok(models_of(&data_dir, &voice))).await
+}
+
+/// Stops the download of model `id` (its `voice_model_download` fails with `cancelled`).
+#[tauri::command]
+#[specta::specta]
+pub async fn voice_model_cancel(voice: Voice<'_>, id: String) -> Result<(), VoiceApiError> {
+    voice.cancel_download(&id);
+    Ok(())
+}
+
+/// Deletes the downloaded model `id`.
+#[tauri::command]
+#[specta::specta]
+pub async fn voice_model_delete(
+    state: Shared<'_>,
+    voice: Voice<'_>,
+    id: String,
+) -> Result<VoiceModels, VoiceApiError> {
+    let spec = catalog_model(&id)?;
+    if voice.downloads().contains(&spec.id) {
+        return Err(VoiceApiError::new(
+            VoiceErrorCode::Busy,
+            "The model is being downloaded. Cancel the download first.",
+        ));
+    }
+    let data_dir = state.paths.data_dir.clone();
+    let voice = Arc::clone(&voice);
+    blocking(move || {
+        voice.forget_local_model();
+        sam_voice::models::delete_model(&data_dir, &spec)?;
+        Ok(models_of(&data_dir, &voice))
     })
     .await
 }
@@ -1146,6 +1777,7 @@ mod tests {
                 credential: None,
                 model: Some("whisper-large-v3".into()),
                 language: Some("de".into()),
+                ..VoiceSettings::default()
             }
         );
         // Missing fields take their defaults.
@@ -1487,5 +2119,432 @@ mod tests {
         assert_eq!(voice.begin().unwrap_err().code, VoiceErrorCode::Busy);
         voice.end(second);
         assert!(voice.begin().is_ok());
+    }
+
+    // --- On this computer, the shortcut, the microphone fallback ------------------------------
+
+    #[test]
+    fn the_shortcut_defaults_on_can_be_turned_off_and_the_engine_is_kept() {
+        assert_eq!(
+            parse_settings(None).shortcut.as_deref(),
+            Some(DEFAULT_SHORTCUT)
+        );
+        // Settings saved before the shortcut existed get the default.
+        assert_eq!(
+            parse_settings(Some(r#"{"mode":"hands_free"}"#))
+                .shortcut
+                .as_deref(),
+            Some(DEFAULT_SHORTCUT)
+        );
+        // Off is stored as null and stays off.
+        let off = parse_settings(Some(r#"{"shortcut":null}"#));
+        assert_eq!(off.shortcut, None);
+        let json = serde_json::to_string(&off).unwrap();
+        assert_eq!(parse_settings(Some(&json)).shortcut, None);
+        let local = parse_settings(Some(
+            r#"{"engine":"local","localModel":"base.en","shortcut":" Shift+F9 "}"#,
+        ));
+        assert_eq!(local.engine, VoiceEngine::Local);
+        assert_eq!(local.local_model.as_deref(), Some("base.en"));
+        assert_eq!(local.shortcut.as_deref(), Some("Shift+F9"));
+        // A model the catalogue does not have is refused when saving.
+        let unknown = VoiceSettings {
+            local_model: Some("large-v9".into()),
+            ..VoiceSettings::default()
+        };
+        let error = normalize_settings(unknown).unwrap_err();
+        assert_eq!(error.code, VoiceErrorCode::InvalidInput);
+        assert!(error.message.contains("large-v9"), "{error:?}");
+    }
+
+    #[test]
+    fn bad_shortcuts_are_refused_with_what_to_write() {
+        for good in [
+            DEFAULT_SHORTCUT,
+            "Ctrl+Alt+Space",
+            "shift+super+d",
+            "F9",
+            "Alt+F24",
+            "CmdOrCtrl+Shift+KeyK",
+        ] {
+            assert!(parse_shortcut(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "Ctrl+",
+            "Ctrl+Alt",
+            "Ctrl++Space",
+            "Hyper+K",
+            "Ctrl+K+L",
+            "Ctrl+Alt+Spacebar",
+            "🎤",
+        ] {
+            let error = parse_shortcut(bad).unwrap_err();
+            assert_eq!(error.code, VoiceErrorCode::ShortcutInvalid, "{bad}");
+            assert!(error.message.contains("Ctrl+Alt+Space"), "{bad}: {error:?}");
+        }
+        // A plain key would be taken from every program.
+        for plain in ["A", "Space", "Enter", "1"] {
+            let error = parse_shortcut(plain).unwrap_err();
+            assert_eq!(error.code, VoiceErrorCode::ShortcutInvalid);
+            assert!(error.message.contains("no modifier"), "{error:?}");
+        }
+        // normalize_settings checks it too, so nothing invalid is saved.
+        let settings = VoiceSettings {
+            shortcut: Some("Ctrl+Nope".into()),
+            ..VoiceSettings::default()
+        };
+        assert_eq!(
+            normalize_settings(settings).unwrap_err().code,
+            VoiceErrorCode::ShortcutInvalid
+        );
+    }
+
+    /// A desktop that refuses the shortcuts in `taken`.
+    #[derive(Default)]
+    struct FakeDesktop {
+        taken: Vec<Shortcut>,
+        registered: Mutex<Vec<Shortcut>>,
+    }
+
+    impl ShortcutRegistry for FakeDesktop {
+        fn register(&self, shortcut: Shortcut) -> Result<(), String> {
+            if self.taken.contains(&shortcut) {
+                return Err("HotKey already registered".into());
+            }
+            self.registered.lock().unwrap().push(shortcut);
+            Ok(())
+        }
+        fn unregister(&self, shortcut: Shortcut) -> Result<(), String> {
+            self.registered.lock().unwrap().retain(|s| *s != shortcut);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_refused_shortcut_leaves_the_old_one_working() {
+        let shortcut = |s: &str| parse_shortcut(s).unwrap();
+        let desktop = FakeDesktop {
+            taken: vec![shortcut("Ctrl+Alt+T")],
+            ..FakeDesktop::default()
+        };
+        let current = Mutex::new(None);
+        swap_shortcut(&desktop, &current, Some(DEFAULT_SHORTCUT)).unwrap();
+        assert_eq!(*current.lock().unwrap(), Some(shortcut(DEFAULT_SHORTCUT)));
+        assert_eq!(
+            *desktop.registered.lock().unwrap(),
+            vec![shortcut(DEFAULT_SHORTCUT)]
+        );
+
+        let error = swap_shortcut(&desktop, &current, Some("Ctrl+Alt+T")).unwrap_err();
+        assert_eq!(error.code, VoiceErrorCode::ShortcutTaken);
+        assert!(error.message.contains("Ctrl+Alt+T"), "{error:?}");
+        assert!(
+            error.message.contains("previous shortcut still works"),
+            "{error:?}"
+        );
+        assert_eq!(*current.lock().unwrap(), Some(shortcut(DEFAULT_SHORTCUT)));
+        assert_eq!(
+            *desktop.registered.lock().unwrap(),
+            vec![shortcut(DEFAULT_SHORTCUT)]
+        );
+
+        // An invalid one never reaches the desktop.
+        let error = swap_shortcut(&desktop, &current, Some("Ctrl+")).unwrap_err();
+        assert_eq!(error.code, VoiceErrorCode::ShortcutInvalid);
+        assert_eq!(desktop.registered.lock().unwrap().len(), 1);
+
+        // The same keys spelled differently change nothing; another one replaces it.
+        swap_shortcut(&desktop, &current, Some("ctrl+alt+space")).unwrap();
+        swap_shortcut(&desktop, &current, Some("Shift+F9")).unwrap();
+        assert_eq!(
+            *desktop.registered.lock().unwrap(),
+            vec![shortcut("Shift+F9")]
+        );
+        // Off releases it.
+        swap_shortcut(&desktop, &current, None).unwrap();
+        assert!(desktop.registered.lock().unwrap().is_empty());
+        assert_eq!(*current.lock().unwrap(), None);
+    }
+
+    #[test]
+    fn a_saved_shortcut_the_desktop_refuses_does_not_block_other_settings() {
+        let taken = parse_shortcut(DEFAULT_SHORTCUT).unwrap();
+        let desktop = FakeDesktop {
+            taken: vec![taken],
+            ..FakeDesktop::default()
+        };
+        let voice = VoiceInput::default();
+        // Saving again with the same (refused) shortcut: reported, not an error.
+        let problem = apply_shortcut(
+            &desktop,
+            &voice,
+            Some(DEFAULT_SHORTCUT),
+            Some(DEFAULT_SHORTCUT),
+        )
+        .unwrap()
+        .unwrap();
+        assert!(problem.contains("already uses it"), "{problem}");
+        assert_eq!(voice.shortcut_problem(), Some(problem));
+        // Changing to another refused one: an error, nothing saved.
+        let error =
+            apply_shortcut(&desktop, &voice, Some("Shift+F9"), Some(DEFAULT_SHORTCUT)).unwrap_err();
+        assert_eq!(error.code, VoiceErrorCode::ShortcutTaken);
+        // A free one clears the problem.
+        assert_eq!(
+            apply_shortcut(&desktop, &voice, Some(DEFAULT_SHORTCUT), Some("Shift+F9")).unwrap(),
+            None
+        );
+        assert_eq!(voice.shortcut_problem(), None);
+        assert_eq!(
+            *voice.shortcut.lock().unwrap(),
+            Some(parse_shortcut("Shift+F9").unwrap())
+        );
+        // Off always works.
+        assert_eq!(
+            apply_shortcut(&desktop, &voice, Some("Shift+F9"), None).unwrap(),
+            None
+        );
+        assert!(desktop.registered.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn shortcut_presses_reach_the_composer_that_listens_last() {
+        let voice = VoiceInput::default();
+        // Nobody listens: nothing happens.
+        voice.shortcut_signal(VoiceShortcutSignal::Pressed);
+        let heard = Arc::new(Mutex::new(Vec::<String>::new()));
+        let listen = |heard: Arc<Mutex<Vec<String>>>| {
+            ShortcutListener(Channel::new(move |body| {
+                if let tauri::ipc::InvokeResponseBody::Json(json) = body {
+                    heard.lock().unwrap().push(json);
+                }
+                Ok(())
+            }))
+        };
+        *voice.shortcut_listener.lock().unwrap() = Some(listen(Arc::clone(&heard)));
+        voice.shortcut_signal(VoiceShortcutSignal::Pressed);
+        voice.shortcut_signal(VoiceShortcutSignal::Released);
+        assert_eq!(
+            *heard.lock().unwrap(),
+            vec![r#"{"kind":"pressed"}"#, r#"{"kind":"released"}"#]
+        );
+        // A page that went away is dropped.
+        *voice.shortcut_listener.lock().unwrap() = Some(ShortcutListener(Channel::new(|_| {
+            Err(tauri::Error::AssetNotFound("gone".into()))
+        })));
+        voice.shortcut_signal(VoiceShortcutSignal::Pressed);
+        assert!(voice.shortcut_listener.lock().unwrap().is_none());
+    }
+
+    #[test]
+    fn a_missing_microphone_falls_back_to_the_default_and_is_told_once() {
+        let mut tried = Vec::new();
+        let opened = open_with_fallback(Some("usb-mic".into()), |device| {
+            tried.push(device.clone());
+            match device.as_deref() {
+                Some(name) => Err(VoiceError::DeviceNotFound(name.into())),
+                None => Ok("default"),
+            }
+        })
+        .unwrap();
+        assert_eq!(opened, ("default", Some("usb-mic".into())));
+        assert_eq!(tried, vec![Some("usb-mic".into()), None]);
+        // A connected device is used as it is.
+        let opened = open_with_fallback(Some("usb-mic".into()), Ok).unwrap();
+        assert_eq!(opened, (Some("usb-mic".into()), None));
+        // Other failures are not papered over, and without a choice there is nothing to fall
+        // back from.
+        let error = open_with_fallback(Some("usb-mic".into()), |_| {
+            Err::<(), _>(VoiceError::PermissionDenied)
+        })
+        .unwrap_err();
+        assert_eq!(error, VoiceError::PermissionDenied);
+        let error = open_with_fallback(None, |_| {
+            Err::<(), _>(VoiceError::DeviceNotFound("default".into()))
+        })
+        .unwrap_err();
+        assert_eq!(error.code(), "device_not_found");
+        // No microphone at all: the default fails too, with its own reason.
+        let error = open_with_fallback(Some("usb-mic".into()), |device| match device {
+            Some(name) => Err::<(), _>(VoiceError::DeviceNotFound(name)),
+            None => Err(VoiceError::NoMicrophone),
+        })
+        .unwrap_err();
+        assert_eq!(error, VoiceError::NoMicrophone);
+
+        let voice = VoiceInput::default();
+        assert!(voice.first_time_missing("usb-mic"));
+        assert!(!voice.first_time_missing("usb-mic"));
+        assert!(voice.first_time_missing("other-mic"));
+    }
+
+    /// Answers every request with `response` (status line, headers and body, as bytes) and
+    /// hangs up; the base URL.
+    fn http_server(response: Vec<u8>) -> String {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request);
+                let _ = stream.write_all(&response);
+            }
+        });
+        base
+    }
+
+    fn ok_response(announced: usize, body: &[u8]) -> Vec<u8> {
+        let mut out =
+            format!("HTTP/1.1 200 OK\r\ncontent-length: {announced}\r\nconnection: close\r\n\r\n")
+                .into_bytes();
+        out.extend_from_slice(body);
+        out
+    }
+
+    fn test_spec(base: &str, bytes: &[u8]) -> ModelSpec {
+        use sha2::Digest;
+        ModelSpec {
+            id: "tiny.en".into(),
+            file_name: "ggml-tiny.en.bin".into(),
+            url: format!("{base}/ggml-tiny.en.bin"),
+            sha256: format!("{:x}", sha2::Sha256::digest(bytes)),
+            size_bytes: bytes.len() as u64,
+            description: "test".into(),
+        }
+    }
+
+    #[test]
+    fn downloads_check_the_file_and_explain_failures() {
+        let data = tempfile::tempdir().unwrap();
+        let voice = VoiceInput::default();
+        let bytes: Vec<u8> = (0..700_000u32).map(|i| (i % 251) as u8).collect();
+        let run = |spec: &ModelSpec| {
+            let mut seen = Vec::new();
+            let result =
+                tauri::async_runtime::block_on(download_into(&voice, spec, data.path(), |p| {
+                    seen.push(p.downloaded)
+                }));
+            (result, seen)
+        };
+
+        // The right bytes: installed, with progress up to the end.
+        let good = test_spec(&http_server(ok_response(bytes.len(), &bytes)), &bytes);
+        let (result, seen) = run(&good);
+        result.unwrap();
+        assert!(sam_voice::models::is_installed(data.path(), &good));
+        assert_eq!(seen.first(), Some(&0));
+        assert_eq!(seen.last(), Some(&(bytes.len() as u64)));
+        assert!(voice.downloads().is_empty(), "the claim is released");
+        sam_voice::models::delete_model(data.path(), &good).unwrap();
+
+        // Other bytes under the same name: refused, nothing kept.
+        let mut wrong = bytes.clone();
+        wrong[1234] ^= 0xff;
+        let spec = ModelSpec {
+            url: format!(
+                "{}/ggml-tiny.en.bin",
+                http_server(ok_response(wrong.len(), &wrong))
+            ),
+            ..good.clone()
+        };
+        let error = run(&spec).0.unwrap_err();
+        assert_eq!(error.code, VoiceErrorCode::ChecksumMismatch);
+        assert!(
+            error.message.contains("Try the download again"),
+            "{error:?}"
+        );
+        assert!(!sam_voice::models::is_installed(data.path(), &spec));
+
+        // Cut off half way.
+        let spec = ModelSpec {
+            url: format!(
+                "{}/ggml-tiny.en.bin",
+                http_server(ok_response(bytes.len(), &bytes[..bytes.len() / 2]))
+            ),
+            ..good.clone()
+        };
+        let error = run(&spec).0.unwrap_err();
+        assert_eq!(error.code, VoiceErrorCode::DownloadFailed, "{error:?}");
+
+        // The server fails.
+        let spec = ModelSpec {
+            url: format!(
+                "{}/ggml-tiny.en.bin",
+                http_server(
+                    b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 4\r\nconnection: close\r\n\r\noops"
+                        .to_vec()
+                )
+            ),
+            ..good.clone()
+        };
+        let error = run(&spec).0.unwrap_err();
+        assert_eq!(error.code, VoiceErrorCode::DownloadFailed);
+        assert!(error.message.contains("HTTP 500"), "{error:?}");
+        assert!(!sam_voice::models::is_installed(data.path(), &good));
+        let leftovers = std::fs::read_dir(sam_voice::models::models_dir(data.path()))
+            .unwrap()
+            .count();
+        assert_eq!(leftovers, 0, "no partial files");
+
+        // One download of a model at a time; a cancelled one says so.
+        let cancel = voice.claim_download("tiny.en").unwrap();
+        assert_eq!(
+            voice.claim_download("tiny.en").unwrap_err().code,
+            VoiceErrorCode::Busy
+        );
+        assert!(voice.claim_download("base.en").is_ok());
+        voice.cancel_download("tiny.en");
+        assert!(cancel.load(Ordering::SeqCst));
+        voice.release_download("tiny.en");
+        voice.release_download("base.en");
+        let voice_for_cancel = &voice;
+        let error = tauri::async_runtime::block_on(download_into(
+            voice_for_cancel,
+            &good,
+            data.path(),
+            |p| {
+                if p.downloaded == 0 {
+                    voice_for_cancel.cancel_download("tiny.en");
+                }
+            },
+        ))
+        .unwrap_err();
+        assert_eq!(error.code, VoiceErrorCode::Cancelled);
+        assert!(!sam_voice::models::is_installed(data.path(), &good));
+    }
+
+    #[test]
+    fn on_device_transcription_explains_a_missing_or_bogus_model() {
+        let data = tempfile::tempdir().unwrap();
+        let voice = VoiceInput::default();
+        let error = local_transcriber(&voice, data.path(), None).unwrap_err();
+        assert_eq!(error.code, VoiceErrorCode::ModelMissing);
+        assert!(error.message.contains("Settings → Voice"), "{error:?}");
+        let error = local_transcriber(&voice, data.path(), Some("base.en")).unwrap_err();
+        assert_eq!(error.code, VoiceErrorCode::ModelMissing);
+        assert!(error.message.contains("base.en"), "{error:?}");
+        assert!(error.message.contains("Download it"), "{error:?}");
+        assert_eq!(
+            local_transcriber(&voice, data.path(), Some("nope"))
+                .unwrap_err()
+                .code,
+            VoiceErrorCode::InvalidInput
+        );
+
+        // A file of the right size that is not a model (sparse: no 75 MB written).
+        let spec = sam_voice::models::find_model("tiny.en").unwrap();
+        let path = sam_voice::models::model_path(data.path(), &spec);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let file = std::fs::File::create(&path).unwrap();
+        file.set_len(spec.size_bytes).unwrap();
+        drop(file);
+        let error = local_transcriber(&voice, data.path(), Some("tiny.en")).unwrap_err();
+        assert_eq!(error.code, VoiceErrorCode::ModelUnreadable);
+        assert!(error.message.contains("could not be loaded"), "{error:?}");
+        assert!(error.message.contains("download it again"), "{error:?}");
+        assert!(voice.local.lock().unwrap().is_none(), "nothing cached");
     }
 }

@@ -14,8 +14,8 @@ use sam_core::{ApiError, AppPaths, ErrorCode};
 use sam_secrets::{CredentialKind, Vault};
 use sam_store::Store;
 use sam_workspace::{
-    BudgetStatus, Lifecycle, Provider, ReconcileReport, Repo, VaultRemote, Workspace,
-    WorkspaceError, WorkspaceSpec, Workspaces,
+    BudgetStatus, IdlePolicy, Lifecycle, Provider, ReconcileReport, Repo, VaultRemote, Workspace,
+    WorkspaceError, WorkspaceLaunch, WorkspaceSpec, Workspaces,
 };
 use serde::Serialize;
 use tauri::State;
@@ -527,6 +527,62 @@ pub async fn budget_set(state: Shared<'_>, limit: Option<f64>) -> Result<BudgetS
     blocking(move || workspaces.set_budget_limit(limit).map_err(workspace_error)).await
 }
 
+/// The idle policy's thresholds for cloud workspaces (the defaults until changed).
+#[tauri::command]
+#[specta::specta]
+pub async fn idle_policy_get(state: Shared<'_>) -> Result<IdlePolicy, ApiError> {
+    let workspaces = state.workspaces()?;
+    blocking(move || workspaces.idle_policy().map_err(workspace_error)).await
+}
+
+/// Saves the idle policy's thresholds; the policy applies them from its next run (within a
+/// minute). Refused, with the reason, when a value is out of range or the warning would not
+/// come before the deletion.
+#[tauri::command]
+#[specta::specta]
+pub async fn idle_policy_set(
+    state: Shared<'_>,
+    thresholds: IdlePolicy,
+) -> Result<IdlePolicy, ApiError> {
+    let workspaces = state.workspaces()?;
+    blocking(move || {
+        workspaces
+            .set_idle_policy(thresholds)
+            .map_err(workspace_error)
+    })
+    .await
+}
+
+/// Opens the user's terminal for a ready workspace: a shell in a local checkout, or `ssh` to
+/// a cloud workspace.
+#[tauri::command]
+#[specta::specta]
+pub async fn workspace_open_terminal(
+    state: Shared<'_>,
+    id: String,
+) -> Result<WorkspaceLaunch, ApiError> {
+    state
+        .workspaces()?
+        .open_terminal(&id, sam_editor::Environment::from_process())
+        .await
+        .map_err(workspace_error)
+}
+
+/// Opens a ready workspace's folder in VS Code (a cloud one through Remote-SSH, once remote
+/// editing is on; until then the answer says so and nothing starts).
+#[tauri::command]
+#[specta::specta]
+pub async fn workspace_open_vscode(
+    state: Shared<'_>,
+    id: String,
+) -> Result<WorkspaceLaunch, ApiError> {
+    state
+        .workspaces()?
+        .open_in_vscode(&id, sam_editor::Environment::from_process())
+        .await
+        .map_err(workspace_error)
+}
+
 /// The thresholds of the monthly budget that notify (each once a month).
 const BUDGET_THRESHOLDS: [u32; 3] = [50, 80, 100];
 
@@ -610,8 +666,9 @@ pub async fn orphans_reconcile(
     orphans_get(app, state).await
 }
 
-/// Runs the cost policy every minute for the life of the app: forgotten cloud workspaces are
-/// warned about, then deleted, and each event becomes a notification.
+/// Runs the cost policy every minute for the life of the app, with the thresholds from the
+/// settings: forgotten cloud workspaces are warned about, then deleted, and each event becomes
+/// a notification.
 pub fn start_policy_timer(app: &tauri::AppHandle, state: &Arc<AppState>) {
     let Ok(workspaces) = state.workspaces() else {
         return;
@@ -623,7 +680,6 @@ pub fn start_policy_timer(app: &tauri::AppHandle, state: &Arc<AppState>) {
         app.manage(OrphanWatch::default());
     }
     tauri::async_runtime::spawn(async move {
-        let policy = sam_workspace::Policy::default();
         let mut ticks = tokio::time::interval(POLICY_INTERVAL);
         let mut runs: u32 = 0;
         loop {
@@ -640,6 +696,14 @@ pub fn start_policy_timer(app: &tauri::AppHandle, state: &Arc<AppState>) {
             if let Ok(workspaces) = state.workspaces() {
                 check_budget(&app, &workspaces);
             }
+            // Read every run, so a change in Settings applies from the next minute.
+            let policy = match workspaces.policy() {
+                Ok(policy) => policy,
+                Err(error) => {
+                    tracing::warn!(%error, "the idle policy could not be read; using the defaults");
+                    sam_workspace::Policy::default()
+                }
+            };
             let now = sam_core::clock::unix_now();
             match workspaces.enforce(&policy, now).await {
                 Ok(events) => {

@@ -1750,9 +1750,61 @@ async fn changes_flow() -> anyhow::Result<()> {
     .await?;
     session.screenshot("changes-panel").await?;
 
+    // The host watches the checkout: a file the agent writes now shows without polling.
+    eventually(Duration::from_secs(20), "the changes panel watching the checkout", || async {
+        let live = session
+            .client
+            .execute(
+                "return document.querySelector('[data-testid=changes-panel]')?.dataset.live ?? null;",
+                vec![],
+            )
+            .await?;
+        Ok(if live == serde_json::json!("true") {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(format!("data-live is {live}"))
+        })
+    })
+    .await?;
+    std::fs::write(
+        folder.join("src/later.rs"),
+        "// written later
+",
+    )?;
+    session
+        .wait_text("changes-summary", |t| t.starts_with("3 files"))
+        .await?;
+
     // Ship: commit on a sam/ branch and push it (no pull request: the origin is no GitHub).
+    // The message is drafted from the conversation.
     click_css(&session, "[data-testid=changes-ship]").await?;
     session.wait_testid("ship-dialog").await?;
+    let drafted = eventually(
+        Duration::from_secs(20),
+        "the drafted commit message",
+        || async {
+            let value = session
+                .wait_testid("ship-message")
+                .await?
+                .prop("value")
+                .await?
+                .unwrap_or_default();
+            Ok(if value.contains("Asked of the agent") {
+                ControlFlow::Break(value)
+            } else {
+                ControlFlow::Continue(value)
+            })
+        },
+    )
+    .await?;
+    assert!(
+        drafted.starts_with("Echo Added a paragraph to README.md\n\nAsked of the agent"),
+        "{drafted}"
+    );
+    assert!(
+        drafted.contains("The agent's last reply:\nAdded a paragraph to README.md"),
+        "{drafted}"
+    );
     click_css(&session, "[data-testid=ship-dialog] input[type=checkbox]").await?;
     click_css(&session, "[data-testid=ship-confirm]").await?;
     let result = session
@@ -1764,6 +1816,16 @@ async fn changes_flow() -> anyhow::Result<()> {
     let branch = branches.trim().trim_start_matches("* ").to_owned();
     let tree = git(&origin, &["ls-tree", "-r", "--name-only", &branch]).await?;
     assert!(tree.lines().any(|l| l == "src/new.rs"), "{tree}");
+    assert!(tree.lines().any(|l| l == "src/later.rs"), "{tree}");
+    let message = git(&origin, &["log", "-1", "--format=%B", &branch]).await?;
+    assert_eq!(message.trim(), drafted.trim());
+    // The chat's transcript says where the work went.
+    click_css(&session, "[data-testid=ship-done]").await?;
+    let pushed_on = format!("on {branch}, pushed");
+    wait_css_text(&session, "[data-testid=chat-shipped]", |t| {
+        t.contains(&pushed_on)
+    })
+    .await?;
     // The default branch was not touched.
     let log = git(&origin, &["log", "--oneline", default.trim()]).await?;
     assert_eq!(log.lines().count(), 1, "{log}");

@@ -42,6 +42,7 @@ vi.mock("./shared/ipc", async (importOriginal) => {
     attentionWait: vi.fn(),
     remoteEditingGet: vi.fn(),
     budgetGet: vi.fn(async () => ({ limit: null, spent: 0, currency: "EUR", percent: null })),
+    idlePolicyGet: vi.fn(async () => ({ idleMinutes: 30, warnMinutes: 5, maxLifetimeHours: 24 })),
     voiceDevices: vi.fn(),
     voiceSettingsGet: vi.fn(),
     attentionSetView: vi.fn(),
@@ -141,8 +142,9 @@ beforeEach(() => {
   mocked.remoteEditingGet.mockResolvedValue({ enabled: false, userConfig: "/home/ada/.ssh/config", includeLine: 'Include "/x/ssh/config"', agentAvailable: true });
   mocked.voiceDevices.mockResolvedValue([{ id: "default", name: "Default microphone", isDefault: true }]);
   mocked.voiceSettingsGet.mockResolvedValue({
-    settings: { device: null, mode: "push_to_talk", silenceMs: 800, credential: null, model: null, language: null },
+    settings: { device: null, mode: "push_to_talk", silenceMs: 800, credential: null, model: null, language: null, engine: "cloud", localModel: null, shortcut: null },
     credentials: [],
+    shortcutProblem: null,
   });
   useUiStore.setState({ view: "chat", addCredentialKind: null, workspaceId: null, newWorkspaceOpen: false });
   document.documentElement.removeAttribute("data-theme");

@@ -69,15 +69,53 @@ export const commands = {
 	 *  cloud workspaces are refused; running ones keep going.
 	 */
 	budgetSet: (limit: number | null) => typedError<BudgetStatus_Serialize, ApiError>(__TAURI_INVOKE("budget_set", { limit })),
+	/**  The idle policy's thresholds for cloud workspaces (the defaults until changed). */
+	idlePolicyGet: () => typedError<IdlePolicy, ApiError>(__TAURI_INVOKE("idle_policy_get")),
+	/**
+	 *  Saves the idle policy's thresholds; the policy applies them from its next run (within a
+	 *  minute). Refused, with the reason, when a value is out of range or the warning would not
+	 *  come before the deletion.
+	 */
+	idlePolicySet: (thresholds: IdlePolicy) => typedError<IdlePolicy, ApiError>(__TAURI_INVOKE("idle_policy_set", { thresholds })),
+	/**
+	 *  Opens the user's terminal for a ready workspace: a shell in a local checkout, or `ssh` to
+	 *  a cloud workspace.
+	 */
+	workspaceOpenTerminal: (id: string) => typedError<WorkspaceLaunch, ApiError>(__TAURI_INVOKE("workspace_open_terminal", { id })),
+	/**
+	 *  Opens a ready workspace's folder in VS Code (a cloud one through Remote-SSH, once remote
+	 *  editing is on; until then the answer says so and nothing starts).
+	 */
+	workspaceOpenVscode: (id: string) => typedError<WorkspaceLaunch, ApiError>(__TAURI_INVOKE("workspace_open_vscode", { id })),
 	/**  What the working tree changed against the commit the checkout started from. */
 	changesGet: (workspaceId: string) => typedError<Changes_Serialize, ApiError>(__TAURI_INVOKE("changes_get", { workspaceId })),
-	/**  One changed file's unified diff (`old_path`: where a renamed file came from). */
-	changesFileDiff: (workspaceId: string, path: string, oldPath: string | null) => typedError<FileDiff_Serialize, ApiError>(__TAURI_INVOKE("changes_file_diff", { workspaceId, path, oldPath })),
+	/**
+	 *  One changed file's unified diff (`old_path`: where a renamed file came from): against the
+	 *  base, or, with `session_id` and `prompt`, in that agent turn only.
+	 */
+	changesFileDiff: (workspaceId: string, path: string, oldPath: string | null, sessionId: string | null, prompt: number | null) => typedError<FileDiff_Serialize, ApiError>(__TAURI_INVOKE("changes_file_diff", { workspaceId, path, oldPath, sessionId, prompt })),
+	/**
+	 *  Waits (up to 20 s) until the workspace's checkout changes, for the changes panel to
+	 *  refresh while the agent works: the change counter once it differs from `after` (0: answered
+	 *  at once). `live: false`: the workspace cannot be watched; poll instead.
+	 */
+	changesWait: (workspaceId: string, after: number | null) => typedError<ChangesVersion, ApiError>(__TAURI_INVOKE("changes_wait", { workspaceId, after })),
+	/**
+	 *  A commit message for shipping, drafted from the chat `session_id` (or the workspace's
+	 *  newest): the first prompt as the subject, the prompts and the agent's last reply as the
+	 *  body, with anything that looks like a key blanked out.
+	 */
+	changesDraftMessage: (workspaceId: string, sessionId: string | null) => typedError<string, ApiError>(__TAURI_INVOKE("changes_draft_message", { workspaceId, sessionId })),
+	/**
+	 *  Where a pull request shipped from the app stands now (`open`, `closed` or `merged`), read
+	 *  from GitHub with the vault's token; `url` is the pull request's page.
+	 */
+	changesPullRequestState: (url: string) => typedError<string, ApiError>(__TAURI_INVOKE("changes_pull_request_state", { url })),
 	/**
 	 *  Commits every change on a `sam/` branch (or `branch`), pushes it, and opens a pull request
 	 *  on GitHub when `pull_request` is set, with the vault's GitHub token.
 	 */
-	changesShip: (workspaceId: string, message: string, branch: string | null, pullRequest: boolean) => typedError<ShipOutcome_Serialize, ApiError>(__TAURI_INVOKE("changes_ship", { workspaceId, message, branch, pullRequest })),
+	changesShip: (workspaceId: string, message: string, branch: string | null, pullRequest: boolean, sessionId: string | null) => typedError<ShipOutcome_Serialize, ApiError>(__TAURI_INVOKE("changes_ship", { workspaceId, message, branch, pullRequest, sessionId })),
 	/**  The files one agent turn (`prompt` of the chat session `session_id`) changed. */
 	changesTurn: (workspaceId: string, sessionId: string, prompt: number) => typedError<TurnChanges_Serialize, ApiError>(__TAURI_INVOKE("changes_turn", { workspaceId, sessionId, prompt })),
 	/**
@@ -150,15 +188,34 @@ export const commands = {
 	 *  Starts recording: `mode` and `device` default to the settings. Returns once sound flows
 	 *  or with why it cannot; levels and events arrive on `signals` until the recording ends.
 	 */
-	voiceStart: (mode: VoiceMode | null, device: string | null, signals: Channel<VoiceSignal>) => typedError<VoiceStarted, VoiceApiError>(__TAURI_INVOKE("voice_start", { mode, device, signals })),
+	voiceStart: (mode: VoiceMode | null, device: string | null, signals: Channel<VoiceSignal>) => typedError<VoiceStarted_Serialize, VoiceApiError>(__TAURI_INVOKE("voice_start", { mode, device, signals })),
 	/**  Ends the recording and transcribes it. The text is for the composer: nothing is sent. */
 	voiceStop: () => typedError<VoiceTranscript, VoiceApiError>(__TAURI_INVOKE("voice_stop")),
 	/**  Stops the recording (or its transcription) and drops it. */
 	voiceCancel: () => typedError<null, VoiceApiError>(__TAURI_INVOKE("voice_cancel")),
 	/**  The voice settings and the credentials transcription can use. */
 	voiceSettingsGet: () => typedError<VoiceSetup_Serialize, VoiceApiError>(__TAURI_INVOKE("voice_settings_get")),
-	/**  Saves the voice settings. */
+	/**
+	 *  Saves the voice settings. A new shortcut is registered first: when the desktop refuses
+	 *  it nothing is saved and the old shortcut stays.
+	 */
 	voiceSettingsSet: (settings: VoiceSettings_Deserialize) => typedError<VoiceSetup_Serialize, VoiceApiError>(__TAURI_INVOKE("voice_settings_set", { settings })),
+	/**
+	 *  Subscribes the composer to the push-to-talk shortcut: `signals` gets its presses and
+	 *  releases until another composer subscribes.
+	 */
+	voiceShortcutListen: (signals: Channel<VoiceShortcutSignal>) => typedError<null, VoiceApiError>(__TAURI_INVOKE("voice_shortcut_listen", { signals })),
+	/**  The speech models for transcription on this computer, and which are downloaded. */
+	voiceModels: () => typedError<VoiceModels, VoiceApiError>(__TAURI_INVOKE("voice_models")),
+	/**
+	 *  Downloads model `id` into the app-data folder, reporting on `progress`; the checksum is
+	 *  checked before the file is put in place.
+	 */
+	voiceModelDownload: (id: string, progress: Channel<VoiceDownloadProgress>) => typedError<VoiceModels, VoiceApiError>(__TAURI_INVOKE("voice_model_download", { id, progress })),
+	/**  Stops the download of model `id` (its `voice_model_download` fails with `cancelled`). */
+	voiceModelCancel: (id: string) => typedError<null, VoiceApiError>(__TAURI_INVOKE("voice_model_cancel", { id })),
+	/**  Deletes the downloaded model `id`. */
+	voiceModelDelete: (id: string) => typedError<VoiceModels, VoiceApiError>(__TAURI_INVOKE("voice_model_delete", { id })),
 };
 
 /* Types */
@@ -334,6 +391,14 @@ export type ChangedFile_Serialize = {
 /**  The answer to a [`crate::RequestBody::Changes`]. */
 export type Changes = Changes_Serialize | Changes_Deserialize;
 
+/**  The answer to a [`crate::RequestBody::WaitChanges`]. */
+export type ChangesVersion = {
+	/**  The checkout's change counter now (equal to `after` when the wait timed out). */
+	version: number | null,
+	/**  Whether the host watches the checkout; `false`: it cannot, and the client should poll. */
+	live: boolean,
+};
+
 /**  The answer to a [`crate::RequestBody::Changes`]. */
 export type Changes_Deserialize = {
 	/**
@@ -414,8 +479,9 @@ export type ChatSession_Deserialize = {
 	created_at_ms: number | null,
 	last_seq: number | null,
 	/**
-	 *  `starting`, `idle`, `working`, `waiting` (a permission request is open), `ended` or
-	 *  `failed`.
+	 *  `starting`, `idle`, `working`, `waiting` (a permission request is open), `resumable`
+	 *  (its agent stopped with the workspace host but can load the session again: the next
+	 *  prompt resumes it), `ended` or `failed`.
 	 */
 	state: string,
 	forked_from?: ForkOrigin | null,
@@ -433,8 +499,9 @@ export type ChatSession_Serialize = {
 	created_at_ms: number | null,
 	last_seq: number | null,
 	/**
-	 *  `starting`, `idle`, `working`, `waiting` (a permission request is open), `ended` or
-	 *  `failed`.
+	 *  `starting`, `idle`, `working`, `waiting` (a permission request is open), `resumable`
+	 *  (its agent stopped with the workspace host but can load the session again: the next
+	 *  prompt resumes it), `ended` or `failed`.
 	 */
 	state: string,
 	forked_from: ForkOrigin | null,
@@ -790,6 +857,23 @@ export type FileHits = {
 export type ForkOrigin = {
 	session_id: string,
 	seq: number | null,
+};
+
+/**
+ *  The idle policy's thresholds as the user sets them in Settings. Numbers rather than
+ *  integers on the wire, so that a fractional or negative value from the UI reaches
+ *  [`IdlePolicy::to_policy`] and is refused with a sentence, not a deserialisation error.
+ */
+export type IdlePolicy = {
+	/**  Minutes without a sign of life after which a cloud workspace is deleted (2 to 1440). */
+	idleMinutes: number | null,
+	/**
+	 *  Minutes before that deletion that the warning comes (at least 1, less than
+	 *  `idle_minutes`).
+	 */
+	warnMinutes: number | null,
+	/**  Hours after its creation that a cloud workspace is deleted whatever happens (1 to 720). */
+	maxLifetimeHours: number | null,
 };
 
 /**  One input of a kind's form. */
@@ -1333,7 +1417,48 @@ reason: string } |
 /**  The agent wrote something on stdout that is not ACP (kept, shown discreetly). */
 { kind: "protocol_noise"; 
 /**  What it was (clipped). */
-detail: string };
+detail: string } | 
+/**
+ *  The agent stopped with an earlier `sam-host` (an upgrade, a crash, a reboot), but it
+ *  can load the session again (it advertised ACP `loadSession`): the session is
+ *  resumable. A [`crate::RequestBody::ResumeSession`] (which hands the agent's environment
+ *  again; the host keeps none of it) starts the same agent and loads the session;
+ *  numbering goes on. Until then no agent runs for it.
+ */
+{ kind: "agent_suspended"; 
+/**  Why, for the user. */
+reason: string } | 
+/**
+ *  A resumable session's agent was started again and loaded the session
+ *  (`session/load`). What it replayed of the history while loading is not journaled
+ *  again: the journal already holds it.
+ */
+{ kind: "session_resumed"; 
+/**  The agent's own name, from its `initialize` answer. */
+agent_name?: string | null; 
+/**  The agent's own version, from its `initialize` answer. */
+agent_version?: string | null; 
+/**
+ *  How many `session/update` notifications the agent replayed while loading (and
+ *  the host dropped).
+ */
+replayed: number } | 
+/**
+ *  The session's work was shipped: committed on a branch, maybe pushed, maybe with a
+ *  pull request. Recorded by the desktop in its own copy of the session (never sent by a
+ *  host), so the transcript shows where the work went, also after the workspace is gone.
+ */
+{ kind: "shipped"; 
+/**  The branch the commit is on. */
+branch: string; 
+/**  The commit (full hex id). */
+commit: string; 
+/**  Whether the branch was pushed. */
+pushed: boolean; 
+/**  Why the push failed, when it was asked for and failed. */
+push_error?: string | null; 
+/**  The pull request, when one was opened (or found already open). */
+pull_request?: ShippedPullRequest | null };
 
 /**  What happened in one session. Tagged by `kind`, `snake_case`. */
 export type SessionEvent_Serialize = 
@@ -1400,7 +1525,48 @@ reason: string } |
 /**  The agent wrote something on stdout that is not ACP (kept, shown discreetly). */
 { kind: "protocol_noise"; 
 /**  What it was (clipped). */
-detail: string };
+detail: string } | 
+/**
+ *  The agent stopped with an earlier `sam-host` (an upgrade, a crash, a reboot), but it
+ *  can load the session again (it advertised ACP `loadSession`): the session is
+ *  resumable. A [`crate::RequestBody::ResumeSession`] (which hands the agent's environment
+ *  again; the host keeps none of it) starts the same agent and loads the session;
+ *  numbering goes on. Until then no agent runs for it.
+ */
+{ kind: "agent_suspended"; 
+/**  Why, for the user. */
+reason: string } | 
+/**
+ *  A resumable session's agent was started again and loaded the session
+ *  (`session/load`). What it replayed of the history while loading is not journaled
+ *  again: the journal already holds it.
+ */
+{ kind: "session_resumed"; 
+/**  The agent's own name, from its `initialize` answer. */
+agent_name: string | null; 
+/**  The agent's own version, from its `initialize` answer. */
+agent_version: string | null; 
+/**
+ *  How many `session/update` notifications the agent replayed while loading (and
+ *  the host dropped).
+ */
+replayed: number } | 
+/**
+ *  The session's work was shipped: committed on a branch, maybe pushed, maybe with a
+ *  pull request. Recorded by the desktop in its own copy of the session (never sent by a
+ *  host), so the transcript shows where the work went, also after the workspace is gone.
+ */
+{ kind: "shipped"; 
+/**  The branch the commit is on. */
+branch: string; 
+/**  The commit (full hex id). */
+commit: string; 
+/**  Whether the branch was pushed. */
+pushed: boolean; 
+/**  Why the push failed, when it was asked for and failed. */
+push_error: string | null; 
+/**  The pull request, when one was opened (or found already open). */
+pull_request: ShippedPullRequest | null };
 
 /**  What shipping did. */
 export type ShipOutcome = ShipOutcome_Serialize | ShipOutcome_Deserialize;
@@ -1427,6 +1593,18 @@ export type ShipOutcome_Serialize = {
 	/**  Why the push failed (credentials removed), when it did. */
 	pushError: string | null,
 	pullRequest: PullRequestLink | null,
+};
+
+/**  The pull request of a [`SessionEvent::Shipped`]. */
+export type ShippedPullRequest = {
+	/**  Its number in the repository. */
+	number: number | null,
+	/**  Its page on the forge. */
+	url: string,
+	/**  `open`, `closed` or `merged`, when it was shipped. */
+	state: string,
+	/**  Whether shipping opened it (`false`: it was already open for the branch). */
+	created: boolean,
 };
 
 /**  How one provisioning step went. */
@@ -1612,6 +1790,19 @@ export type VoiceDevice = {
 	isDefault: boolean,
 };
 
+/**  How far a model download is, on the channel passed to `voice_model_download`. */
+export type VoiceDownloadProgress = {
+	downloadedBytes: number,
+	totalBytes: number,
+};
+
+/**  Where speech becomes text. */
+export type VoiceEngine = 
+/**  An OpenAI-compatible service (the credential setting picks which). */
+"cloud" | 
+/**  whisper.cpp on this computer, with the downloaded `local_model`. */
+"local";
+
 /**  The closed set of voice error codes. */
 export type VoiceErrorCode = "no_microphone" | "device_not_found" | "permission_denied" | "device_busy" | 
 /**  Unplugged (or the sound system stopped) mid-recording. */
@@ -1623,7 +1814,25 @@ export type VoiceErrorCode = "no_microphone" | "device_not_found" | "permission_
 /**  Another recording is running. */
 "busy" | 
 /**  `voice_stop` without a recording. */
-"not_recording" | "cancelled" | "invalid_input" | "database" | "internal";
+"not_recording" | "cancelled" | "invalid_input" | "database" | "internal" | 
+/**  On this computer: no model chosen, or the chosen one is not downloaded. */
+"model_missing" | 
+/**  The model file is there but cannot be loaded (damaged, not a whisper.cpp model). */
+"model_unreadable" | 
+/**  whisper.cpp failed while transcribing. */
+"local_model_failed" | 
+/**  This build cannot transcribe on the device. */
+"local_unavailable" | 
+/**  The model download failed (network, HTTP status, truncated). */
+"download_failed" | 
+/**  The downloaded model was not the expected file; it was deleted. */
+"checksum_mismatch" | 
+/**  The shortcut text is not a shortcut (or one that would take a plain key). */
+"shortcut_invalid" | 
+/**  The desktop refused the shortcut: another program has it. */
+"shortcut_taken" | 
+/**  A file could not be read, written or deleted. */
+"io";
 
 /**  One level snapshot for a meter or the fluid, all values 0..1. */
 export type VoiceLevel = {
@@ -1644,6 +1853,26 @@ export type VoiceMode =
 /**  Recording ends by itself when the speaker pauses. */
 "hands_free";
 
+/**  A speech model from the catalogue, for Settings → Voice. */
+export type VoiceModel = {
+	/**  Pass back as `id`; also the `localModel` setting. */
+	id: string,
+	description: string,
+	/**  The catalogue's largest model is under 500 MB, far below `u32::MAX`. */
+	sizeBytes: number,
+	/**  Downloaded and checked. */
+	installed: boolean,
+	/**  A download of it runs. */
+	downloading: boolean,
+};
+
+/**  The catalogue, and whether this build can use it. */
+export type VoiceModels = {
+	/**  This build transcribes on the device (whisper.cpp is compiled in). */
+	onDeviceAvailable: boolean,
+	models: VoiceModel[],
+};
+
 /**  Settings → Voice. Empty strings mean "not set". */
 export type VoiceSettings = VoiceSettings_Serialize | VoiceSettings_Deserialize;
 
@@ -1663,6 +1892,14 @@ export type VoiceSettings_Deserialize = {
 	model?: string | null,
 	/**  The spoken language (ISO-639-1, e.g. `en`); `None`: detected. */
 	language?: string | null,
+	engine?: VoiceEngine,
+	/**  On this computer: a model id from `voice_models` (`base.en`, …); `None`: none chosen. */
+	localModel?: string | null,
+	/**
+	 *  The global push-to-talk shortcut (`CommandOrControl+Alt+Space`, `Shift+F9`); `None`:
+	 *  off. Unset in stored settings means [`DEFAULT_SHORTCUT`].
+	 */
+	shortcut?: string | null,
 };
 
 /**  Settings → Voice. Empty strings mean "not set". */
@@ -1681,6 +1918,14 @@ export type VoiceSettings_Serialize = {
 	model: string | null,
 	/**  The spoken language (ISO-639-1, e.g. `en`); `None`: detected. */
 	language: string | null,
+	engine: VoiceEngine,
+	/**  On this computer: a model id from `voice_models` (`base.en`, …); `None`: none chosen. */
+	localModel: string | null,
+	/**
+	 *  The global push-to-talk shortcut (`CommandOrControl+Alt+Space`, `Shift+F9`); `None`:
+	 *  off. Unset in stored settings means [`DEFAULT_SHORTCUT`].
+	 */
+	shortcut: string | null,
 };
 
 /**  The voice settings and the credentials they can pick from. */
@@ -1690,13 +1935,20 @@ export type VoiceSetup = VoiceSetup_Serialize | VoiceSetup_Deserialize;
 export type VoiceSetup_Deserialize = {
 	settings: VoiceSettings_Deserialize,
 	credentials: TranscriptionCredential[],
+	/**  Why the saved shortcut is not active (the desktop refused it at start-up), if it is not. */
+	shortcutProblem?: string | null,
 };
 
 /**  The voice settings and the credentials they can pick from. */
 export type VoiceSetup_Serialize = {
 	settings: VoiceSettings_Serialize,
 	credentials: TranscriptionCredential[],
+	/**  Why the saved shortcut is not active (the desktop refused it at start-up), if it is not. */
+	shortcutProblem: string | null,
 };
+
+/**  The global shortcut went down or up (on the channel passed to `voice_shortcut_listen`). */
+export type VoiceShortcutSignal = { kind: "pressed" } | { kind: "released" };
 
 /**  What a recording reports while it runs, on the channel passed to `voice_start`. */
 export type VoiceSignal = 
@@ -1715,9 +1967,32 @@ export type VoiceSignal =
 { kind: "ended" };
 
 /**  A recording that started. */
-export type VoiceStarted = {
+export type VoiceStarted = VoiceStarted_Serialize | VoiceStarted_Deserialize;
+
+/**  A recording that started. */
+export type VoiceStarted_Deserialize = {
+	/**  The microphone that records. */
 	deviceName: string,
 	mode: VoiceMode,
+	/**
+	 *  The chosen microphone that is not connected, so the system default records instead.
+	 *  Set the first time this happens for that microphone while the app runs (tell the user
+	 *  once), absent otherwise.
+	 */
+	missingDevice?: string | null,
+};
+
+/**  A recording that started. */
+export type VoiceStarted_Serialize = {
+	/**  The microphone that records. */
+	deviceName: string,
+	mode: VoiceMode,
+	/**
+	 *  The chosen microphone that is not connected, so the system default records instead.
+	 *  Set the first time this happens for that microphone while the app runs (tell the user
+	 *  once), absent otherwise.
+	 */
+	missingDevice?: string,
 };
 
 /**  What `voice_stop` hands the composer. */
@@ -1729,6 +2004,27 @@ export type VoiceTranscript = {
 
 /**  A workspace as the UI and the CLI show it. */
 export type Workspace = Workspace_Serialize | Workspace_Deserialize;
+
+/**  What "Open terminal" or "Open in VS Code" did. */
+export type WorkspaceLaunch = 
+/**  The program started. */
+{ kind: "opened"; 
+/**  What started, in words ("xterm running ssh sam-web"). */
+message: string; 
+/**  The program and its arguments, for the curious. */
+argv: string[] } | 
+/**
+ *  VS Code reaches a cloud workspace by its `sam-<name>` entry in the user's ssh config,
+ *  which does not include SAM's entries yet. Nothing started: turning remote editing on
+ *  (one `Include` line in the user's ssh config) and asking again opens it.
+ */
+{ kind: "needsRemoteEditing"; 
+/**  Why, and what turning it on changes. */
+message: string; 
+/**  The user's ssh config that would get the line. */
+userConfig: string; 
+/**  The line. */
+includeLine: string };
 
 /**  What the user asked for. Stored as JSON on the workspace record. */
 export type WorkspaceSpec = WorkspaceSpec_Serialize | WorkspaceSpec_Deserialize;

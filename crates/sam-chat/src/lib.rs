@@ -8,6 +8,7 @@
 //! the CLI) catches up from the journal.
 
 pub mod manifest;
+mod ship;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -101,8 +102,9 @@ pub struct ChatSession {
     pub created_at_ms: i64,
     #[specta(type = f64)]
     pub last_seq: i64,
-    /// `starting`, `idle`, `working`, `waiting` (a permission request is open), `ended` or
-    /// `failed`.
+    /// `starting`, `idle`, `working`, `waiting` (a permission request is open), `resumable`
+    /// (its agent stopped with the workspace host but can load the session again: the next
+    /// prompt resumes it), `ended` or `failed`.
     pub state: String,
     pub forked_from: Option<ForkOrigin>,
 }
@@ -477,30 +479,86 @@ impl Chat {
             )));
         }
         let attached = self.attach(&row.workspace_id).await?;
-        if !row.live {
-            if row.state == "ended" || row.state == "failed" {
-                return Err(ChatError::AgentFailed(
-                    "the agent of this session has stopped. Restart the session: a new one \
-                     starts with this history as context."
-                        .into(),
-                ));
+        self.ensure_agent(&attached, &row).await?;
+        let prompt = RequestBody::Prompt {
+            session: row.id.clone(),
+            text,
+        };
+        let answer = match attached.link.request(prompt.clone()).await {
+            // The stored state may be behind the host: its sam-host restarted and suspended
+            // the session (or ended it) in events not stored yet. Catch up and look again.
+            Err(ClientError::Host(error))
+                if matches!(error.code, ErrorCode::AgentFailed | ErrorCode::NotFound)
+                    && request.session.is_some() =>
+            {
+                self.catch_up(&row.id).await?;
+                let row = self.session_row(&row.id).await?;
+                if !matches!(row.state.as_str(), "resumable" | "ended" | "failed") {
+                    return Err(host_error(ClientError::Host(error)));
+                }
+                // Resumes it, or says to restart it.
+                self.ensure_agent(&attached, &row).await?;
+                attached.link.request(prompt).await
             }
-            self.start_on_host(&attached, &row).await?;
+            other => other,
         }
-        let answer = attached
-            .link
-            .request(RequestBody::Prompt {
-                session: row.id.clone(),
-                text,
-            })
-            .await
-            .map_err(host_error)?;
+        .map_err(host_error)?;
         match answer {
             ResponseBody::PromptAccepted { prompt } => Ok(Sent {
                 session_id: row.id,
                 prompt,
             }),
             other => Err(ChatError::Host(format!("unexpected answer {other:?}"))),
+        }
+    }
+
+    /// Makes sure the agent of `row` runs on its host: started for a new session, resumed
+    /// for a resumable one; an ended or failed one asks for a restart.
+    async fn ensure_agent(
+        &self,
+        attached: &Attached,
+        row: &ChatSessionRow,
+    ) -> Result<(), ChatError> {
+        if row.live {
+            return Ok(());
+        }
+        match row.state.as_str() {
+            "ended" | "failed" => Err(ChatError::AgentFailed(
+                "the agent of this session has stopped. Restart the session: a new one \
+                 starts with this history as context."
+                    .into(),
+            )),
+            "resumable" => self.resume_on_host(attached, row).await,
+            _ => self.start_on_host(attached, row).await,
+        }
+    }
+
+    /// Resumes a session whose agent stopped with its host (it can load sessions): the host
+    /// starts the same agent and loads the session; this hands it the environment again
+    /// (credentials are resolved here, never kept on the host). When the agent cannot load
+    /// it, the session ends (the host journals why) and the error says to restart it.
+    async fn resume_on_host(
+        &self,
+        attached: &Attached,
+        row: &ChatSessionRow,
+    ) -> Result<(), ChatError> {
+        let launch = self.launch_for(&row.agent, row.agent_command.as_deref())?;
+        let answer = attached
+            .link
+            .request(RequestBody::ResumeSession {
+                session: row.id.clone(),
+                env: launch.env,
+            })
+            .await;
+        match answer {
+            Ok(ResponseBody::SessionOpened { .. }) => {
+                let store = Arc::clone(&self.store);
+                let id = row.id.clone();
+                blocking(move || store.set_chat_session_state(&id, "idle", true)).await?;
+                Ok(())
+            }
+            Ok(other) => Err(ChatError::Host(format!("unexpected answer {other:?}"))),
+            Err(error) => Err(host_error(error)),
         }
     }
 
@@ -1179,6 +1237,11 @@ fn ingest_item(event: &Event) -> Option<IngestItem> {
             item.state = Some("failed".into());
             item.ends_live = true;
         }
+        SessionEvent::AgentSuspended { .. } => {
+            item.state = Some("resumable".into());
+            item.ends_live = true;
+        }
+        SessionEvent::SessionResumed { .. } => item.state = Some("idle".into()),
         SessionEvent::Update { update } if update["sessionUpdate"] == "session_info_update" => {
             if let Some(title) = update["title"].as_str().filter(|t| !t.trim().is_empty()) {
                 item.title = Some(title_of(title));

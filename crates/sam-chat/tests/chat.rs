@@ -414,3 +414,107 @@ async fn the_stored_transcript_equals_the_journal_after_connections_drop_at_rand
         "the stored transcript equals the host journal"
     );
 }
+
+/// The files named `name` under `dir`.
+fn find(dir: &Path, name: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(find(&path, name));
+        } else if path.file_name().is_some_and(|n| n == name) {
+            found.push(path);
+        }
+    }
+    found
+}
+
+fn kill(pid: &str) {
+    let status = std::process::Command::new("kill")
+        .args(["-s", "KILL", pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_goes_on_after_its_host_is_killed_when_the_agent_loads_sessions() {
+    let f = Fixture::new().await;
+    let agent_state = tempfile::tempdir().unwrap();
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../sam-testkit/support/scripted-acp-agent.mjs");
+    let command = format!(
+        "env SCRIPTED_AGENT_LOAD_SESSION=1 SCRIPTED_AGENT_STATE_DIR='{}' node '{}'",
+        agent_state.path().display(),
+        script.display()
+    );
+    let sent = f
+        .chat
+        .send(SendRequest {
+            workspace: Some("demo".into()),
+            agent: Some("custom".into()),
+            agent_command: Some(command),
+            text: "echo before the restart".into(),
+            ..SendRequest::default()
+        })
+        .await
+        .unwrap();
+    let session = sent.session_id;
+    f.chat
+        .wait_for_turn(&session, sent.prompt, TURN)
+        .await
+        .unwrap();
+    let pid = f.send(&session, "pid").await.unwrap();
+    let (reply, _) = f
+        .chat
+        .wait_for_turn(&session, pid.prompt, TURN)
+        .await
+        .unwrap();
+    let agent_pid = reply.strip_prefix("pid ").unwrap().to_owned();
+
+    // The host dies abruptly, its agent with it.
+    let locks = find(f.data.path(), "host.lock");
+    assert_eq!(locks.len(), 1, "{locks:?}");
+    let host_pid = std::fs::read_to_string(&locks[0]).unwrap();
+    kill(host_pid.trim());
+    kill(&agent_pid);
+
+    // `sam chat send --session S` from another process (a fresh Chat over the same
+    // database, which has not seen the restart yet): a new host starts, the session resumes.
+    let (_cli_workspaces, cli) = Fixture::open(f.data.path());
+    let turn = cli
+        .send(SendRequest {
+            session: Some(session.clone()),
+            text: "recall".into(),
+            ..SendRequest::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(turn.session_id, session);
+    assert_eq!(turn.prompt, 3, "numbering goes on");
+    let (reply, stop) = cli.wait_for_turn(&session, 3, TURN).await.unwrap();
+    assert_eq!(stop, "end_turn");
+    assert_eq!(reply, "remembered: echo before the restart | pid");
+
+    // The app catches up too; the stored transcript is the journal, the replay in neither.
+    f.chat.catch_up(&session).await.unwrap();
+    let stored = f.stored(&session).await;
+    assert_eq!(stored, f.journal(&session).await);
+    assert!(
+        stored
+            .iter()
+            .any(|e| matches!(e, SessionEvent::AgentSuspended { .. }))
+    );
+    assert!(
+        stored
+            .iter()
+            .any(|e| matches!(e, SessionEvent::SessionResumed { replayed: 4, .. }))
+    );
+    assert!(
+        !stored
+            .iter()
+            .any(|e| matches!(e, SessionEvent::Update { update }
+        if update["sessionUpdate"] == "user_message_chunk"))
+    );
+    assert_eq!(f.chat.session(&session).await.unwrap().state, "idle");
+}

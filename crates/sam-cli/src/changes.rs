@@ -10,8 +10,11 @@ use sam_protocol::{ChangeStatus, Changes};
 use sam_secrets::CredentialKind;
 use sam_workspace::{ShipError, ShipFlowError, ShipOptions, ShipReport};
 
+use sam_chat::Chat;
+
+use crate::chat::chat_error;
 use crate::output::{CliError, print_json};
-use crate::workspace::{open_workspaces, workspace_error};
+use crate::workspace::{open_workspaces, open_workspaces_and_store, workspace_error};
 
 /// `sam changes <workspace>`.
 #[derive(Debug, Args)]
@@ -33,9 +36,14 @@ pub struct ShipArgs {
     /// The workspace (name or id).
     pub workspace: String,
     /// The commit message (its first line is the subject, the branch name and the pull
-    /// request's title).
+    /// request's title). Default: drafted from the chat (the first prompt as the subject,
+    /// the prompts and the agent's last reply as the body).
     #[arg(long, short)]
     pub message: Option<String>,
+    /// The chat session whose work this is: its conversation drafts the message, and its
+    /// transcript records where the work went. Default: the workspace's newest session.
+    #[arg(long)]
+    pub session: Option<String>,
     /// The branch to commit on (default: sam/<slug of the subject>). Never the default branch.
     #[arg(long)]
     pub branch: Option<String>,
@@ -119,17 +127,14 @@ fn shown_path(file: &sam_protocol::ChangedFile) -> String {
     }
 }
 
-/// What `sam ship --json` prints.
 /// Runs `sam ship`.
 pub fn run_ship(args: ShipArgs) -> Result<(), CliError> {
-    let message = args
-        .message
-        .clone()
-        .filter(|m| !m.trim().is_empty())
-        .ok_or_else(|| {
-            CliError::invalid("say what the change does: sam ship <workspace> --message \"…\"")
-        })?;
-    let (workspaces, vault) = open_workspaces()?;
+    if args.message.as_deref().is_some_and(|m| m.trim().is_empty()) {
+        return Err(CliError::invalid(
+            "the commit message is empty: say what the change does, or leave --message out to draft it from the chat",
+        ));
+    }
+    let (workspaces, vault, store) = open_workspaces_and_store()?;
     let token = vault
         .resolve(CredentialKind::GithubToken, None, None)
         .ok()
@@ -139,8 +144,26 @@ pub fn run_ship(args: ShipArgs) -> Result<(), CliError> {
             "opening a pull request needs a GitHub token: save one with `sam credentials set github_token`",
         ));
     }
+    let chat = Chat::new(store, workspaces.clone(), Some(vault));
+    let runtime = runtime()?;
+    // The chat the work came from: the one named, else the workspace's newest.
+    let session = match &args.session {
+        Some(id) => Some(runtime.block_on(chat.session(id)).map_err(chat_error)?.id),
+        None => runtime
+            .block_on(chat.sessions(Some(&args.workspace)))
+            .map_err(chat_error)?
+            .into_iter()
+            .next()
+            .map(|s| s.id),
+    };
+    let message = match args.message.clone() {
+        Some(message) => message,
+        None => runtime
+            .block_on(chat.ship_draft(&args.workspace, session.as_deref()))
+            .map_err(chat_error)?,
+    };
     let github = GitHub::from_env().map_err(forge_error)?;
-    let report = runtime()?
+    let report = runtime
         .block_on(workspaces.ship_with_pull_request(
             &args.workspace,
             ShipOptions {
@@ -157,6 +180,12 @@ pub fn run_ship(args: ShipArgs) -> Result<(), CliError> {
             ShipFlowError::Forge(error) => forge_error(error),
             ShipFlowError::NoPullRequest(reason) => CliError::invalid(reason),
         })?;
+    if let Some(session) = &session
+        && let Err(error) = runtime.block_on(chat.record_shipped(session, &report))
+    {
+        // The work is shipped either way; only the chat's note of it is missing.
+        eprintln!("warning: the chat could not record where the work went: {error}");
+    }
     if args.json {
         print_json(&report)?;
     } else {

@@ -110,7 +110,7 @@ impl ChatCommand {
     }
 }
 
-fn chat_error(error: ChatError) -> CliError {
+pub(crate) fn chat_error(error: ChatError) -> CliError {
     let code = match &error {
         ChatError::InvalidInput(_) => ErrorCode::InvalidInput,
         ChatError::NoSession(_) => ErrorCode::NotFound,
@@ -439,6 +439,39 @@ fn render(events: &[ChatEvent]) -> Vec<String> {
                 format!("#{} the agent failed: {reason}", event.seq)
             }
             SessionEvent::ProtocolNoise { detail } => format!("#{} (noise) {detail}", event.seq),
+            SessionEvent::AgentSuspended { reason } => {
+                format!("#{} the agent is suspended: {reason}", event.seq)
+            }
+            SessionEvent::SessionResumed { agent_name, .. } => format!(
+                "#{} the session resumed ({})",
+                event.seq,
+                agent_name.as_deref().unwrap_or("agent")
+            ),
+            SessionEvent::Shipped {
+                branch,
+                commit,
+                pushed,
+                push_error,
+                pull_request,
+            } => {
+                let mut line = format!(
+                    "#{} shipped {} on {branch}",
+                    event.seq,
+                    commit.get(..12).unwrap_or(commit)
+                );
+                if *pushed {
+                    line.push_str(", pushed");
+                } else if let Some(reason) = push_error {
+                    line.push_str(&format!(", push failed: {reason}"));
+                }
+                if let Some(pull) = pull_request {
+                    line.push_str(&format!(
+                        ", pull request #{} ({}): {}",
+                        pull.number, pull.state, pull.url
+                    ));
+                }
+                line
+            }
         };
         lines.push(line);
     }

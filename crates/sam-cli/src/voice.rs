@@ -260,7 +260,7 @@ pub fn run(command: VoiceCommand) -> Result<(), VoiceCliError> {
                 .collect();
             if json {
                 return Ok(print_json(&serde_json::json!({
-                    "on_device_transcription": sam_voice::HAS_LOCAL_WHISPER,
+                    "on_device_transcription": cfg!(feature = "local-whisper"),
                     "models": rows,
                 }))?);
             }
@@ -272,7 +272,7 @@ pub fn run(command: VoiceCommand) -> Result<(), VoiceCliError> {
                     r.spec.description
                 ))?;
             }
-            if !sam_voice::HAS_LOCAL_WHISPER {
+            if !cfg!(feature = "local-whisper") {
                 say(
                     "(This build cannot transcribe on the device; models can still be downloaded.)",
                 )?;

@@ -157,6 +157,12 @@ fn default_name(repo: &str) -> String {
 /// The workspaces as the app sees them (its database, data folder and keyring), and the
 /// vault they take credentials from.
 pub(crate) fn open_workspaces() -> Result<(Workspaces, Arc<sam_secrets::Vault>), CliError> {
+    open_workspaces_and_store().map(|(workspaces, vault, _)| (workspaces, vault))
+}
+
+/// As [`open_workspaces`], with the database they use (for the chat, say).
+pub(crate) fn open_workspaces_and_store()
+-> Result<(Workspaces, Arc<sam_secrets::Vault>, Arc<sam_store::Store>), CliError> {
     let vault = open_vault()?;
     let paths = sam_core::AppPaths::from_env().map_err(|e| CliError::invalid(e.to_string()))?;
     let store = Arc::new(
@@ -165,9 +171,13 @@ pub(crate) fn open_workspaces() -> Result<(Workspaces, Arc<sam_secrets::Vault>),
             .0,
     );
     let remote = VaultRemote::new(vault.clone()).map_err(workspace_error)?;
-    let workspaces = Workspaces::new(store, &paths.data_dir, Workspaces::locate_host_binary())
-        .with_remote(Arc::new(remote));
-    Ok((workspaces, vault))
+    let workspaces = Workspaces::new(
+        Arc::clone(&store),
+        &paths.data_dir,
+        Workspaces::locate_host_binary(),
+    )
+    .with_remote(Arc::new(remote));
+    Ok((workspaces, vault, store))
 }
 
 pub fn run(command: WorkspaceCommand) -> Result<(), CliError> {

@@ -18,28 +18,15 @@ use sam_testkit::{FakeGitHub, FakeProviders};
 const TOKEN: &str = "ghp_cliShipToken0123456789abcdefABCDEF";
 
 fn git(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    sam_testkit::git::output(dir, args).unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn changes_are_listed_and_shipped_to_a_branch_with_a_pull_request() {
-    let fake = FakeProviders::start().await.unwrap();
-    let github = FakeGitHub::start().await.unwrap();
-    let mut cli = Cli::new(&fake);
-    cli.env
-        .push(("SAM_GITHUB_API_URL".into(), github.api_url().to_string()));
-
+/// A workspace `demo` whose origin is `https://github.com/sam-test/demo.git` on the fake GitHub,
+/// with pushes landing in a local bare repository. Returns the checkout and the bare one.
+fn github_workspace(
+    cli: &Cli,
+    github: &FakeGitHub,
+) -> (std::path::PathBuf, std::path::PathBuf, tempfile::TempDir) {
     let source =
         sam_testkit::git::repository(&[("README.md", "hello\n"), ("old.txt", "old\n")]).unwrap();
     let remote = tempfile::tempdir().unwrap();
@@ -89,6 +76,17 @@ async fn changes_are_listed_and_shipped_to_a_branch_with_a_pull_request() {
             "https://github.com/sam-test/demo.git",
         ],
     );
+    (checkout, bare, remote)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_are_listed_and_shipped_to_a_branch_with_a_pull_request() {
+    let fake = FakeProviders::start().await.unwrap();
+    let github = FakeGitHub::start().await.unwrap();
+    let mut cli = Cli::new(&fake);
+    cli.env
+        .push(("SAM_GITHUB_API_URL".into(), github.api_url().to_string()));
+    let (checkout, bare, _remote) = github_workspace(&cli, &github);
 
     std::fs::write(checkout.join("README.md"), "hello\nworld\n").unwrap();
     std::fs::remove_file(checkout.join("old.txt")).unwrap();
@@ -209,6 +207,92 @@ async fn changes_are_listed_and_shipped_to_a_branch_with_a_pull_request() {
     assert!(
         leaks(&checkout.join(".git"), TOKEN).is_empty(),
         "the token reached the checkout"
+    );
+    let (ok, _) = cli.json(&["workspace", "delete", "demo", "--json"], b"");
+    assert!(ok);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ship_drafts_its_message_from_the_chat_and_the_chat_records_the_pull_request() {
+    let fake = FakeProviders::start().await.unwrap();
+    let github = FakeGitHub::start().await.unwrap();
+    let mut cli = Cli::new(&fake);
+    cli.env
+        .push(("SAM_GITHUB_API_URL".into(), github.api_url().to_string()));
+    let (checkout, bare, _remote) = github_workspace(&cli, &github);
+    let (ok, stored) = cli.json(
+        &["credentials", "set", "github_token", "--no-check", "--json"],
+        format!("{TOKEN}\n").as_bytes(),
+    );
+    assert!(ok, "{stored}");
+
+    // A conversation with the scripted agent; the edit it talks about is made here.
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../sam-testkit/support/scripted-acp-agent.mjs");
+    let command = format!("node '{}'", script.display());
+    let (ok, sent) = cli.json(
+        &[
+            "chat",
+            "send",
+            "demo",
+            "echo Greeted the world in README.md",
+            "--agent",
+            "custom",
+            "--agent-command",
+            &command,
+            "--wait",
+            "--json",
+        ],
+        b"",
+    );
+    assert!(ok, "{sent}");
+    let session = sent["session_id"].as_str().unwrap().to_owned();
+    std::fs::write(checkout.join("README.md"), "hello\nworld\n").unwrap();
+
+    // An empty message is refused; no message at all is drafted from the chat.
+    let (ok, refused) = cli.json(&["ship", "demo", "-m", "  ", "--json"], b"");
+    assert!(!ok);
+    assert!(error_message(&refused).contains("empty"), "{refused}");
+    let (ok, shipped) = cli.json(&["ship", "demo", "--pr", "--json"], b"");
+    assert!(ok, "{shipped}");
+    let branch = shipped["branch"].as_str().unwrap();
+    assert_eq!(branch, "sam/echo-greeted-the-world-in-readme-md");
+    let message = git(&bare, &["log", "-1", "--format=%B", branch]);
+    assert_eq!(
+        message,
+        "Echo Greeted the world in README.md\n\n\
+         Asked of the agent (custom):\n\
+         - echo Greeted the world in README.md\n\n\
+         The agent's last reply:\n\
+         Greeted the world in README.md"
+    );
+    let pulls = github.pulls();
+    assert_eq!(pulls[0].title, "Echo Greeted the world in README.md");
+    assert!(
+        pulls[0].body.contains("Asked of the agent (custom):"),
+        "{}",
+        pulls[0].body
+    );
+
+    // The chat's transcript says where the work went.
+    let (ok, log) = cli.json(&["chat", "log", &session, "--json"], b"");
+    assert!(ok, "{log}");
+    let events = log.as_array().unwrap();
+    let last = events.last().unwrap();
+    assert_eq!(last["body"]["kind"], "shipped", "{log}");
+    assert_eq!(last["body"]["branch"], branch);
+    assert_eq!(last["body"]["pushed"], true);
+    assert_eq!(last["body"]["pull_request"]["number"], 1);
+    assert_eq!(last["body"]["pull_request"]["state"], "open");
+    assert_eq!(
+        last["body"]["pull_request"]["url"],
+        "https://github.com/sam-test/demo/pull/1"
+    );
+    let out = cli.run(&["chat", "log", &session], b"");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("pushed, pull request #1 (open): https://github.com/sam-test/demo/pull/1"),
+        "{text}"
     );
     let (ok, _) = cli.json(&["workspace", "delete", "demo", "--json"], b"");
     assert!(ok);

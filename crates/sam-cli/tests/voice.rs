@@ -390,3 +390,89 @@ fn transcribe_errors_users_can_act_on() {
             .all(|x| x["sha256"].as_str().unwrap().len() == 64)
     );
 }
+
+/// `SAM_VOICE_MODEL_BASE_URL` points `sam voice download` at another server; the catalogue's
+/// checksum still decides, and a failed download leaves nothing in the data folder.
+#[test]
+fn model_downloads_from_a_mirror_are_checked() {
+    use axum::routing::get;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let tiny = 77_704_715usize;
+    let app = Router::new()
+        .route(
+            "/broken/ggml-tiny.en.bin",
+            get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "no disk") }),
+        )
+        .route(
+            "/wrong/ggml-tiny.en.bin",
+            get(move || async move { vec![0x5au8; tiny] }),
+        );
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    runtime.spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let data = tempfile::tempdir().unwrap();
+    let models = data.path().join("models").join("whisper");
+    let leftovers = || {
+        std::fs::read_dir(&models)
+            .map(|d| d.count())
+            .unwrap_or_default()
+    };
+    let mirror = |path: &str| {
+        vec![(
+            "SAM_VOICE_MODEL_BASE_URL".to_owned(),
+            format!("{base}{path}"),
+        )]
+    };
+
+    let out = sam(
+        data.path(),
+        &mirror("/broken"),
+        &["voice", "download", "tiny.en", "--json"],
+    );
+    assert!(!out.status.success());
+    let e = json_of(&out);
+    assert_eq!(e["error"]["code"], "download_failed", "{e}");
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("HTTP 500"),
+        "{e}"
+    );
+    assert_eq!(leftovers(), 0);
+
+    let out = sam(
+        data.path(),
+        &mirror("/wrong/"),
+        &["voice", "download", "tiny.en", "--json"],
+    );
+    assert!(!out.status.success());
+    let e = json_of(&out);
+    assert_eq!(e["error"]["code"], "checksum_mismatch", "{e}");
+    assert_eq!(leftovers(), 0, "the damaged download is deleted");
+
+    let out = sam(
+        data.path(),
+        &mirror("/wrong"),
+        &["voice", "models", "--json"],
+    );
+    let m = json_of(&out);
+    let tiny_row = m["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == "tiny.en")
+        .unwrap()
+        .clone();
+    assert_eq!(tiny_row["installed"], false, "{m}");
+    assert_eq!(
+        tiny_row["url"],
+        format!("{base}/wrong/ggml-tiny.en.bin"),
+        "{m}"
+    );
+}

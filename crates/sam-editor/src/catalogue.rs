@@ -528,7 +528,7 @@ fn has_colon(path: &OsStr) -> bool {
 
 /// Percent-encodes everything but unreserved characters and `/`, so that `#`, `?`, `%` and
 /// spaces in a path survive a URL parser that decodes the path again.
-fn percent_encode_path(path: &str) -> String {
+pub(crate) fn percent_encode_path(path: &str) -> String {
     let mut encoded = String::with_capacity(path.len());
     for byte in path.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~' | b'/') {

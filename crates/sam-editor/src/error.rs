@@ -94,6 +94,17 @@ pub enum EditorError {
     )]
     NoTerminal { editor: String },
 
+    /// "Open terminal" found no terminal emulator.
+    #[error(
+        "no terminal emulator was found. Set $TERMINAL to your terminal (for example kitty), or \
+         install one such as gnome-terminal, konsole or xterm."
+    )]
+    NoTerminalEmulator,
+
+    /// A program SAM starts for a workspace (VS Code, ssh, ...) is not installed.
+    #[error("{program} was not found on your PATH. {hint}")]
+    ProgramNotFound { program: String, hint: String },
+
     /// The editor has no way to open files on a remote machine; the caller falls back to a
     /// read-only local copy.
     #[error(

@@ -84,6 +84,8 @@ pub struct LaunchPlan {
     at_position: bool,
     child_path: Option<OsString>,
     exit_status_meaningful: bool,
+    /// The folder the program starts in; `None`: the app's.
+    current_dir: Option<PathBuf>,
 }
 
 /// Plans opening a local file at an optional position with the editor `choice` selects.
@@ -187,7 +189,36 @@ fn finish(
         at_position: editor_args.at_position,
         child_path: env.joined_search_path(),
         exit_status_meaningful: candidate.exit_status_meaningful,
+        current_dir: None,
     })
+}
+
+/// What [`LaunchPlan::for_program`] starts, for the plans of [`crate::workspace_tools`].
+pub(crate) struct ProgramPlan {
+    pub id: &'static str,
+    pub name: String,
+    pub how: OpenMode,
+    pub program: PathBuf,
+    pub args: Vec<OsString>,
+    pub current_dir: Option<PathBuf>,
+}
+
+impl LaunchPlan {
+    /// A plan that starts `plan.program` as it is (no editor resolution), with `env`'s search
+    /// path as its `PATH`.
+    pub(crate) fn for_program(env: &Environment, plan: ProgramPlan) -> Self {
+        Self {
+            editor_id: plan.id.to_owned(),
+            editor_name: plan.name,
+            how: plan.how,
+            program: plan.program,
+            args: plan.args,
+            at_position: false,
+            child_path: env.joined_search_path(),
+            exit_status_meaningful: true,
+            current_dir: plan.current_dir,
+        }
+    }
 }
 
 impl LaunchPlan {
@@ -203,6 +234,11 @@ impl LaunchPlan {
 
     pub fn how(&self) -> OpenMode {
         self.how
+    }
+
+    /// The folder the program starts in, when not the app's.
+    pub fn current_dir(&self) -> Option<&Path> {
+        self.current_dir.as_deref()
     }
 
     pub fn editor_id(&self) -> &str {
@@ -250,6 +286,9 @@ impl LaunchPlan {
             .stderr(stderr);
         if let Some(path) = &self.child_path {
             command.env("PATH", path);
+        }
+        if let Some(dir) = &self.current_dir {
+            command.current_dir(dir);
         }
         detach(&mut command);
         let child = command.spawn().map_err(|source| EditorError::SpawnFailed {

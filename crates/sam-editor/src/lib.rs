@@ -10,7 +10,9 @@
 //! [`HostAlias`], [`RemotePath`]) into a [`LaunchPlan`]; [`LaunchPlan::launch`] starts it and
 //! reports an immediate failure. [`open_local`] / [`open_remote`] do both. [`detect`] lists
 //! what is installed for the settings screen, and [`supports_remote`] tells the caller
-//! whether to fall back to a read-only local copy for remote files.
+//! whether to fall back to a read-only local copy for remote files. [`plan_terminal_in`],
+//! [`plan_terminal_running`] and the `plan_vscode_*` functions open a whole workspace (a
+//! terminal there, VS Code on its folder).
 //!
 //! This crate must never run a shell or build a command line as one string: every path,
 //! line and user argument is its own argv element, and `$EDITOR`/`$TERMINAL` are only split
@@ -26,6 +28,7 @@ mod error;
 mod launch;
 mod target;
 mod terminal;
+mod workspace_tools;
 
 pub use catalogue::{EditorKind, EditorSpec, catalogue, find_editor};
 pub use choice::{DetectedEditor, EditorChoice, detect, supports_remote};
@@ -36,3 +39,6 @@ pub use launch::{
     open_remote, plan_local, plan_remote,
 };
 pub use target::{HostAlias, MAX_POSITION, Position, RemotePath};
+pub use workspace_tools::{
+    plan_terminal_in, plan_terminal_running, plan_vscode_folder, plan_vscode_remote_folder,
+};

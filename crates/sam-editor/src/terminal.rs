@@ -59,17 +59,28 @@ const TERMINALS: &[TerminalSpec] = &[
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Terminal {
     pub program: PathBuf,
-    /// The user's own arguments (from `$TERMINAL`) followed by the run arguments.
-    pub args: Vec<OsString>,
+    /// The user's own arguments (from `$TERMINAL`).
+    pub user_args: Vec<OsString>,
+    /// The arguments that make it run a program rather than the user's shell.
+    pub run_args: Vec<OsString>,
 }
 
 impl Terminal {
     /// The argv (after the terminal program) that runs `program` with `args` in it.
     pub fn wrap(&self, program: &Path, args: Vec<OsString>) -> Vec<OsString> {
-        let mut wrapped = self.args.clone();
+        let mut wrapped = self.user_args.clone();
+        wrapped.extend(self.run_args.iter().cloned());
         wrapped.push(program.as_os_str().to_os_string());
         wrapped.extend(args);
         wrapped
+    }
+
+    /// A name for messages: the program's file name.
+    pub fn name(&self) -> String {
+        self.program.file_name().map_or_else(
+            || self.program.display().to_string(),
+            |name| name.to_string_lossy().into_owned(),
+        )
     }
 }
 
@@ -89,18 +100,18 @@ pub(crate) fn find_terminal(env: &Environment) -> Result<Option<Terminal>, Edito
             .iter()
             .find(|spec| spec.executable == name)
             .map_or(&["-e"][..], |spec| spec.run_args);
-        let args = user_args
-            .iter()
-            .map(OsString::from)
-            .chain(run_args.iter().map(OsString::from))
-            .collect();
-        return Ok(Some(Terminal { program, args }));
+        return Ok(Some(Terminal {
+            program,
+            user_args: user_args.iter().map(OsString::from).collect(),
+            run_args: run_args.iter().map(OsString::from).collect(),
+        }));
     }
     Ok(TERMINALS.iter().find_map(|spec| {
         env.find_program(spec.executable.as_ref())
             .map(|program| Terminal {
                 program,
-                args: spec.run_args.iter().map(OsString::from).collect(),
+                user_args: Vec::new(),
+                run_args: spec.run_args.iter().map(OsString::from).collect(),
             })
     }))
 }

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use sam_editor::{
     EditorChoice, EditorError, EditorKind, Environment, HostAlias, LaunchOptions, OpenMode,
     Platform, Position, RemotePath, detect, open_local, open_remote, plan_local, plan_remote,
+    plan_terminal_in, plan_terminal_running, plan_vscode_folder, plan_vscode_remote_folder,
     supports_remote,
 };
 
@@ -67,6 +68,7 @@ impl Fakes {
              : > \"$rec\"\n\
              for arg in \"$0\" \"$@\"; do printf '%s\\0' \"$arg\" >> \"$rec\"; done\n\
              read -r stat < /proc/$$/stat && printf '%s' \"$stat\" > \"$rec.stat\"\n\
+             pwd > \"$rec.cwd\"\n\
              : > \"$rec.done\"\n\
              {body}\n"
         );
@@ -110,6 +112,15 @@ impl Fakes {
     /// The `/proc/<pid>/stat` line the fake recorded.
     fn stat(&self, name: &str) -> String {
         std::fs::read_to_string(self.records().join(format!("{name}.stat"))).unwrap()
+    }
+
+    /// The working directory the fake started in.
+    fn cwd(&self, name: &str) -> PathBuf {
+        PathBuf::from(
+            std::fs::read_to_string(self.records().join(format!("{name}.cwd")))
+                .unwrap()
+                .trim_end_matches('\n'),
+        )
     }
 
     fn program(&self, name: &str) -> OsString {
@@ -773,4 +784,177 @@ fn a_program_that_cannot_start_reports_the_os_reason() {
         error.to_string().contains("could not be started"),
         "{error}"
     );
+}
+
+/// A folder with characters a shell would act on, created under the temp dir.
+#[expect(clippy::unwrap_used, reason = "test helpers fail loudly")]
+fn hostile_folder(fakes: &Fakes) -> PathBuf {
+    let folder = fakes.dir.path().join("work; touch PWNED $(id) 'q'");
+    std::fs::create_dir_all(&folder).unwrap();
+    folder
+}
+
+#[test]
+fn open_terminal_starts_the_users_terminal_with_a_shell_in_the_checkout() {
+    let fakes = Fakes::new();
+    fakes.editor("x-terminal-emulator");
+    fakes.editor("xterm");
+    let folder = hostile_folder(&fakes);
+
+    let opened = plan_terminal_in(&fakes.env(), &folder)
+        .unwrap()
+        .launch(&WINDOW)
+        .unwrap();
+    // No `-e`: the emulator starts the user's shell, in the checkout.
+    assert_eq!(
+        fakes.recorded("x-terminal-emulator"),
+        [fakes.program("x-terminal-emulator")]
+    );
+    assert_eq!(fakes.cwd("x-terminal-emulator"), folder);
+    assert_eq!(opened.how, OpenMode::Terminal);
+    assert!(!fakes.was_started("xterm"));
+    assert!(!fakes.dir.path().join("PWNED").exists());
+
+    // $TERMINAL with its own arguments wins, still without a program to run.
+    fakes.editor("kitty");
+    let env = Environment {
+        terminal: Some("kitty --single-instance".into()),
+        ..fakes.env()
+    };
+    plan_terminal_in(&env, &folder)
+        .unwrap()
+        .launch(&WINDOW)
+        .unwrap();
+    assert_eq!(fakes.recorded("kitty")[1..], os(&["--single-instance"]));
+    assert_eq!(fakes.cwd("kitty"), folder);
+}
+
+#[test]
+fn open_terminal_on_a_cloud_workspace_runs_ssh_inside_the_terminal() {
+    let fakes = Fakes::new();
+    fakes.terminal("x-terminal-emulator", 1);
+    fakes.editor("ssh");
+    let config = hostile_folder(&fakes).join("ssh config");
+    let argv: Vec<String> = vec![
+        "ssh".into(),
+        "-F".into(),
+        config.display().to_string(),
+        "sam-dev-1".into(),
+    ];
+
+    plan_terminal_running(&fakes.env(), &argv)
+        .unwrap()
+        .launch(&WINDOW)
+        .unwrap();
+    let ssh_args = vec![
+        OsString::from("-F"),
+        config.clone().into_os_string(),
+        "sam-dev-1".into(),
+    ];
+    let mut terminal_argv = vec![
+        fakes.program("x-terminal-emulator"),
+        "-e".into(),
+        fakes.program("ssh"),
+    ];
+    terminal_argv.extend(ssh_args.clone());
+    assert_eq!(fakes.recorded("x-terminal-emulator"), terminal_argv);
+    // The terminal really ran ssh with exactly those arguments, the path with spaces whole.
+    let mut ssh_argv = vec![fakes.program("ssh")];
+    ssh_argv.extend(ssh_args);
+    assert_eq!(fakes.recorded("ssh"), ssh_argv);
+    assert!(!fakes.dir.path().join("PWNED").exists());
+}
+
+#[test]
+fn open_terminal_without_a_terminal_or_ssh_says_what_to_install() {
+    let fakes = Fakes::new();
+    let folder = hostile_folder(&fakes);
+    let error = plan_terminal_in(&fakes.env(), &folder).unwrap_err();
+    assert!(
+        matches!(error, EditorError::NoTerminalEmulator),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("$TERMINAL"), "{error}");
+
+    fakes.editor("xterm");
+    let argv = vec!["ssh".to_owned(), "sam-x".to_owned()];
+    let error = plan_terminal_running(&fakes.env(), &argv).unwrap_err();
+    assert!(error.to_string().contains("openssh-client"), "{error}");
+    assert!(plan_terminal_running(&fakes.env(), &[]).is_err());
+
+    // A checkout that is gone, or a relative one, starts nothing.
+    let error = plan_terminal_in(&fakes.env(), &fakes.dir.path().join("gone")).unwrap_err();
+    assert!(error.to_string().contains("not a folder"), "{error}");
+    let error = plan_terminal_in(&fakes.env(), Path::new("-e")).unwrap_err();
+    assert!(
+        matches!(error, EditorError::PathNotAbsolute { .. }),
+        "{error:?}"
+    );
+    assert!(!fakes.was_started("xterm"));
+}
+
+#[test]
+fn open_in_vscode_opens_the_folder_locally_or_over_remote_ssh() {
+    let fakes = Fakes::new();
+    fakes.editor("code");
+    let folder = hostile_folder(&fakes);
+
+    let opened = plan_vscode_folder(&fakes.env(), &folder)
+        .unwrap()
+        .launch(&WINDOW)
+        .unwrap();
+    assert_eq!(
+        fakes.recorded("code"),
+        [fakes.program("code"), folder.clone().into_os_string()]
+    );
+    assert_eq!(opened.how, OpenMode::Local);
+    assert_eq!(opened.editor_id, "vscode");
+    assert!(!fakes.dir.path().join("PWNED").exists());
+
+    let alias = HostAlias::parse("sam-dev-1").unwrap();
+    let remote = RemotePath::parse("/root/.sam/0123456789abcdef/checkout").unwrap();
+    let opened = plan_vscode_remote_folder(&fakes.env(), &alias, &remote)
+        .unwrap()
+        .launch(&WINDOW)
+        .unwrap();
+    assert_eq!(
+        fakes.recorded("code")[1..],
+        os(&[
+            "--remote",
+            "ssh-remote+sam-dev-1",
+            "/root/.sam/0123456789abcdef/checkout"
+        ])
+    );
+    assert_eq!(opened.how, OpenMode::Remote);
+
+    // A folder VS Code would take for a file goes as an unambiguous folder URI.
+    let dotted = RemotePath::parse("/home/sam/next.js #1").unwrap();
+    plan_vscode_remote_folder(&fakes.env(), &alias, &dotted)
+        .unwrap()
+        .launch(&WINDOW)
+        .unwrap();
+    assert_eq!(
+        fakes.recorded("code")[1..],
+        os(&[
+            "--folder-uri",
+            "vscode-remote://ssh-remote+sam-dev-1/home/sam/next.js%20%231"
+        ])
+    );
+}
+
+#[test]
+fn open_in_vscode_without_code_says_how_to_install_the_command() {
+    let fakes = Fakes::new();
+    fakes.editor("cursor");
+    let folder = hostile_folder(&fakes);
+    let error = plan_vscode_folder(&fakes.env(), &folder).unwrap_err();
+    assert!(
+        matches!(error, EditorError::ProgramNotFound { .. }),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("Shell Command"), "{error}");
+    let alias = HostAlias::parse("sam-dev-1").unwrap();
+    let remote = RemotePath::parse("/root/x").unwrap();
+    assert!(plan_vscode_remote_folder(&fakes.env(), &alias, &remote).is_err());
+    assert!(!fakes.was_started("cursor"));
 }

@@ -164,6 +164,34 @@ impl GitHubRepo {
     pub fn full_name(&self) -> String {
         format!("{}/{}", self.owner, self.repo)
     }
+
+    /// Parses a pull request's page, `https://github.com/OWNER/REPO/pull/NUMBER` (hosts as
+    /// for [`Self::from_remote_url`]), into its repository and number.
+    ///
+    /// # Errors
+    /// [`ForgeError::NotGitHub`] for anything else.
+    pub fn from_pull_url(url: &str, hosts: &[&str]) -> Result<(Self, u64), ForgeError> {
+        let not_a_pull = || ForgeError::NotGitHub(shown(url));
+        let rest = url.trim().strip_prefix("https://").ok_or_else(not_a_pull)?;
+        let mut parts = rest.trim_end_matches('/').split('/');
+        let (Some(host), Some(owner), Some(repo), Some("pull"), Some(number), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return Err(not_a_pull());
+        };
+        let number: u64 = number
+            .parse()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(not_a_pull)?;
+        let repo = Self::from_remote_url(&format!("https://{host}/{owner}/{repo}"), hosts)?;
+        Ok((repo, number))
+    }
 }
 
 /// What to open.
@@ -213,6 +241,13 @@ struct PullJson {
     title: String,
     head: BranchJson,
     base: BranchJson,
+}
+
+#[derive(Deserialize)]
+struct PullStateJson {
+    state: String,
+    #[serde(default)]
+    merged: bool,
 }
 
 #[derive(Deserialize)]
@@ -373,19 +408,34 @@ impl GitHub {
         url.query_pairs_mut()
             .append_pair("head", &format!("{}:{head}", repo.owner))
             .append_pair("state", "open");
-        let response = self
-            .request(reqwest::Method::GET, url, token)
-            .send()
-            .await
-            .map_err(unreachable)?;
-        let status = response.status();
-        let bytes = read_body(response).await?;
-        if status != StatusCode::OK {
-            let error: ErrorJson = serde_json::from_slice(&bytes).unwrap_or_default();
-            return Err(status_error(status, &error, repo));
-        }
-        let pulls: Vec<PullJson> = parse(status, &bytes)?;
+        let pulls: Vec<PullJson> = self.get(token, url, repo).await?;
         Ok(pulls.into_iter().next().map(|p| pull_request(p, false)))
+    }
+
+    /// Where pull request `number` of `repo` stands: `open`, `closed` or `merged`.
+    ///
+    /// # Errors
+    /// [`ForgeError`] for each way GitHub refuses ([`ForgeError::NotFound`] for a number
+    /// that is not there), or no answer.
+    pub async fn pull_request_state(
+        &self,
+        token: &str,
+        repo: &GitHubRepo,
+        number: u64,
+    ) -> Result<String, ForgeError> {
+        let url = self.url(&[
+            "repos",
+            &repo.owner,
+            &repo.repo,
+            "pulls",
+            &number.to_string(),
+        ])?;
+        let pull: PullStateJson = self.get(token, url, repo).await?;
+        Ok(if pull.merged {
+            "merged".to_owned()
+        } else {
+            pull.state
+        })
     }
 
     /// The repository's default branch.
@@ -398,6 +448,19 @@ impl GitHub {
         repo: &GitHubRepo,
     ) -> Result<String, ForgeError> {
         let url = self.url(&["repos", &repo.owner, &repo.repo])?;
+        let repo_json: RepoJson = self.get(token, url, repo).await?;
+        Ok(repo_json.default_branch)
+    }
+}
+
+impl GitHub {
+    /// A `GET` of `url` about `repo`, its 200 answer parsed as `T`.
+    async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+        url: Url,
+        repo: &GitHubRepo,
+    ) -> Result<T, ForgeError> {
         let response = self
             .request(reqwest::Method::GET, url, token)
             .send()
@@ -409,8 +472,7 @@ impl GitHub {
             let error: ErrorJson = serde_json::from_slice(&bytes).unwrap_or_default();
             return Err(status_error(status, &error, repo));
         }
-        let repo_json: RepoJson = parse(status, &bytes)?;
-        Ok(repo_json.default_branch)
+        parse(status, &bytes)
     }
 }
 

@@ -168,3 +168,49 @@ async fn refusals_are_typed_and_never_echo_the_token() {
         .unwrap_err();
     assert_eq!(error.code(), "unreachable");
 }
+
+#[tokio::test]
+async fn a_pull_requests_state_is_read_from_its_page_url() {
+    let fake = FakeGitHub::start().await.unwrap();
+    fake.accept(TOKEN);
+    fake.add_repo("sam-test/demo", "main", None);
+    let github = GitHub::new(fake.api_url()).unwrap();
+    let opened = github
+        .open_pull_request(TOKEN, &repo(), &pull("sam/fix"))
+        .await
+        .unwrap();
+
+    let (parsed, number) = GitHubRepo::from_pull_url(&opened.html_url, &[]).unwrap();
+    assert_eq!((parsed.full_name().as_str(), number), ("sam-test/demo", 1));
+    let state = github.pull_request_state(TOKEN, &parsed, number).await;
+    assert_eq!(state.unwrap(), "open");
+    fake.merge(1);
+    let state = github.pull_request_state(TOKEN, &parsed, number).await;
+    assert_eq!(state.unwrap(), "merged");
+
+    // A number that is not there, and a token GitHub does not know.
+    let missing = github.pull_request_state(TOKEN, &parsed, 99).await;
+    assert!(
+        matches!(missing, Err(ForgeError::NotFound(_))),
+        "{missing:?}"
+    );
+    let refused = github
+        .pull_request_state("ghp_unknown0000", &parsed, 1)
+        .await;
+    assert!(matches!(refused, Err(ForgeError::Unauthorized)));
+
+    // Hostile page URLs are refused before any request.
+    for url in [
+        "http://github.com/sam-test/demo/pull/1",
+        "https://evil.example/sam-test/demo/pull/1",
+        "https://github.com/sam-test/demo/pull/0",
+        "https://github.com/sam-test/demo/pull/-1",
+        "https://github.com/sam-test/demo/pull/1/files",
+        "https://github.com/sam-test/demo/issues/1",
+        "https://github.com/../demo/pull/1",
+        "https://github.com/sam-test/demo/pull/99999999999999999999999",
+        "",
+    ] {
+        assert!(GitHubRepo::from_pull_url(url, &[]).is_err(), "{url}");
+    }
+}

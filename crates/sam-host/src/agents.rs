@@ -11,6 +11,13 @@
 //! `session/update` verbatim, kinds newer than the SDK's included, and must survive garbage and
 //! oversized lines on the agent's stdout; the SDK's connection parses into its own enums and
 //! drops what it cannot read, and its futures are not `Send`.
+//!
+//! Sessions outlive a daemon restart when their agent can load sessions (it advertised ACP
+//! `loadSession`): the launch (never the environment's values) is recorded next to the
+//! journal, the next daemon marks the session suspended ([`SessionEvent::AgentSuspended`])
+//! instead of ending it, and a `ResumeSession` — which carries the environment again, since
+//! credentials never touch the disk — starts the same agent and calls `session/load`. The
+//! history the agent replays while loading is dropped, not journaled twice.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -22,9 +29,11 @@ use std::time::{Duration, Instant};
 use agent_client_protocol_schema::ProtocolVersion;
 use agent_client_protocol_schema::v1 as acp;
 use sam_protocol::{
-    AgentInstall, DevContainer, ErrorCode, EventBody, PermissionOption, PermissionOutcome,
-    ProtocolError, ResponseBody, SessionEvent, SessionId, SessionStatus, StartSession,
+    AgentInstall, AgentLaunch, DevContainer, EnvVar, ErrorCode, EventBody, PermissionOption,
+    PermissionOutcome, ProtocolError, ResponseBody, SessionEvent, SessionId, SessionStatus,
+    StartSession,
 };
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
@@ -114,24 +123,87 @@ pub(crate) struct Workplace {
     pub container: Option<DevContainer>,
 }
 
+/// How to start a session's agent again after a daemon restart: its launch without the
+/// environment's values (credentials are handed over the channel and never written), and
+/// the agent's own session id. Kept next to the journal (`agent_resume`) for agents that
+/// advertised `loadSession`, from `session/new` until the agent ends for good.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ResumeRecord {
+    /// The manifest id.
+    pub agent: String,
+    /// As [`AgentLaunch::argv`] was asked (before an install resolved the program).
+    pub argv: Vec<String>,
+    pub install: Option<AgentInstall>,
+    pub in_container: bool,
+    pub mode: Option<String>,
+    /// The names (only) of the environment the agent had, to tell what a resume lacks.
+    pub env_names: Vec<String>,
+    /// The agent's session id, for `session/load`.
+    pub acp_session: String,
+    /// The number the session's first prompt got ([`StartSession::first_prompt`]): where
+    /// numbering goes on when no prompt was sent yet.
+    #[serde(default = "one")]
+    pub first_prompt: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// A session whose agent stopped with an earlier daemon and can be loaded again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Suspended {
+    pub record: ResumeRecord,
+    /// The number the next prompt gets (numbering goes on).
+    pub next_prompt: u32,
+    /// The number the next permission request gets.
+    pub next_request: u32,
+}
+
+/// What the next daemon found of the sessions the last one was running.
+#[derive(Debug, Default)]
+pub(crate) struct Orphans {
+    /// Sessions closed for good (their agent cannot load sessions).
+    pub closed: usize,
+    /// Sessions that can resume.
+    pub suspended: Vec<(SessionId, Suspended)>,
+}
+
 /// Every session of this daemon.
 #[derive(Debug)]
 pub(crate) struct Sessions {
     log: EventLog,
     settings: AgentSettings,
     map: Mutex<HashMap<SessionId, Arc<Session>>>,
+    /// Sessions of an earlier daemon that wait for a `ResumeSession`.
+    suspended: Mutex<HashMap<SessionId, Suspended>>,
     /// Installs run one at a time: two sessions asking for the same agent share one install.
     install_lock: tokio::sync::Mutex<()>,
+    /// Resumes run one at a time: two clients resuming the same session start one agent.
+    resume_lock: tokio::sync::Mutex<()>,
 }
 
 impl Sessions {
-    pub(crate) fn new(log: EventLog, settings: AgentSettings) -> Self {
+    /// The sessions of a new daemon; `suspended` are those of the last one that can resume.
+    pub(crate) fn new(
+        log: EventLog,
+        settings: AgentSettings,
+        suspended: Vec<(SessionId, Suspended)>,
+    ) -> Self {
         Self {
             log,
             settings,
             map: Mutex::new(HashMap::new()),
+            suspended: Mutex::new(suspended.into_iter().collect()),
             install_lock: tokio::sync::Mutex::new(()),
+            resume_lock: tokio::sync::Mutex::new(()),
         }
+    }
+
+    fn suspended(&self) -> MutexGuard<'_, HashMap<SessionId, Suspended>> {
+        self.suspended
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     fn map(&self) -> MutexGuard<'_, HashMap<SessionId, Arc<Session>>> {
@@ -139,6 +211,16 @@ impl Sessions {
     }
 
     fn get(&self, id: &str) -> Result<Arc<Session>, ProtocolError> {
+        if self.suspended().contains_key(id) {
+            return Err(ProtocolError::new(
+                ErrorCode::AgentFailed,
+                format!(
+                    "the agent of session {id} stopped with an earlier sam-host; it can load the \
+                     session again: resume it (ResumeSession, with the agent's environment), \
+                     then send the prompt"
+                ),
+            ));
+        }
         self.map().get(id).cloned().ok_or_else(|| {
             ProtocolError::new(
                 ErrorCode::NotFound,
@@ -158,13 +240,13 @@ impl Sessions {
     ) -> Result<ResponseBody, ProtocolError> {
         validate_start(&request)?;
         let id = request.session.clone();
-        if self.map().contains_key(&id) {
+        if self.map().contains_key(&id) || self.suspended().contains_key(&id) {
             return Err(ProtocolError::new(
                 ErrorCode::InvalidRequest,
                 format!("a session {id} already exists"),
             ));
         }
-        match self.launch(&request, &place).await {
+        match self.launch(&request, &place, None).await {
             Ok((session, seq)) => {
                 self.map().insert(id.clone(), session);
                 Ok(ResponseBody::SessionOpened { session: id, seq })
@@ -193,11 +275,108 @@ impl Sessions {
         }
     }
 
-    /// Installs (when asked), spawns and initialises the agent.
+    /// Starts a suspended session's agent again with `env` and loads the session. A failure
+    /// ends the session for good (journaled as [`SessionEvent::AgentFailed`]): the desktop
+    /// then restarts it with its history, as for an agent that cannot load sessions.
+    pub(crate) async fn resume(
+        &self,
+        session: &str,
+        env: Vec<EnvVar>,
+        place: Workplace,
+    ) -> Result<ResponseBody, ProtocolError> {
+        let _one_at_a_time = self.resume_lock.lock().await;
+        let running = self.map().get(session).cloned();
+        if let Some(running) = running {
+            let state = running.state();
+            return if state.alive {
+                Ok(ResponseBody::SessionOpened {
+                    session: running.id.clone(),
+                    seq: state.opened_seq,
+                })
+            } else {
+                Err(ProtocolError::new(
+                    ErrorCode::AgentFailed,
+                    "the agent of this session has stopped; restart the session (the history \
+                     goes with it as context)",
+                ))
+            };
+        }
+        let Some(suspended) = self.suspended().get(session).cloned() else {
+            return Err(ProtocolError::new(
+                ErrorCode::NotFound,
+                format!(
+                    "no session {} that can resume on this host (only the sessions of an \
+                     earlier sam-host whose agent can load sessions can)",
+                    tail_chars(session, 128)
+                ),
+            ));
+        };
+        let record = &suspended.record;
+        let missing: Vec<&str> = record
+            .env_names
+            .iter()
+            .filter(|name| !env.iter().any(|v| &v.name == *name))
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            // Names only: the values were never kept. The agent may still manage without.
+            tracing::warn!(
+                session,
+                missing = %missing.join(", "),
+                "the resumed agent lacks environment variables it started with"
+            );
+        }
+        let request = StartSession {
+            session: session.to_owned(),
+            agent: AgentLaunch {
+                agent: record.agent.clone(),
+                argv: record.argv.clone(),
+                install: record.install.clone(),
+                env,
+                in_container: record.in_container,
+                mode: record.mode.clone(),
+            },
+            context: None,
+            first_prompt: Some(suspended.next_prompt),
+        };
+        validate_start(&request)?;
+        let outcome = self.launch(&request, &place, Some(&suspended)).await;
+        self.suspended().remove(session);
+        match outcome {
+            Ok((resumed, seq)) => {
+                self.map().insert(session.to_owned(), resumed);
+                Ok(ResponseBody::SessionOpened {
+                    session: session.to_owned(),
+                    seq,
+                })
+            }
+            Err(reason) => {
+                let reason = format!(
+                    "the agent could not load the session again: {reason}\nRestart the session \
+                     (the history goes with it as context)."
+                );
+                if let Err(error) = self.log.drop_resume(session.to_owned()).await {
+                    tracing::warn!(%error, "a resume record could not be removed");
+                }
+                self.journal(
+                    session,
+                    SessionEvent::AgentFailed {
+                        reason: reason.clone(),
+                    },
+                )
+                .await;
+                Err(ProtocolError::new(ErrorCode::AgentFailed, reason))
+            }
+        }
+    }
+
+    /// Installs (when asked), spawns and initialises the agent; with `resume`, loads that
+    /// session instead of opening a new one.
     async fn launch(
         &self,
         request: &StartSession,
         place: &Workplace,
+        resume: Option<&Suspended>,
     ) -> Result<(Arc<Session>, u64), String> {
         let launch = &request.agent;
         let container = if launch.in_container {
@@ -257,7 +436,10 @@ impl Sessions {
             rpc: Rpc::new(stdin),
             acp_session: Mutex::new(String::new()),
             context: Mutex::new(request.context.clone()),
-            state: Mutex::new(SessionState::new(request.first_prompt.unwrap_or(1).max(1))),
+            state: Mutex::new(SessionState::new(
+                request.first_prompt.unwrap_or(1).max(1),
+                resume.map_or(1, |r| r.next_request.max(1)),
+            )),
             stderr: Arc::new(Mutex::new(Vec::new())),
             kill: Mutex::new(None),
             root: place.root.clone(),
@@ -269,8 +451,15 @@ impl Sessions {
         tokio::spawn(Arc::clone(&session).watch_exit(child, killed, reader));
         tokio::spawn(Arc::clone(&session).watch_timers());
 
-        match session.handshake(place, container, launch).await {
-            Ok(seq) => Ok((session, seq)),
+        let handshake = match resume {
+            Some(resume) => session.load(place, container, launch, resume).await,
+            None => session.handshake(place, container, launch).await,
+        };
+        match handshake {
+            Ok(seq) => {
+                lock(&session.state).opened_seq = seq;
+                Ok((session, seq))
+            }
             Err(reason) => {
                 session.stop();
                 let tail = session.stderr_tail();
@@ -381,8 +570,23 @@ impl Sessions {
             .map(|()| ResponseBody::Done)
     }
 
-    /// Stops the agent.
-    pub(crate) fn stop(&self, session: &str) -> Result<ResponseBody, ProtocolError> {
+    /// Stops the agent; a suspended session ends (it will not resume).
+    pub(crate) async fn stop(&self, session: &str) -> Result<ResponseBody, ProtocolError> {
+        let _one_at_a_time = self.resume_lock.lock().await;
+        if self.suspended().remove(session).is_some() {
+            if let Err(error) = self.log.drop_resume(session.to_owned()).await {
+                tracing::warn!(%error, "a resume record could not be removed");
+            }
+            self.journal(
+                session,
+                SessionEvent::AgentExited {
+                    code: None,
+                    stderr_tail: "the session was stopped while its agent was suspended".into(),
+                },
+            )
+            .await;
+            return Ok(ResponseBody::Done);
+        }
         self.get(session)?.stop();
         Ok(ResponseBody::Done)
     }
@@ -402,26 +606,48 @@ impl Sessions {
                         alive: state.alive,
                         working_prompt: state.working,
                         open_requests: state.open.keys().copied().collect(),
+                        resumable: false,
                     },
                 )
             })
             .collect();
+        // Suspended sessions are older than any of this daemon's.
+        let mut suspended: Vec<SessionStatus> = self
+            .suspended()
+            .iter()
+            .map(|(id, s)| SessionStatus {
+                session: id.clone(),
+                agent: s.record.agent.clone(),
+                alive: false,
+                working_prompt: None,
+                open_requests: Vec::new(),
+                resumable: true,
+            })
+            .collect();
+        suspended.sort_by(|a, b| a.session.cmp(&b.session));
         sessions.sort_by_key(|(created, _)| *created);
-        ResponseBody::Sessions {
-            sessions: sessions.into_iter().map(|(_, s)| s).collect(),
-        }
+        let sessions = suspended
+            .into_iter()
+            .chain(sessions.into_iter().map(|(_, s)| s))
+            .collect();
+        ResponseBody::Sessions { sessions }
     }
 }
 
-/// Closes the sessions a previous daemon was running when it stopped: their agents stopped
-/// with it. Each open permission request resolves as cancelled, a running turn ends with an
-/// error, and the agent is reported exited, so every client sees a final state and can restart
-/// the session with its history.
-pub(crate) async fn close_orphaned_sessions(log: &EventLog) -> Result<usize, JournalError> {
+/// Settles the sessions a previous daemon was running when it stopped: their agents stopped
+/// with it. Each open permission request resolves as cancelled and a running turn ends with
+/// an error. A session whose agent can load sessions (a resume record) is then suspended
+/// ([`SessionEvent::AgentSuspended`], once) and returned, to resume on request; any other is
+/// reported exited, so every client sees a final state and can restart it with its history.
+pub(crate) async fn close_orphaned_sessions(log: &EventLog) -> Result<Orphans, JournalError> {
     #[derive(Default)]
     struct Open {
         requests: BTreeMap<u32, ()>,
         turn: Option<u32>,
+        last_prompt: u32,
+        last_request: u32,
+        /// The last event is `AgentSuspended`: an earlier daemon suspended it already.
+        suspended: bool,
     }
     let mut sessions: BTreeMap<String, Open> = BTreeMap::new();
     for event in log.unfinished_sessions().await? {
@@ -429,11 +655,16 @@ pub(crate) async fn close_orphaned_sessions(log: &EventLog) -> Result<usize, Jou
             continue;
         };
         let open = sessions.entry(session).or_default();
+        open.suspended = matches!(event, SessionEvent::AgentSuspended { .. });
         match event {
-            SessionEvent::PromptSent { prompt, .. } => open.turn = Some(prompt),
+            SessionEvent::PromptSent { prompt, .. } => {
+                open.turn = Some(prompt);
+                open.last_prompt = open.last_prompt.max(prompt);
+            }
             SessionEvent::TurnEnded { .. } => open.turn = None,
             SessionEvent::PermissionRequested { request, .. } => {
                 open.requests.insert(request, ());
+                open.last_request = open.last_request.max(request);
             }
             SessionEvent::PermissionResolved { request, .. } => {
                 open.requests.remove(&request);
@@ -441,7 +672,23 @@ pub(crate) async fn close_orphaned_sessions(log: &EventLog) -> Result<usize, Jou
             _ => {}
         }
     }
-    let closed = sessions.len();
+    let mut records: HashMap<String, ResumeRecord> = HashMap::new();
+    for (session, record) in log.resume_records().await? {
+        match serde_json::from_str(&record) {
+            Ok(record) if sessions.contains_key(&session) => {
+                records.insert(session, record);
+            }
+            // An ended session's record (the daemon stopped before it was removed), or one
+            // this build cannot read: that session cannot resume.
+            parsed => {
+                if let Err(error) = parsed {
+                    tracing::warn!(%error, session, "an unreadable resume record was dropped");
+                }
+                log.drop_resume(session).await?;
+            }
+        }
+    }
+    let mut orphans = Orphans::default();
     for (session, open) in sessions {
         let body = |event| EventBody::Session {
             session: session.clone(),
@@ -457,6 +704,7 @@ pub(crate) async fn close_orphaned_sessions(log: &EventLog) -> Result<usize, Jou
             )
             .await?;
         }
+        let turn_ended = open.turn.is_some();
         if let Some(prompt) = open.turn {
             log.append(
                 body(SessionEvent::TurnEnded {
@@ -470,6 +718,29 @@ pub(crate) async fn close_orphaned_sessions(log: &EventLog) -> Result<usize, Jou
             )
             .await?;
         }
+        if let Some(record) = records.remove(&session) {
+            if !open.suspended || turn_ended {
+                log.append(
+                    body(SessionEvent::AgentSuspended {
+                        reason: "sam-host stopped while this agent ran; the agent can load the \
+                                 session again, so the next prompt resumes it"
+                            .into(),
+                    }),
+                    None,
+                )
+                .await?;
+            }
+            let next_prompt = open.last_prompt.saturating_add(1).max(record.first_prompt);
+            orphans.suspended.push((
+                session,
+                Suspended {
+                    record,
+                    next_prompt,
+                    next_request: open.last_request.saturating_add(1),
+                },
+            ));
+            continue;
+        }
         log.append(
             body(SessionEvent::AgentExited {
                 code: None,
@@ -480,8 +751,9 @@ pub(crate) async fn close_orphaned_sessions(log: &EventLog) -> Result<usize, Jou
             None,
         )
         .await?;
+        orphans.closed += 1;
     }
-    Ok(closed)
+    Ok(orphans)
 }
 
 /// Checks a start request before anything runs.
@@ -614,6 +886,13 @@ struct Session {
 #[derive(Debug, Clone)]
 struct SessionState {
     created: Instant,
+    /// The journal sequence number of the session's start (or resume).
+    opened_seq: u64,
+    /// While the agent loads the session: the id of the `session/load` call. The updates
+    /// that arrive meanwhile are the history it replays, which the journal already holds.
+    loading: Option<u64>,
+    /// How many replayed updates were dropped.
+    replayed: u32,
     alive: bool,
     next_prompt: u32,
     working: Option<u32>,
@@ -625,14 +904,17 @@ struct SessionState {
 }
 
 impl SessionState {
-    fn new(first_prompt: u32) -> Self {
+    fn new(first_prompt: u32, next_request: u32) -> Self {
         let now = Instant::now();
         Self {
             created: now,
+            opened_seq: 0,
+            loading: None,
+            replayed: 0,
             alive: true,
             next_prompt: first_prompt,
             working: None,
-            next_request: 1,
+            next_request,
             open: BTreeMap::new(),
             last_output: now,
             silent_flagged: false,
@@ -692,27 +974,11 @@ impl Session {
         &self,
         place: &Workplace,
         container: Option<&DevContainer>,
-        launch: &sam_protocol::AgentLaunch,
+        launch: &AgentLaunch,
     ) -> Result<u64, String> {
         let timeout = self.settings.init_timeout;
-        // No client file system or terminal: the agent owns the workspace's files (the
-        // direction of ACP v2), and some agents misbehave when the client claims `fs`.
-        let initialize = acp::InitializeRequest::new(ProtocolVersion::V1)
-            .client_capabilities(
-                acp::ClientCapabilities::new()
-                    .fs(acp::FileSystemCapabilities::new()
-                        .read_text_file(false)
-                        .write_text_file(false))
-                    .terminal(false),
-            )
-            .client_info(acp::Implementation::new("sam-host", crate::VERSION));
-        let answer = self
-            .rpc
-            .call("initialize", &initialize, Some(timeout))
-            .await
-            .map_err(|e| format!("the agent did not initialize: {e}"))?;
-        let info: acp::InitializeResponse = serde_json::from_value(answer)
-            .map_err(|e| format!("the agent's answer to initialize is not ACP: {e}"))?;
+        let info = self.initialize().await?;
+        let load_session = info.agent_capabilities.load_session;
         let (agent_name, agent_version) = match info.agent_info {
             Some(implementation) => (Some(implementation.name), Some(implementation.version)),
             None => (None, None),
@@ -739,21 +1005,142 @@ impl Session {
         let opened: acp::NewSessionResponse = serde_json::from_value(answer)
             .map_err(|e| format!("the agent's answer to session/new is not ACP: {e}"))?;
         *lock(&self.acp_session) = opened.session_id.0.to_string();
-        if let (Some(mode), Some(modes)) = (&launch.mode, &opened.modes) {
-            let offered = modes
-                .available_modes
-                .iter()
-                .any(|m| m.id.0.as_ref() == mode.as_str());
-            if offered && modes.current_mode_id.0.as_ref() != mode.as_str() {
-                let request =
-                    acp::SetSessionModeRequest::new(opened.session_id.clone(), mode.clone());
-                self.rpc
-                    .call("session/set_mode", &request, Some(timeout))
-                    .await
-                    .map_err(|e| format!("the agent did not switch to mode {mode}: {e}"))?;
+        if load_session {
+            // Only now, with the agent's session id: a daemon that stops before this ends
+            // the session as for any agent.
+            let record = ResumeRecord {
+                agent: launch.agent.clone(),
+                argv: launch.argv.clone(),
+                install: launch.install.clone(),
+                in_container: launch.in_container,
+                mode: launch.mode.clone(),
+                env_names: launch.env.iter().map(|v| v.name.clone()).collect(),
+                acp_session: opened.session_id.0.to_string(),
+                first_prompt: lock(&self.state).next_prompt,
+            };
+            match serde_json::to_string(&record) {
+                Ok(json) => {
+                    if let Err(error) = self.log.put_resume(self.id.clone(), json).await {
+                        tracing::warn!(%error, "the session will not resume after a restart");
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "the session will not resume after a restart");
+                }
             }
         }
+        self.switch_mode(
+            &opened.session_id,
+            opened.modes.as_ref(),
+            launch.mode.as_ref(),
+        )
+        .await?;
         Ok(seq)
+    }
+
+    /// `session/set_mode` to `mode` when the agent offers it and is not in it already.
+    async fn switch_mode(
+        &self,
+        session: &acp::SessionId,
+        modes: Option<&acp::SessionModeState>,
+        mode: Option<&String>,
+    ) -> Result<(), String> {
+        let (Some(mode), Some(modes)) = (mode, modes) else {
+            return Ok(());
+        };
+        let offered = modes
+            .available_modes
+            .iter()
+            .any(|m| m.id.0.as_ref() == mode.as_str());
+        if offered && modes.current_mode_id.0.as_ref() != mode.as_str() {
+            let request = acp::SetSessionModeRequest::new(session.clone(), mode.clone());
+            self.rpc
+                .call(
+                    "session/set_mode",
+                    &request,
+                    Some(self.settings.init_timeout),
+                )
+                .await
+                .map_err(|e| format!("the agent did not switch to mode {mode}: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// `initialize` and `session/load` of a suspended session, then `SessionResumed`. The
+    /// updates the agent replays while loading are dropped (see [`SessionState::loading`]).
+    async fn load(
+        &self,
+        place: &Workplace,
+        container: Option<&DevContainer>,
+        launch: &AgentLaunch,
+        resume: &Suspended,
+    ) -> Result<u64, String> {
+        let timeout = self.settings.init_timeout;
+        let info = self.initialize().await?;
+        if !info.agent_capabilities.load_session {
+            return Err("the agent no longer offers session/load".into());
+        }
+        let acp_session = resume.record.acp_session.clone();
+        *lock(&self.acp_session) = acp_session.clone();
+        let cwd = match container {
+            Some(container) => PathBuf::from(&container.remote_workspace_folder),
+            None => place.root.clone(),
+        };
+        let request = acp::LoadSessionRequest::new(acp_session.clone(), cwd);
+        let id = self.rpc.next_id();
+        lock(&self.state).loading = Some(id);
+        let answer = self
+            .rpc
+            .call_numbered(id, "session/load", &request, Some(timeout))
+            .await;
+        lock(&self.state).loading = None;
+        let answer = answer.map_err(|e| format!("session/load failed: {e}"))?;
+        let loaded: acp::LoadSessionResponse = serde_json::from_value(answer)
+            .map_err(|e| format!("the agent's answer to session/load is not ACP: {e}"))?;
+        let (agent_name, agent_version) = match info.agent_info {
+            Some(implementation) => (Some(implementation.name), Some(implementation.version)),
+            None => (None, None),
+        };
+        let replayed = lock(&self.state).replayed;
+        // Before the mode switch, whose updates are new: as `SessionStarted` comes before
+        // `session/new`'s.
+        let seq = self
+            .append(SessionEvent::SessionResumed {
+                agent_name,
+                agent_version,
+                replayed,
+            })
+            .await
+            .map_err(|e| e.message)?;
+        self.switch_mode(
+            &acp::SessionId::new(acp_session),
+            loaded.modes.as_ref(),
+            launch.mode.as_ref(),
+        )
+        .await?;
+        Ok(seq)
+    }
+
+    /// `initialize`, with no client file system or terminal.
+    async fn initialize(&self) -> Result<acp::InitializeResponse, String> {
+        // No client file system or terminal: the agent owns the workspace's files (the
+        // direction of ACP v2), and some agents misbehave when the client claims `fs`.
+        let initialize = acp::InitializeRequest::new(ProtocolVersion::V1)
+            .client_capabilities(
+                acp::ClientCapabilities::new()
+                    .fs(acp::FileSystemCapabilities::new()
+                        .read_text_file(false)
+                        .write_text_file(false))
+                    .terminal(false),
+            )
+            .client_info(acp::Implementation::new("sam-host", crate::VERSION));
+        let answer = self
+            .rpc
+            .call("initialize", &initialize, Some(self.settings.init_timeout))
+            .await
+            .map_err(|e| format!("the agent did not initialize: {e}"))?;
+        serde_json::from_value(answer)
+            .map_err(|e| format!("the agent's answer to initialize is not ACP: {e}"))
     }
 
     /// Starts a turn: journals the prompt, sends `session/prompt`, and journals the end of
@@ -1002,6 +1389,13 @@ impl Session {
         let id = message.get("id").filter(|id| !id.is_null()).cloned();
         match (method, id) {
             (Some("session/update"), None) => {
+                {
+                    let mut state = lock(&self.state);
+                    if state.loading.is_some() {
+                        state.replayed = state.replayed.saturating_add(1);
+                        return;
+                    }
+                }
                 let update = message
                     .get("params")
                     .and_then(|p| p.get("update"))
@@ -1023,7 +1417,16 @@ impl Session {
                     .respond(id, Err((-32601, format!("method not found: {method}"))))
                     .await;
             }
-            (None, Some(id)) => self.rpc.complete(&id, &message),
+            (None, Some(id)) => {
+                {
+                    // The load's answer ends the replay: what follows is new.
+                    let mut state = lock(&self.state);
+                    if state.loading.is_some() && state.loading == id.as_u64() {
+                        state.loading = None;
+                    }
+                }
+                self.rpc.complete(&id, &message);
+            }
             (None, None) => {
                 self.noise(
                     "a JSON message that is neither a request, a response nor a notification"
@@ -1174,6 +1577,10 @@ impl Session {
         tokio::time::sleep(Duration::from_millis(50)).await;
         lock(&self.state).alive = false;
         self.rpc.fail_all("the agent exited");
+        // The agent ended under this daemon: the session is over, it will not resume.
+        if let Err(error) = self.log.drop_resume(self.id.clone()).await {
+            tracing::warn!(%error, "a resume record could not be removed");
+        }
         let code = status.ok().and_then(|s| s.code());
         let tail = tail_chars(self.stderr_tail().trim(), 4000);
         self.cancel_open_requests().await;
@@ -1281,10 +1688,26 @@ impl Rpc {
     async fn call(
         &self,
         method: &str,
-        params: &impl serde::Serialize,
+        params: &impl Serialize,
         timeout: Option<Duration>,
     ) -> Result<Value, String> {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        self.call_numbered(self.next_id(), method, params, timeout)
+            .await
+    }
+
+    /// A fresh call id, for [`Rpc::call_numbered`].
+    fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// As [`Rpc::call`], with an id from [`Rpc::next_id`] (known before the call goes out).
+    async fn call_numbered(
+        &self,
+        id: u64,
+        method: &str,
+        params: &impl Serialize,
+        timeout: Option<Duration>,
+    ) -> Result<Value, String> {
         let (done, answer) = oneshot::channel();
         lock(&self.pending).insert(id, done);
         let params = serde_json::to_value(params).map_err(|e| e.to_string())?;
@@ -1306,7 +1729,7 @@ impl Rpc {
         answer.map_err(|_| "the agent exited".to_owned())?
     }
 
-    async fn notify(&self, method: &str, params: &impl serde::Serialize) {
+    async fn notify(&self, method: &str, params: &impl Serialize) {
         if let Ok(params) = serde_json::to_value(params) {
             self.send(&json!({ "jsonrpc": "2.0", "method": method, "params": params }))
                 .await;

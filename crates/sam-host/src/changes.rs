@@ -592,10 +592,61 @@ pub(crate) async fn file_diff(
             format!("\"{}\" has no changes against the base", shown(path)),
         ));
     }
+    Ok(diff_answer(relative, old_relative, base, &output))
+}
+
+/// `FileDiff` of a turn: the unified diff of one file between the snapshots taken when the
+/// turn started (`start`) and ended (`end`); `base` in the answer is `start`.
+pub(crate) async fn turn_file_diff(
+    root: &Path,
+    path: &str,
+    old_path: Option<&str>,
+    start: &str,
+    end: &str,
+) -> Result<FileDiff, ProtocolError> {
+    check_tree(start)?;
+    check_tree(end)?;
+    let relative = confined(root, path)?;
+    let old_relative = old_path.map(|old| confined(root, old)).transpose()?;
+    let mut git = Git::new(root, &DIFF_ARGS[..1])
+        .args_extend(&DIFF_ARGS[2..])
+        .args_extend(&["--src-prefix=a/", "--dst-prefix=b/", "--unified=3"])
+        .arg(start)
+        .arg(end)
+        .arg("--")
+        .arg(format!(":(literal){relative}"))
+        .limit(MAX_GIT_OUTPUT_BYTES);
+    if let Some(old) = &old_relative {
+        git = git.arg(format!(":(literal){old}"));
+    }
+    let output = git
+        .ok("comparing the file between the turn's snapshots")
+        .await?;
+    if output.stdout.is_empty() {
+        return Err(ProtocolError::new(
+            ErrorCode::NotFound,
+            format!("\"{}\" did not change in this turn", shown(path)),
+        ));
+    }
+    Ok(diff_answer(
+        relative,
+        old_relative,
+        start.to_owned(),
+        &output,
+    ))
+}
+
+/// The [`FileDiff`] for git's patch of one file.
+fn diff_answer(
+    relative: String,
+    old_relative: Option<String>,
+    base: String,
+    output: &GitOutput,
+) -> FileDiff {
     let summary = summarise_patch(&output.stdout);
     let text = String::from_utf8_lossy(&output.stdout);
     let (diff, cut) = clip_at_line(&text, MAX_DIFF_BYTES);
-    Ok(FileDiff {
+    FileDiff {
         path: relative,
         old_path: old_relative
             .filter(|_| matches!(summary.status, ChangeStatus::Renamed | ChangeStatus::Copied)),
@@ -606,7 +657,7 @@ pub(crate) async fn file_diff(
         deletions: summary.deletions,
         diff: diff.to_owned(),
         truncated: cut || output.stdout_truncated,
-    })
+    }
 }
 
 /// `path` checked like `ReadFile`'s (no escape, no NUL, no `~`, no URL...) and outside `.git`,

@@ -117,6 +117,7 @@ pub async fn serve(lock: DaemonLock, options: ServeOptions) -> Result<(), HostEr
             clone_timeout: CLONE_TIMEOUT,
         },
         activity_path: activity_path(&state_dir, options.activity_file),
+        state_dir: state_dir.path().to_path_buf(),
         agents: AgentSettings::from_env(state_dir.path(), containers.clone()),
         containers,
     };

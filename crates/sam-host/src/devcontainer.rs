@@ -1,5 +1,7 @@
 //! The dev container of a workspace: the `devcontainer` setup step (`devcontainer up` through
-//! the Dev Containers CLI) and the command line that runs a program inside the container.
+//! the Dev Containers CLI), the base container (Node 22) for a cloned repository without a
+//! configuration, the command line that runs a program inside the container, and its removal
+//! when the workspace is deleted.
 //!
 //! This is the one module that knows the CLI's arguments and JSON result and the docker and
 //! podman command lines; the rest of the host sees [`DevContainer`].
@@ -30,6 +32,15 @@ pub const PODMAN_RUNTIME_ENV: &str = "SAM_PODMAN_RUNTIME";
 /// Set (to the podman program) when `sam-host` runs as the podman wrapper the Dev Containers
 /// CLI calls, which adds `--runtime` (the CLI takes a program, not a command line).
 pub const PODMAN_SHIM_ENV: &str = "SAM_HOST_PODMAN_SHIM";
+/// The image of the base container for a cloned repository without a dev container
+/// configuration; `none` turns the base container off. Default: [`DEFAULT_BASE_IMAGE`]. Tests
+/// and offline machines name a local image.
+pub const BASE_IMAGE_ENV: &str = "SAM_BASE_IMAGE";
+/// Node 22 on Debian, with git, as Microsoft publishes it for dev containers: what npm-based
+/// agents need.
+pub const DEFAULT_BASE_IMAGE: &str = "mcr.microsoft.com/devcontainers/javascript-node:22";
+/// The folder (under the host's state directory) holding the generated configuration.
+const BASE_CONFIG_DIR: &str = "base-devcontainer";
 
 /// The environment the CLI and the engines get; everything else is cleared.
 const PASSED_ENV: &[&str] = &[
@@ -113,6 +124,9 @@ pub(crate) struct ContainerSettings {
     pub shim_exe: PathBuf,
     /// The most one `devcontainer up` may take before it is stopped.
     pub up_timeout: Duration,
+    /// The image of the base container for repositories without a configuration; `None`:
+    /// none, they run on the host.
+    pub base_image: Option<String>,
 }
 
 impl ContainerSettings {
@@ -154,6 +168,17 @@ impl ContainerSettings {
                 Some(runtime)
             }
         };
+        let base_image = match var(BASE_IMAGE_ENV).as_deref().map(|v| v.to_str()) {
+            None => Some(DEFAULT_BASE_IMAGE.to_owned()),
+            Some(Some("none")) => None,
+            Some(Some(image)) if plain_image_reference(image) => Some(image.to_owned()),
+            Some(_) => {
+                return Err(format!(
+                    "{BASE_IMAGE_ENV} must name an image (such as {DEFAULT_BASE_IMAGE}), or be \
+                     none to run repositories without a dev container on the host"
+                ));
+            }
+        };
         Ok(Self {
             cli,
             cli_from_env,
@@ -161,6 +186,7 @@ impl ContainerSettings {
             podman_runtime,
             shim_exe,
             up_timeout,
+            base_image,
         })
     }
 
@@ -175,6 +201,107 @@ impl ContainerSettings {
         allowlisted_env(&mut command);
         command
     }
+}
+
+/// An image reference as registries write them (`host/path:tag`, `@sha256:…`): it goes into a
+/// generated JSON file and then to the engine, so nothing else passes.
+fn plain_image_reference(image: &str) -> bool {
+    !image.is_empty()
+        && image.len() <= 255
+        && !image.starts_with('-')
+        && image
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '/' | ':' | '@'))
+}
+
+/// Whether a checkout without a dev container configuration gets the base container: an
+/// image is set, containers are not turned off, and the Dev Containers CLI is installed. (The
+/// engines are asked only then: `docker info` is not free.)
+pub(crate) async fn base_container_possible(settings: &ContainerSettings) -> bool {
+    settings.base_image.is_some()
+        && settings.engines != EngineChoice::Never
+        && cli_installed(&settings.cli).await
+}
+
+/// Whether `cli` names an existing file, directly or on `PATH`.
+async fn cli_installed(cli: &Path) -> bool {
+    let is_file =
+        |path: PathBuf| async move { tokio::fs::metadata(&path).await.is_ok_and(|m| m.is_file()) };
+    if cli.components().count() > 1 {
+        return is_file(cli.to_path_buf()).await;
+    }
+    let Some(path) = std::env::var_os("PATH") else {
+        return false;
+    };
+    for dir in std::env::split_paths(&path) {
+        if is_file(dir.join(cli)).await {
+            return true;
+        }
+    }
+    false
+}
+
+/// Brings up the base container (see [`BASE_IMAGE_ENV`]) for the checkout at `root`, from a
+/// configuration generated under `state_dir` (the repository is not touched). Never fails
+/// the setup: without an engine, or when the container cannot start (an image that cannot be
+/// pulled offline, say), commands run on the host and the outcome says why.
+pub(crate) async fn bring_up_base(
+    settings: &ContainerSettings,
+    root: &Path,
+    state_dir: &Path,
+    token: Option<&str>,
+) -> UpOutcome {
+    let Some(image) = &settings.base_image else {
+        return UpOutcome::Skipped("skipped: no base image is set".to_owned());
+    };
+    let engine = match find_engine(settings).await {
+        Ok(engine) => engine,
+        Err(why) => {
+            return UpOutcome::Skipped(format!(
+                "skipped: the repository has no dev container configuration and {why}; commands \
+                 run on the host"
+            ));
+        }
+    };
+    let config = match write_base_config(image, state_dir).await {
+        Ok(config) => config,
+        Err(why) => {
+            return UpOutcome::Skipped(format!(
+                "skipped: the base container's configuration could not be written ({why}); \
+                 commands run on the host"
+            ));
+        }
+    };
+    // One attempt: the host is a fine place to work, and a retry would only delay it.
+    match up_once(settings, engine, root, Some(&config)).await {
+        Ok(container) => UpOutcome::Up(container),
+        Err(failure) => UpOutcome::Skipped(redact(
+            &format!(
+                "skipped: the repository has no dev container configuration and the base \
+                 container ({image}) did not start, so commands run on the host: {}",
+                failure.reason
+            ),
+            token,
+        )),
+    }
+}
+
+/// The configuration of the base container, as `devcontainer.json`: the image only, so the
+/// image's own metadata (its remote user, for one) applies. Returns its path.
+async fn write_base_config(image: &str, state_dir: &Path) -> Result<PathBuf, String> {
+    let dir = state_dir.join(BASE_CONFIG_DIR);
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    let path = dir.join("devcontainer.json");
+    let json = serde_json::json!({
+        "name": "SAM base container",
+        "image": image,
+    });
+    tokio::fs::write(&path, format!("{json:#}\n"))
+        .await
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(path)
 }
 
 /// The dev container configuration of the checkout at `root`, if it has one.
@@ -219,7 +346,7 @@ pub(crate) async fn bring_up(
     };
     let mut attempt = 1;
     loop {
-        match up_once(settings, engine, root).await {
+        match up_once(settings, engine, root, None).await {
             Ok(container) => return Ok(UpOutcome::Up(container)),
             Err(failure) if failure.transient && attempt < UP_ATTEMPTS => {
                 tracing::warn!(attempt, "devcontainer up failed transiently; retrying");
@@ -304,10 +431,13 @@ impl UpFailure {
     }
 }
 
+/// One `devcontainer up` of `root`, with the configuration at `config` instead of the
+/// repository's own when given.
 async fn up_once(
     settings: &ContainerSettings,
     engine: ContainerEngine,
     root: &Path,
+    config: Option<&Path>,
 ) -> Result<DevContainer, UpFailure> {
     let mut command = Command::new(&settings.cli);
     command
@@ -315,6 +445,9 @@ async fn up_once(
         .arg("--workspace-folder")
         .arg(root)
         .args(["--log-format", "text"]);
+    if let Some(config) = config {
+        command.arg("--config").arg(config);
+    }
     allowlisted_env(&mut command);
     match (engine, &settings.podman_runtime) {
         (ContainerEngine::Docker, _) => {}
@@ -530,6 +663,62 @@ pub(crate) fn exec_interactive(
     }
     command.arg(&container.container_id).args(argv);
     command
+}
+
+/// How long removing a container may take (stopping it included).
+const REMOVE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Removes `container`: `<engine> rm --force --volumes <id>` with the engine that made it,
+/// so the container is stopped and removed with its anonymous volumes. Only that id is
+/// named: no label or name filter that could match a container the user made from the same
+/// folder. A container that is gone already counts as removed.
+///
+/// # Errors
+/// The engine's failure, for the user (its command line and the end of its error output).
+pub(crate) async fn remove(
+    settings: &ContainerSettings,
+    container: &DevContainer,
+) -> Result<(), String> {
+    let mut command = settings.engine_command(container.engine);
+    command
+        .args(["rm", "--force", "--volumes"])
+        .arg(&container.container_id)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let engine = container.engine;
+    let child = match command.spawn() {
+        Ok(child) => child,
+        // The engine was uninstalled since: nothing of it runs any more, and refusing would
+        // leave the workspace undeletable.
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            tracing::warn!(%engine, "the container engine is gone; nothing to remove");
+            return Ok(());
+        }
+        Err(error) => return Err(format!("`{engine} rm` could not be started: {error}")),
+    };
+    let output = match tokio::time::timeout(REMOVE_TIMEOUT, child.wait_with_output()).await {
+        Ok(Ok(output)) => output,
+        Ok(Err(error)) => return Err(format!("`{engine} rm` failed: {error}")),
+        Err(_) => {
+            return Err(format!(
+                "`{engine} rm` did not finish within {} s",
+                REMOVE_TIMEOUT.as_secs()
+            ));
+        }
+    };
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if output.status.success() || stderr.to_ascii_lowercase().contains("no such container") {
+        return Ok(());
+    }
+    Err(format!(
+        "`{engine} rm --force --volumes {}` failed ({}): {}. Remove the container by hand with \
+         that command.",
+        container.container_id,
+        output.status,
+        tail_chars(stderr.trim(), 300)
+    ))
 }
 
 /// Clears `command`'s environment but for [`PASSED_ENV`].

@@ -9,11 +9,11 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use sam_protocol::{
-    DevContainer, ErrorCode, EventBody, HostState, HostStatus, ProtocolError, RequestBody,
-    ResponseBody, SetupPlan, TurnChanges, TurnReverted, step,
+    DevContainer, ErrorCode, EventBody, HostState, HostStatus, MAX_WAIT_CHANGES_MS, ProtocolError,
+    RequestBody, ResponseBody, SetupPlan, TurnChanges, TurnReverted, step,
 };
 use tokio::sync::{oneshot, watch};
 
@@ -23,6 +23,7 @@ use crate::devcontainer::{self, ContainerSettings, UpOutcome};
 use crate::file_index::WorkspaceFiles;
 use crate::journal::{EventLog, JournalError, SetupPhase, SetupRecord, now_ms};
 use crate::run::{self, Place};
+use crate::watch::CheckoutWatch;
 
 /// How many requests may wait for setup to end; one more fails at once with `queue_full`.
 pub const MAX_QUEUED_REQUESTS: usize = 64;
@@ -49,6 +50,8 @@ pub(crate) struct HostConfig {
     pub git: GitRunner,
     /// The activity stamp `Touch` refreshes.
     pub activity_path: PathBuf,
+    /// The daemon's state directory (the base container's generated configuration goes there).
+    pub state_dir: PathBuf,
     /// How dev containers are brought up and entered.
     pub containers: ContainerSettings,
     /// How agents are installed, started and watched.
@@ -78,14 +81,17 @@ pub(crate) struct Host {
     log: EventLog,
     sessions: Sessions,
     files: WorkspaceFiles,
+    /// The checkout's watcher, started by the first `WaitChanges`.
+    watch: tokio::sync::OnceCell<Arc<CheckoutWatch>>,
     config: HostConfig,
     core: Mutex<Core>,
     stamp_counter: AtomicU64,
 }
 
 impl Host {
-    /// Journals `HostStarted`, closes the agent sessions the last daemon was running (their
-    /// agents stopped with it), restores the last setup's outcome from the journal and returns
+    /// Journals `HostStarted`, settles the agent sessions the last daemon was running (their
+    /// agents stopped with it: closed, or suspended to resume when the agent can load
+    /// sessions), restores the last setup's outcome from the journal and returns
     /// the host. A setup that was running when the last daemon stopped, or a ready checkout
     /// that has disappeared, becomes `Failed` (journaled as `SetupFailed`).
     pub(crate) async fn start(
@@ -99,11 +105,12 @@ impl Host {
             None,
         )
         .await?;
-        let closed = crate::agents::close_orphaned_sessions(&log).await?;
-        if closed > 0 {
+        let orphans = crate::agents::close_orphaned_sessions(&log).await?;
+        if orphans.closed > 0 || !orphans.suspended.is_empty() {
             tracing::info!(
-                sessions = closed,
-                "closed the sessions the last daemon was running"
+                closed = orphans.closed,
+                suspended = orphans.suspended.len(),
+                "settled the sessions the last daemon was running"
             );
         }
         let mut core = Core {
@@ -167,8 +174,9 @@ impl Host {
             }
         }
         Ok(Arc::new(Self {
-            sessions: Sessions::new(log.clone(), config.agents.clone()),
+            sessions: Sessions::new(log.clone(), config.agents.clone(), orphans.suspended),
             files: WorkspaceFiles::from_env(),
+            watch: tokio::sync::OnceCell::new(),
             log,
             config,
             core: Mutex::new(core),
@@ -232,6 +240,14 @@ impl Host {
                 self.ready().await?;
                 self.sessions.prompt(&session, text).await
             }
+            RequestBody::ResumeSession { session, env } => {
+                let ready = self.ready().await?;
+                let place = Workplace {
+                    root: ready.root,
+                    container: ready.container,
+                };
+                self.sessions.resume(&session, env, place).await
+            }
             RequestBody::Cancel { session } => self.sessions.cancel(&session).await,
             RequestBody::AnswerPermission {
                 session,
@@ -243,7 +259,7 @@ impl Host {
                     .answer(&session, request, &option_id, &by)
                     .await
             }
-            RequestBody::StopSession { session } => self.sessions.stop(&session),
+            RequestBody::StopSession { session } => self.sessions.stop(&session).await,
             RequestBody::Sessions => Ok(self.sessions.list()),
             RequestBody::ResolvePaths { paths } => {
                 crate::files::check_candidates(&paths)?;
@@ -269,7 +285,28 @@ impl Host {
             RequestBody::FileDiff {
                 path,
                 old_path,
+                base: _,
+                turn: Some(turn),
+            } => {
+                let ready = self.ready().await?;
+                let (start, end) = self
+                    .turn_trees(&ready.root, &turn.session, turn.prompt)
+                    .await?;
+                crate::changes::turn_file_diff(
+                    &ready.root,
+                    &path,
+                    old_path.as_deref(),
+                    &start,
+                    &end,
+                )
+                .await
+                .map(ResponseBody::FileDiff)
+            }
+            RequestBody::FileDiff {
+                path,
+                old_path,
                 base,
+                turn: None,
             } => {
                 let ready = self.ready().await?;
                 crate::changes::file_diff(
@@ -342,6 +379,22 @@ impl Host {
                     restored,
                 }))
             }
+            RequestBody::WaitChanges { after, timeout_ms } => {
+                let Ready { root, .. } = self.ready().await?;
+                let watch = self
+                    .watch
+                    .get_or_try_init(|| async move {
+                        tokio::task::spawn_blocking(move || Arc::new(CheckoutWatch::start(&root)))
+                            .await
+                    })
+                    .await
+                    .map_err(|e| internal(format!("starting the checkout watcher failed: {e}")))?;
+                let timeout = Duration::from_millis(timeout_ms.min(MAX_WAIT_CHANGES_MS));
+                Ok(ResponseBody::ChangesVersion(
+                    watch.wait(after, timeout).await,
+                ))
+            }
+            RequestBody::RemoveContainer => self.remove_container().await,
             RequestBody::Subscribe { .. } => Err(internal(
                 "subscribe is handled by the connection".to_owned(),
             )),
@@ -441,6 +494,37 @@ impl Host {
             limit,
         )
         .await
+    }
+
+    /// Removes the dev container the setup brought up (see [`RequestBody::RemoveContainer`]).
+    /// The record stays in memory only until the removal succeeded, so a failed removal can
+    /// be asked for again.
+    async fn remove_container(&self) -> Result<ResponseBody, ProtocolError> {
+        let container = {
+            let core = self.lock();
+            if core.state == HostState::SettingUp {
+                return Err(ProtocolError::new(
+                    ErrorCode::Busy,
+                    "the workspace is being set up; its container can be removed once the setup \
+                     ended",
+                ));
+            }
+            core.container.clone()
+        };
+        let Some(container) = container else {
+            return Ok(ResponseBody::ContainerRemoved { container_id: None });
+        };
+        devcontainer::remove(&self.config.containers, &container)
+            .await
+            .map_err(|message| ProtocolError::new(ErrorCode::Io, message))?;
+        tracing::info!(container = %container.container_id, engine = %container.engine, "dev container removed");
+        let mut core = self.lock();
+        if core.container.as_ref() == Some(&container) {
+            core.container = None;
+        }
+        Ok(ResponseBody::ContainerRemoved {
+            container_id: Some(container.container_id),
+        })
     }
 
     /// The ready workspace: at once when ready, after the setup when one is pending (queued,
@@ -611,7 +695,40 @@ impl Host {
             .await?;
 
         let mut container = None;
-        if devcontainer::config_file(&root).await.is_some() {
+        let configured = devcontainer::config_file(&root).await.is_some();
+        let cloned = !matches!(plan.repository, sam_protocol::RepoSource::LocalPath { .. });
+        if !configured
+            && cloned
+            && devcontainer::base_container_possible(&self.config.containers).await
+        {
+            // A clone without a configuration gets the Node 22 base container when an engine
+            // runs here; a folder used in place is the user's own setup and stays on the host.
+            let token = plan.git_token.as_ref().map(|t| t.expose());
+            container = self
+                .step(plan, step::DEVCONTAINER, async {
+                    Ok(
+                        match devcontainer::bring_up_base(
+                            &self.config.containers,
+                            &root,
+                            &self.config.state_dir,
+                            token,
+                        )
+                        .await
+                        {
+                            UpOutcome::Up(container) => (
+                                Some(container),
+                                Some(
+                                    "no dev container configuration: the base container runs \
+                                     the agent"
+                                        .to_owned(),
+                                ),
+                            ),
+                            UpOutcome::Skipped(why) => (None, Some(why)),
+                        },
+                    )
+                })
+                .await?;
+        } else if configured {
             let token = plan.git_token.as_ref().map(|t| t.expose());
             container = self
                 .step(plan, step::DEVCONTAINER, async {

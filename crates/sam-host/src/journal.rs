@@ -140,6 +140,13 @@ impl Journal {
                  start_tree TEXT,
                  end_tree TEXT,
                  PRIMARY KEY (session, prompt)
+             );
+             -- How to start the agent of a session that can resume after a restart (its
+             -- launch without the environment's values; see agents.rs). Additive like the
+             -- snapshots.
+             CREATE TABLE IF NOT EXISTS agent_resume (
+                 session TEXT PRIMARY KEY,
+                 record TEXT NOT NULL
              );",
         )?;
         Ok(Self { conn })
@@ -323,6 +330,33 @@ impl Journal {
             .optional()?)
     }
 
+    /// Records (or replaces) how session `session`'s agent resumes after a restart.
+    pub(crate) fn put_resume(&self, session: &str, record: &str) -> Result<(), JournalError> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO agent_resume (session, record) VALUES (?1, ?2)",
+            params![session, record],
+        )?;
+        Ok(())
+    }
+
+    /// Forgets how session `session` resumes (its agent ended for good).
+    pub(crate) fn drop_resume(&self, session: &str) -> Result<(), JournalError> {
+        self.conn.execute(
+            "DELETE FROM agent_resume WHERE session = ?1",
+            params![session],
+        )?;
+        Ok(())
+    }
+
+    /// Every resume record, as `(session, record)`.
+    pub(crate) fn resume_records(&self) -> Result<Vec<(String, String)>, JournalError> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT session, record FROM agent_resume ORDER BY session")?;
+        let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The persisted setup, if any setup was ever started.
     pub(crate) fn setup(&self) -> Result<Option<SetupRecord>, JournalError> {
         let record: Option<String> = self
@@ -486,6 +520,28 @@ impl EventLog {
         run_blocking(move || lock(&journal).turn(&session, prompt)).await
     }
 
+    /// See [`Journal::put_resume`].
+    pub(crate) async fn put_resume(
+        &self,
+        session: String,
+        record: String,
+    ) -> Result<(), JournalError> {
+        let journal = Arc::clone(&self.journal);
+        run_blocking(move || lock(&journal).put_resume(&session, &record)).await
+    }
+
+    /// See [`Journal::drop_resume`].
+    pub(crate) async fn drop_resume(&self, session: String) -> Result<(), JournalError> {
+        let journal = Arc::clone(&self.journal);
+        run_blocking(move || lock(&journal).drop_resume(&session)).await
+    }
+
+    /// See [`Journal::resume_records`].
+    pub(crate) async fn resume_records(&self) -> Result<Vec<(String, String)>, JournalError> {
+        let journal = Arc::clone(&self.journal);
+        run_blocking(move || lock(&journal).resume_records()).await
+    }
+
     /// The persisted setup record.
     pub(crate) async fn setup(&self) -> Result<Option<SetupRecord>, JournalError> {
         let journal = Arc::clone(&self.journal);
@@ -635,6 +691,28 @@ mod tests {
         let record: SetupRecord = serde_json::from_str(older).unwrap();
         assert_eq!(record.phase, SetupPhase::Ready);
         assert_eq!(record.container, None);
+    }
+
+    #[test]
+    fn resume_records_round_trip_and_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.sqlite");
+        let journal = Journal::open(&path).unwrap();
+        journal.put_resume("b", r#"{"v":1}"#).unwrap();
+        journal.put_resume("a", r#"{"v":2}"#).unwrap();
+        journal.put_resume("b", r#"{"v":3}"#).unwrap();
+        drop(journal);
+        let journal = Journal::open(&path).unwrap();
+        assert_eq!(
+            journal.resume_records().unwrap(),
+            [
+                ("a".to_owned(), r#"{"v":2}"#.to_owned()),
+                ("b".to_owned(), r#"{"v":3}"#.to_owned())
+            ]
+        );
+        journal.drop_resume("a").unwrap();
+        journal.drop_resume("never").unwrap();
+        assert_eq!(journal.resume_records().unwrap().len(), 1);
     }
 
     #[test]

@@ -26,6 +26,7 @@ mod host;
 mod journal;
 mod run;
 mod state_dir;
+mod watch;
 
 pub use agents::{AGENT_INIT_TIMEOUT_ENV, AGENT_SILENT_ENV, NPM_ENV, PERMISSION_EXPIRY_ENV};
 pub use askpass::{ASKPASS_MODE_ENV, TOKEN_ENV, TOKEN_USERNAME, askpass_answer};

@@ -162,3 +162,24 @@ pub struct TurnReverted {
     /// removed), by path.
     pub restored: Vec<String>,
 }
+
+/// The answer to a [`crate::RequestBody::WaitChanges`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ChangesVersion {
+    /// The checkout's change counter now (equal to `after` when the wait timed out).
+    #[cfg_attr(feature = "specta", specta(type = f64))]
+    pub version: u64,
+    /// Whether the host watches the checkout; `false`: it cannot, and the client should poll.
+    pub live: bool,
+}
+
+/// One agent turn: a session and its prompt number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct TurnRef {
+    /// The session.
+    pub session: String,
+    /// The turn (its prompt number).
+    pub prompt: u32,
+}

@@ -21,7 +21,8 @@ mod secret;
 pub mod session;
 
 pub use changes::{
-    ChangeStatus, ChangedFile, Changes, FileDiff, Shipped, TurnChanges, TurnReverted,
+    ChangeStatus, ChangedFile, Changes, ChangesVersion, FileDiff, Shipped, TurnChanges, TurnRef,
+    TurnReverted,
 };
 pub use files::{FileMatch, FoundFiles, FoundPath, PathKind, PathResolution, ResolvedPath};
 pub use messages::{
@@ -32,7 +33,7 @@ pub use messages::{
 pub use secret::Secret;
 pub use session::{
     AgentInstall, AgentLaunch, EnvVar, PermissionOption, PermissionOutcome, SessionEvent,
-    SessionId, SessionStatus, StartSession,
+    SessionId, SessionStatus, ShippedPullRequest, StartSession,
 };
 
 /// The protocol version this build speaks. Both sides must speak the same version; the host
@@ -83,6 +84,10 @@ pub const MAX_CHANGES_BYTES: usize = 1024 * 1024;
 /// [`MAX_READ_BYTES`]: the frame stays under [`MAX_FRAME_BYTES`] even when every byte needs an
 /// escape.
 pub const MAX_DIFF_BYTES: usize = 2 * 1024 * 1024;
+
+/// The longest a [`RequestBody::WaitChanges`] waits, in milliseconds: well inside the
+/// clients' request timeouts, so a long wait never looks like a dead host.
+pub const MAX_WAIT_CHANGES_MS: u64 = 25_000;
 
 /// The longest commit message a [`RequestBody::Ship`] accepts, in bytes.
 pub const MAX_COMMIT_MESSAGE_BYTES: usize = 64 * 1024;

@@ -10,9 +10,11 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 use crate::Secret;
-use crate::changes::{Changes, FileDiff, Shipped, TurnChanges, TurnReverted};
+use crate::changes::{
+    Changes, ChangesVersion, FileDiff, Shipped, TurnChanges, TurnRef, TurnReverted,
+};
 use crate::files::{FoundFiles, ResolvedPath};
-use crate::session::{SessionEvent, SessionId, SessionStatus, StartSession};
+use crate::session::{EnvVar, SessionEvent, SessionId, SessionStatus, StartSession};
 
 /// Everything a client sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,7 +157,8 @@ pub enum RequestBody {
     /// Send a prompt to a session's agent. Answered with [`ResponseBody::PromptAccepted`] as
     /// soon as the turn started (its end is the [`SessionEvent::TurnEnded`] event);
     /// [`ErrorCode::Busy`] while another turn of the session runs, [`ErrorCode::NotFound`] for
-    /// an unknown session, [`ErrorCode::AgentFailed`] when its agent is gone.
+    /// an unknown session, [`ErrorCode::AgentFailed`] when its agent is gone (or suspended:
+    /// [`RequestBody::ResumeSession`] first).
     Prompt {
         /// The session.
         session: SessionId,
@@ -181,6 +184,23 @@ pub enum RequestBody {
         option_id: String,
         /// Who answers (`desktop`, `cli`, `notification`), for the record.
         by: String,
+    },
+    /// Start the agent of a resumable session again ([`SessionEvent::AgentSuspended`]: its
+    /// agent stopped with an earlier `sam-host` and can load sessions) and load the session
+    /// (`session/load`): the same program, arguments, install, container and mode as when
+    /// it started, with `env` as its environment (the host never keeps an agent's
+    /// environment, so the desktop hands it again). Answered with
+    /// [`ResponseBody::SessionOpened`] once the agent loaded it (also when it already runs
+    /// again); [`ErrorCode::AgentFailed`] when the agent could not load it (the session then
+    /// ends, journaled as [`SessionEvent::AgentFailed`]: restart it with its history),
+    /// [`ErrorCode::NotFound`] for a session that cannot resume. Needs `Ready`.
+    ResumeSession {
+        /// The session.
+        session: SessionId,
+        /// Environment for the agent process only (credentials, base URLs), as in
+        /// [`crate::AgentLaunch::env`]. Last: it may hold secrets.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        env: Vec<EnvVar>,
     },
     /// Stop a session's agent process. Answered with [`ResponseBody::Done`].
     StopSession {
@@ -240,6 +260,11 @@ pub enum RequestBody {
         /// As for [`RequestBody::Changes`].
         #[serde(default, skip_serializing_if = "Option::is_none")]
         base: Option<String>,
+        /// The file's diff in one agent turn instead (between the snapshots of
+        /// [`RequestBody::TurnChanges`]; `base` is then ignored): errors as for that request,
+        /// and [`ErrorCode::NotFound`] when the turn did not change the file.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        turn: Option<TurnRef>,
     },
     /// Commit every change of the checkout (as [`RequestBody::Changes`] sees them) on a
     /// branch of its own, switch the checkout to it, and push it to `origin` when asked.
@@ -286,6 +311,27 @@ pub enum RequestBody {
         /// The turn (its prompt number).
         prompt: u32,
     },
+    /// Waits until the checkout changes: answered with [`ResponseBody::ChangesVersion`] as
+    /// soon as the checkout's change counter differs from `after` (at once when it already
+    /// does; a burst of writes is answered once, shortly after it starts), or when
+    /// `timeout_ms` has passed with the counter unchanged. The counter counts writes the
+    /// host's file watcher saw in the working tree, outside `.git` and outside what the
+    /// root `.gitignore` excludes; it starts at 1, so `after: 0` answers at once. When the
+    /// checkout cannot be watched (too many directories for the system's watch limit, say)
+    /// the answer comes at once with `live: false`, and the client polls. Needs `Ready`.
+    WaitChanges {
+        /// The counter the client last saw (0: none yet).
+        after: u64,
+        /// How long to wait for a change, clamped to [`crate::MAX_WAIT_CHANGES_MS`].
+        timeout_ms: u64,
+    },
+    /// Removes the workspace's dev container, before the workspace is deleted: exactly the
+    /// container `devcontainer up` reported for this host's setup, by its id, with the engine
+    /// (docker or podman) that made it, stopped and removed with its anonymous volumes; no
+    /// other container, image or volume. Answered with [`ResponseBody::ContainerRemoved`]
+    /// (also when there is none, or it is gone already); [`ErrorCode::Busy`] while a setup
+    /// runs, [`ErrorCode::Io`] when the engine fails (the message says how). Never queued.
+    RemoveContainer,
 }
 
 impl RequestBody {
@@ -303,6 +349,7 @@ impl RequestBody {
             Self::Prompt { .. } => "prompt",
             Self::Cancel { .. } => "cancel",
             Self::AnswerPermission { .. } => "answer_permission",
+            Self::ResumeSession { .. } => "resume_session",
             Self::StopSession { .. } => "stop_session",
             Self::Sessions => "sessions",
             Self::ResolvePaths { .. } => "resolve_paths",
@@ -312,6 +359,8 @@ impl RequestBody {
             Self::Ship { .. } => "ship",
             Self::TurnChanges { .. } => "turn_changes",
             Self::RevertTurn { .. } => "revert_turn",
+            Self::WaitChanges { .. } => "wait_changes",
+            Self::RemoveContainer => "remove_container",
         }
     }
 }
@@ -448,6 +497,14 @@ pub enum ResponseBody {
     TurnChanges(TurnChanges),
     /// The answer to [`RequestBody::RevertTurn`].
     TurnReverted(TurnReverted),
+    /// The answer to [`RequestBody::WaitChanges`].
+    ChangesVersion(ChangesVersion),
+    /// The answer to [`RequestBody::RemoveContainer`].
+    ContainerRemoved {
+        /// The container removed; `None` when the workspace had none (or it was gone).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        container_id: Option<String>,
+    },
 }
 
 /// The host's state and vital numbers.

@@ -155,6 +155,57 @@ pub enum SessionEvent {
         /// What it was (clipped).
         detail: String,
     },
+    /// The agent stopped with an earlier `sam-host` (an upgrade, a crash, a reboot), but it
+    /// can load the session again (it advertised ACP `loadSession`): the session is
+    /// resumable. A [`crate::RequestBody::ResumeSession`] (which hands the agent's environment
+    /// again; the host keeps none of it) starts the same agent and loads the session;
+    /// numbering goes on. Until then no agent runs for it.
+    AgentSuspended {
+        /// Why, for the user.
+        reason: String,
+    },
+    /// A resumable session's agent was started again and loaded the session
+    /// (`session/load`). What it replayed of the history while loading is not journaled
+    /// again: the journal already holds it.
+    SessionResumed {
+        /// The agent's own name, from its `initialize` answer.
+        agent_name: Option<String>,
+        /// The agent's own version, from its `initialize` answer.
+        agent_version: Option<String>,
+        /// How many `session/update` notifications the agent replayed while loading (and
+        /// the host dropped).
+        replayed: u32,
+    },
+    /// The session's work was shipped: committed on a branch, maybe pushed, maybe with a
+    /// pull request. Recorded by the desktop in its own copy of the session (never sent by a
+    /// host), so the transcript shows where the work went, also after the workspace is gone.
+    Shipped {
+        /// The branch the commit is on.
+        branch: String,
+        /// The commit (full hex id).
+        commit: String,
+        /// Whether the branch was pushed.
+        pushed: bool,
+        /// Why the push failed, when it was asked for and failed.
+        push_error: Option<String>,
+        /// The pull request, when one was opened (or found already open).
+        pull_request: Option<ShippedPullRequest>,
+    },
+}
+
+/// The pull request of a [`SessionEvent::Shipped`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ShippedPullRequest {
+    /// Its number in the repository.
+    #[cfg_attr(feature = "specta", specta(type = f64))]
+    pub number: u64,
+    /// Its page on the forge.
+    pub url: String,
+    /// `open`, `closed` or `merged`, when it was shipped.
+    pub state: String,
+    /// Whether shipping opened it (`false`: it was already open for the branch).
+    pub created: bool,
 }
 
 impl SessionEvent {
@@ -171,6 +222,9 @@ impl SessionEvent {
             Self::AgentSilent { .. } => "agent_silent",
             Self::AgentFailed { .. } => "agent_failed",
             Self::ProtocolNoise { .. } => "protocol_noise",
+            Self::AgentSuspended { .. } => "agent_suspended",
+            Self::SessionResumed { .. } => "session_resumed",
+            Self::Shipped { .. } => "shipped",
         }
     }
 }
@@ -219,4 +273,13 @@ pub struct SessionStatus {
     pub working_prompt: Option<u32>,
     /// Permission requests waiting for an answer.
     pub open_requests: Vec<u32>,
+    /// No agent runs, but the session can resume ([`SessionEvent::AgentSuspended`]). Absent
+    /// (false) from older hosts.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub resumable: bool,
+}
+
+/// serde's `skip_serializing_if` passes a reference.
+fn is_false(value: &bool) -> bool {
+    !*value
 }

@@ -558,7 +558,7 @@ async fn an_incompatible_host_is_reported() {
 fn session_messages_have_a_pinned_wire_form() {
     use sam_protocol::{
         AgentInstall, AgentLaunch, EnvVar, PermissionOption, PermissionOutcome, SessionEvent,
-        StartSession,
+        SessionStatus, StartSession,
     };
     assert_wire(
         &ClientMessage::Request(Request {
@@ -643,6 +643,90 @@ fn session_messages_have_a_pinned_wire_form() {
         json!({"type": "event", "seq": 10, "at_ms": 2, "event": {"kind": "session",
             "session": "s-1", "event": {"kind": "permission_resolved", "request": 2,
             "outcome": {"outcome": "selected", "option_id": "allow", "by": "desktop"}}}}),
+    );
+    // Resuming a session after a host restart (additive: new kinds, same protocol version).
+    assert_wire(
+        &ClientMessage::Request(Request {
+            id: 5,
+            body: RequestBody::ResumeSession {
+                session: "s-1".into(),
+                env: vec![EnvVar {
+                    name: "ANTHROPIC_API_KEY".into(),
+                    value: Secret::new("sk-wire"),
+                }],
+            },
+        }),
+        json!({"type": "request", "id": 5, "body": {"kind": "resume_session", "session": "s-1",
+            "env": [{"name": "ANTHROPIC_API_KEY", "value": "sk-wire"}]}}),
+    );
+    assert!(
+        !format!(
+            "{:?}",
+            RequestBody::ResumeSession {
+                session: "s-1".into(),
+                env: vec![EnvVar {
+                    name: "K".into(),
+                    value: Secret::new("sk-wire"),
+                }],
+            }
+        )
+        .contains("sk-wire")
+    );
+    assert_wire(
+        &HostMessage::Event(Event {
+            seq: 11,
+            at_ms: 3,
+            event: EventBody::Session {
+                session: "s-1".into(),
+                event: SessionEvent::AgentSuspended {
+                    reason: "sam-host stopped".into(),
+                },
+            },
+        }),
+        json!({"type": "event", "seq": 11, "at_ms": 3, "event": {"kind": "session",
+            "session": "s-1", "event": {"kind": "agent_suspended", "reason": "sam-host stopped"}}}),
+    );
+    assert_wire(
+        &HostMessage::Event(Event {
+            seq: 12,
+            at_ms: 4,
+            event: EventBody::Session {
+                session: "s-1".into(),
+                event: SessionEvent::SessionResumed {
+                    agent_name: Some("claude-agent-acp".into()),
+                    agent_version: None,
+                    replayed: 7,
+                },
+            },
+        }),
+        json!({"type": "event", "seq": 12, "at_ms": 4, "event": {"kind": "session",
+            "session": "s-1", "event": {"kind": "session_resumed",
+            "agent_name": "claude-agent-acp", "agent_version": null, "replayed": 7}}}),
+    );
+    // A session list from an older host (no `resumable`) still reads; `false` is not written.
+    let running = SessionStatus {
+        session: "s-1".into(),
+        agent: "claude".into(),
+        alive: true,
+        working_prompt: Some(2),
+        open_requests: vec![1],
+        resumable: false,
+    };
+    assert_wire(
+        &running,
+        json!({"session": "s-1", "agent": "claude", "alive": true, "working_prompt": 2,
+            "open_requests": [1]}),
+    );
+    assert_wire(
+        &SessionStatus {
+            alive: false,
+            working_prompt: None,
+            open_requests: vec![],
+            resumable: true,
+            ..running
+        },
+        json!({"session": "s-1", "agent": "claude", "alive": false, "working_prompt": null,
+            "open_requests": [], "resumable": true}),
     );
     // The secret in a launch never prints.
     let launch = format!(
@@ -834,6 +918,7 @@ fn review_and_ship_messages_have_a_pinned_wire_form() {
                 path: "src/new.rs".into(),
                 old_path: Some("src/old.rs".into()),
                 base: None,
+                turn: None,
             },
         }),
         json!({"type": "request", "id": 33, "body": {"kind": "file_diff",
@@ -932,7 +1017,8 @@ fn review_and_ship_messages_have_a_pinned_wire_form() {
         RequestBody::FileDiff {
             path: "a".into(),
             old_path: None,
-            base: None
+            base: None,
+            turn: None,
         }
         .kind(),
         "file_diff"
@@ -1026,4 +1112,84 @@ fn turn_messages_have_a_pinned_wire_form() {
             "body": {"kind": "turn_changes", "session": "s", "prompt": -1}}))
         .is_err()
     );
+}
+
+#[test]
+fn waiting_for_changes_has_a_pinned_wire_form() {
+    use sam_protocol::ChangesVersion;
+    assert_wire(
+        &ClientMessage::Request(Request {
+            id: 51,
+            body: RequestBody::WaitChanges {
+                after: 7,
+                timeout_ms: 20_000,
+            },
+        }),
+        json!({"type": "request", "id": 51, "body": {"kind": "wait_changes",
+            "after": 7, "timeout_ms": 20000}}),
+    );
+    assert_wire(
+        &HostMessage::Response(Response {
+            id: 51,
+            result: Ok(ResponseBody::ChangesVersion(ChangesVersion {
+                version: 8,
+                live: true,
+            })),
+        }),
+        json!({"type": "response", "id": 51, "result": {"ok": {"kind": "changes_version",
+            "version": 8, "live": true}}}),
+    );
+    assert_eq!(
+        RequestBody::WaitChanges {
+            after: 0,
+            timeout_ms: 0
+        }
+        .kind(),
+        "wait_changes"
+    );
+    // Hostile input: a negative counter or timeout is refused at the frame.
+    for body in [
+        json!({"kind": "wait_changes", "after": -1, "timeout_ms": 1}),
+        json!({"kind": "wait_changes", "after": 1, "timeout_ms": -5}),
+        json!({"kind": "wait_changes", "after": 1}),
+    ] {
+        assert!(
+            serde_json::from_value::<ClientMessage>(
+                json!({"type": "request", "id": 1, "body": body})
+            )
+            .is_err()
+        );
+    }
+}
+
+#[test]
+fn a_turns_file_diff_has_a_pinned_wire_form() {
+    use sam_protocol::TurnRef;
+    assert_wire(
+        &ClientMessage::Request(Request {
+            id: 61,
+            body: RequestBody::FileDiff {
+                path: "src/a.rs".into(),
+                old_path: None,
+                base: None,
+                turn: Some(TurnRef {
+                    session: "s-1".into(),
+                    prompt: 3,
+                }),
+            },
+        }),
+        json!({"type": "request", "id": 61, "body": {"kind": "file_diff",
+            "path": "src/a.rs", "turn": {"session": "s-1", "prompt": 3}}}),
+    );
+    // An older client's request (no turn) still reads.
+    let old: ClientMessage = serde_json::from_value(json!({"type": "request", "id": 1,
+        "body": {"kind": "file_diff", "path": "a"}}))
+    .unwrap();
+    assert!(matches!(
+        old,
+        ClientMessage::Request(Request {
+            body: RequestBody::FileDiff { turn: None, .. },
+            ..
+        })
+    ));
 }

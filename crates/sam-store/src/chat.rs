@@ -313,6 +313,44 @@ impl Store {
         Ok(stored)
     }
 
+    /// Appends an event the desktop itself records (no host sequence number) to `session_id`,
+    /// numbered after its last event; `None` when the session is unknown.
+    pub fn append_chat_event(
+        &self,
+        session_id: &str,
+        at_ms: i64,
+        body: &str,
+    ) -> Result<Option<ChatEventRow>, StoreError> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let known = tx
+            .query_row(
+                "SELECT 1 FROM chat_sessions WHERE id = ?1",
+                [session_id],
+                |_| Ok(()),
+            )
+            .optional()?;
+        if known.is_none() {
+            return Ok(None);
+        }
+        let seq: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(seq), 0) + 1 FROM chat_events WHERE session_id = ?1",
+            [session_id],
+            |row| row.get(0),
+        )?;
+        tx.execute(
+            "INSERT INTO chat_events (session_id, seq, host_seq, at_ms, body)
+             VALUES (?1, ?2, NULL, ?3, ?4)",
+            params![session_id, seq, at_ms, body],
+        )?;
+        tx.commit()?;
+        Ok(Some(ChatEventRow {
+            seq,
+            at_ms,
+            body: body.to_owned(),
+        }))
+    }
+
     /// Starts the cursor of `workspace_id` again from 0 (its host journal was replaced).
     pub fn reset_chat_cursor(&self, workspace_id: &str) -> Result<(), StoreError> {
         self.conn()?.execute(
@@ -509,6 +547,36 @@ mod tests {
         let events = store.chat_events("a", 0, 10).unwrap();
         assert_eq!(events.len(), 2);
         assert_eq!(store.chat_session("a").unwrap().unwrap().last_seq, 2);
+    }
+
+    #[test]
+    fn desktop_events_are_numbered_between_host_events_and_never_clash_with_them() {
+        let (_dir, store) = store();
+        store.create_chat_session(&new("s1")).unwrap();
+        store
+            .ingest_chat_events("ws", &[item("s1", 1, &chunk("a"))], 1)
+            .unwrap();
+        let local = store
+            .append_chat_event("s1", 5, r#"{"kind":"shipped"}"#)
+            .unwrap()
+            .unwrap();
+        assert_eq!(local.seq, 2);
+        // The next host event comes after it; the cursor did not move for the local one.
+        assert_eq!(store.chat_cursor("ws").unwrap(), 1);
+        let stored = store
+            .ingest_chat_events("ws", &[item("s1", 2, &chunk("b"))], 2)
+            .unwrap();
+        assert_eq!(stored[0].1.seq, 3);
+        let bodies: Vec<String> = store
+            .chat_events("s1", 0, 10)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.body)
+            .collect();
+        assert_eq!(bodies[1], r#"{"kind":"shipped"}"#);
+        assert_eq!(bodies.len(), 3);
+        // An unknown session gets nothing.
+        assert!(store.append_chat_event("nope", 1, "{}").unwrap().is_none());
     }
 
     #[test]

@@ -40,6 +40,10 @@ pub struct FakePull {
     pub base: String,
     /// The body sent.
     pub body: String,
+    /// `open` or `closed`.
+    pub state: String,
+    /// Whether it was merged (then `state` is `closed`).
+    pub merged: bool,
 }
 
 /// One request the fake answered: no header values, no body.
@@ -142,7 +146,16 @@ impl FakeGitHub {
         );
     }
 
-    /// Every pull request opened so far.
+    /// Merges pull request `number` (as someone on GitHub would).
+    pub fn merge(&self, number: u64) {
+        let mut state = self.shared.lock();
+        if let Some(pull) = state.pulls.iter_mut().find(|p| p.number == number) {
+            pull.state = "closed".to_owned();
+            pull.merged = true;
+        }
+    }
+
+    /// The pull requests opened so far.
     pub fn pulls(&self) -> Vec<FakePull> {
         self.shared.lock().pulls.clone()
     }
@@ -286,6 +299,16 @@ fn answer(
                 .collect();
             (200, Value::Array(pulls))
         }
+        (&Method::GET, ["pulls", number]) => {
+            match state
+                .pulls
+                .iter()
+                .find(|p| p.repo == full_name && number.parse() == Ok(p.number))
+            {
+                Some(pull) => (200, pull_json(owner, pull)),
+                None => error(404, "Not Found"),
+            }
+        }
         (&Method::POST, ["pulls"]) => {
             if !write {
                 return error(403, "Resource not accessible by personal access token");
@@ -346,6 +369,8 @@ fn answer(
                 head,
                 base,
                 body: text("body").unwrap_or_default(),
+                state: "open".to_owned(),
+                merged: false,
             };
             let value = pull_json(owner, &pull);
             state.pulls.push(pull);
@@ -361,7 +386,8 @@ fn pull_json(owner: &str, pull: &FakePull) -> Value {
         "id": 1000 + pull.number,
         "number": pull.number,
         "html_url": format!("https://github.com/{}/pull/{}", pull.repo, pull.number),
-        "state": "open",
+        "state": pull.state,
+        "merged": pull.merged,
         "draft": false,
         "title": pull.title,
         "body": pull.body,

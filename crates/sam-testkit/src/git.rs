@@ -11,6 +11,14 @@ use anyhow::{Context, bail};
 /// # Errors
 /// When git cannot be run or exits with an error.
 pub fn git(dir: &Path, args: &[&str]) -> anyhow::Result<()> {
+    output(dir, args).map(drop)
+}
+
+/// As [`git`], returning what git printed on stdout, trimmed.
+///
+/// # Errors
+/// When git cannot be run, exits with an error, or prints something that is not UTF-8.
+pub fn output(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
     let output = Command::new("git")
         .args(args)
         .current_dir(dir)
@@ -26,7 +34,10 @@ pub fn git(dir: &Path, args: &[&str]) -> anyhow::Result<()> {
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    Ok(())
+    Ok(String::from_utf8(output.stdout)
+        .context("git printed something that is not UTF-8")?
+        .trim()
+        .to_owned())
 }
 
 /// A repository on branch `main` with one commit of `files` (path, content) in a new

@@ -6,6 +6,12 @@
 // answers initialize), "exit_at_once" (exits 7 before reading anything), "stdout_garbage"
 // (prints a non-JSON banner before answering).
 //
+// Loading sessions (env SCRIPTED_AGENT_LOAD_SESSION): unset or "0" advertises no loadSession;
+// "1" advertises it, keeps each session's conversation in a small JSON file (in
+// SCRIPTED_AGENT_STATE_DIR, else the system's temp folder) and on session/load replays it as
+// user_message_chunk / agent_message_chunk updates before answering; "fail" advertises it but
+// answers every session/load with an error. A load of an id without a file is an error too.
+//
 // Prompt commands (the first word of the prompt's text):
 //   echo <text>          stream <text> back in chunks of 4 characters, end_turn
 //   stream <n>           n agent_message_chunk updates "chunk <i>\n", end_turn
@@ -24,7 +30,10 @@
 //   plan                 a plan with three entries, a usage_update, end_turn
 //   context              reply with the first 200 characters of the prompt text
 //   envlen <NAME>        reply with the length of the environment variable NAME (never its value)
-import { writeFileSync } from "node:fs";
+//   recall               reply with the earlier prompts of this session, as this agent remembers them
+//   pid                  reply with this process's id
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 
@@ -40,6 +49,19 @@ const waiting = new Map();
 let cwd = process.cwd();
 let cancelled = false;
 let sessionId = null;
+const loadSession = process.env.SCRIPTED_AGENT_LOAD_SESSION ?? "0";
+const stateDir = process.env.SCRIPTED_AGENT_STATE_DIR || tmpdir();
+// The conversation: [{ user, agent }], persisted when loadSession is "1".
+let history = [];
+
+function statePath(id) {
+  return join(stateDir, `scripted-acp-${id.replace(/[^A-Za-z0-9_-]/g, "_")}.json`);
+}
+function persist() {
+  if (loadSession !== "1" || !sessionId) return;
+  mkdirSync(stateDir, { recursive: true });
+  writeFileSync(statePath(sessionId), JSON.stringify({ cwd, history }));
+}
 
 function send(message) {
   process.stdout.write(JSON.stringify({ jsonrpc: "2.0", ...message }) + "\n");
@@ -48,6 +70,7 @@ function update(update) {
   send({ method: "session/update", params: { sessionId, update } });
 }
 function text(t) {
+  if (history.length > 0) history[history.length - 1].agent += t;
   update({ sessionUpdate: "agent_message_chunk", content: { type: "text", text: t } });
 }
 function call(method, params) {
@@ -174,6 +197,12 @@ async function runPrompt(promptText, fullText = promptText) {
     case "context":
       text(fullText.slice(0, 200));
       return "end_turn";
+    case "recall":
+      text(`remembered: ${history.slice(0, -1).map((h) => h.user).join(" | ")}`);
+      return "end_turn";
+    case "pid":
+      text(`pid ${process.pid}`);
+      return "end_turn";
     default:
       text(`unknown command: ${command}`);
       return "end_turn";
@@ -195,19 +224,45 @@ rl.on("line", async (line) => {
       if (mode === "no_initialize") return;
       send({ id: message.id, result: {
         protocolVersion: 1,
-        agentCapabilities: { loadSession: false },
+        agentCapabilities: { loadSession: loadSession === "1" || loadSession === "fail" },
         authMethods: [],
         agentInfo: { name: "scripted-acp-agent", version: "1.0.0" },
       } });
       return;
     case "session/new":
       cwd = message.params.cwd;
-      sessionId = `scripted-${process.pid}`;
+      sessionId = `scripted-${process.pid}-${Date.now()}`;
+      history = [];
+      persist();
       send({ id: message.id, result: { sessionId,
         modes: { currentModeId: "auto", availableModes: [
           { id: "auto", name: "Auto" }, { id: "default", name: "Default" } ] } } });
       update({ sessionUpdate: "available_commands_update", availableCommands: [] });
       return;
+    case "session/load": {
+      const id = message.params.sessionId;
+      if (loadSession === "fail") {
+        send({ id: message.id, error: { code: -32603, message: "scripted agent: loading sessions is broken" } });
+        return;
+      }
+      const path = statePath(String(id));
+      if (loadSession !== "1" || !existsSync(path)) {
+        send({ id: message.id, error: { code: -32002, message: `unknown session ${id}` } });
+        return;
+      }
+      const saved = JSON.parse(readFileSync(path, "utf8"));
+      sessionId = id;
+      cwd = message.params.cwd;
+      history = saved.history;
+      for (const entry of history) {
+        update({ sessionUpdate: "user_message_chunk", content: { type: "text", text: entry.user } });
+        if (entry.agent) update({ sessionUpdate: "agent_message_chunk", content: { type: "text", text: entry.agent } });
+      }
+      send({ id: message.id, result: {
+        modes: { currentModeId: "auto", availableModes: [
+          { id: "auto", name: "Auto" }, { id: "default", name: "Default" } ] } } });
+      return;
+    }
     case "session/set_mode":
       update({ sessionUpdate: "current_mode_update", currentModeId: message.params.modeId });
       send({ id: message.id, result: {} });
@@ -218,7 +273,10 @@ rl.on("line", async (line) => {
       // A prompt with earlier conversation as context ends with the user's own text after a
       // separator: the command is there.
       const own = promptText.split("\n\n---\n\n").pop();
+      history.push({ user: own, agent: "" });
+      persist();
       const stopReason = await runPrompt(own, promptText);
+      persist();
       send({ id: message.id, result: { stopReason } });
       return;
     }

@@ -73,6 +73,11 @@ pub enum VoiceError {
     /// The on-device model file is not there (not downloaded yet).
     #[error("The speech model {0} is not downloaded yet. Download it in Settings → Voice first.")]
     ModelMissing(String),
+    /// The model file is there but whisper.cpp cannot load it (damaged, or not a ggml model).
+    #[error(
+        "The speech model could not be loaded: {0} is damaged or is not a whisper.cpp model. Delete it in Settings → Voice and download it again."
+    )]
+    ModelUnreadable(String),
     /// Loading or running the on-device model failed.
     #[error("The on-device speech model failed: {0}")]
     LocalModel(String),
@@ -122,6 +127,7 @@ impl VoiceError {
             Self::Network(_) => "network",
             Self::UnsupportedAudio(_) => "unsupported_audio",
             Self::ModelMissing(_) => "model_missing",
+            Self::ModelUnreadable(_) => "model_unreadable",
             Self::LocalModel(_) => "local_model_failed",
             Self::LocalUnavailable => "local_unavailable",
             Self::DownloadFailed(_) => "download_failed",

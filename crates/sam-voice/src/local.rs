@@ -34,9 +34,11 @@ impl LocalWhisper {
         if !path.is_file() {
             return Err(VoiceError::ModelMissing(path.display().to_string()));
         }
+        check_header(path)?;
         let context = WhisperContext::new_with_params(path, WhisperContextParameters::default())
             .map_err(|e| {
-                VoiceError::LocalModel(format!("could not load {}: {e}", path.display()))
+                tracing::warn!(path = %path.display(), error = %e, "whisper.cpp refused the model");
+                VoiceError::ModelUnreadable(path.display().to_string())
             })?;
         let threads = std::thread::available_parallelism()
             .map(|n| n.get().min(8) as i32)
@@ -106,6 +108,41 @@ impl LocalWhisper {
     }
 }
 
+/// whisper.cpp's ggml file magic ("ggml", little-endian).
+const GGML_MAGIC: u32 = 0x6767_6d6c;
+
+/// Refuses a file whose header is not a plausible whisper.cpp model before whisper.cpp sees
+/// it: whisper.cpp sizes its allocations from these numbers, so a damaged header could ask
+/// for terabytes instead of failing cleanly.
+fn check_header(path: &Path) -> Result<(), VoiceError> {
+    use std::io::Read;
+    let unreadable = || VoiceError::ModelUnreadable(path.display().to_string());
+    let mut header = [0u8; 48];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .map_err(|_| unreadable())?;
+    let word = |i: usize| {
+        let mut b = [0u8; 4];
+        b.copy_from_slice(&header[i * 4..i * 4 + 4]);
+        i32::from_le_bytes(b)
+    };
+    if word(0) as u32 != GGML_MAGIC {
+        return Err(unreadable());
+    }
+    // n_vocab, n_audio_ctx, n_audio_state, n_audio_head, n_audio_layer, n_text_ctx,
+    // n_text_state, n_text_head, n_text_layer, n_mels (whisper.cpp's hparams, in order).
+    let limits = [
+        200_000, 10_000, 10_000, 1_000, 1_000, 10_000, 10_000, 1_000, 1_000, 1_000,
+    ];
+    for (i, max) in limits.into_iter().enumerate() {
+        let value = word(i + 1);
+        if !(1..=max).contains(&value) {
+            return Err(unreadable());
+        }
+    }
+    Ok(())
+}
+
 fn speech_of(audio: AudioInput) -> Result<Vec<f32>, VoiceError> {
     match audio {
         AudioInput::Speech(u) if u.sample_rate == SPEECH_RATE => Ok(u.samples),
@@ -153,10 +190,33 @@ mod tests {
             "model_missing"
         );
         std::fs::write(&missing, b"not a ggml model").unwrap();
+        let e = LocalWhisper::load(&missing).unwrap_err();
+        assert_eq!(e.code(), "model_unreadable");
+        assert!(e.to_string().contains("could not be loaded"), "{e}");
+        // The right magic number and then nothing: whisper.cpp must refuse it, not crash.
+        std::fs::write(&missing, 0x6767_6d6c_u32.to_le_bytes()).unwrap();
         assert_eq!(
             LocalWhisper::load(&missing).unwrap_err().code(),
-            "local_model_failed"
+            "model_unreadable"
         );
+        // The right magic and a header of random bytes.
+        let mut bytes = GGML_MAGIC.to_le_bytes().to_vec();
+        bytes.extend((0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+        std::fs::write(&missing, bytes).unwrap();
+        assert_eq!(
+            LocalWhisper::load(&missing).unwrap_err().code(),
+            "model_unreadable"
+        );
+        // tiny.en's real header, then zeros where the mel filters, vocabulary and tensors
+        // belong: whisper.cpp itself must refuse it.
+        let mut bytes = GGML_MAGIC.to_le_bytes().to_vec();
+        for v in [51864i32, 1500, 384, 6, 4, 448, 384, 6, 4, 80, 1] {
+            bytes.extend(v.to_le_bytes());
+        }
+        bytes.resize(64 * 1024, 0);
+        std::fs::write(&missing, bytes).unwrap();
+        let e = LocalWhisper::load(&missing).unwrap_err();
+        assert_eq!(e.code(), "model_unreadable", "{e}");
     }
 
     #[test]

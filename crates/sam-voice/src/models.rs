@@ -26,16 +26,34 @@ pub struct ModelSpec {
     pub description: String,
 }
 
-const WHISPER_CPP: &str = "https://huggingface.co/ggerganov/whisper.cpp/resolve/main";
+/// Where the catalog's files are published.
+pub const DEFAULT_MODEL_BASE_URL: &str =
+    "https://huggingface.co/ggerganov/whisper.cpp/resolve/main";
+
+/// The environment variable that points the catalog at another server (a mirror, or a local
+/// server in tests): the model files are fetched from `{base}/ggml-{id}.bin`. The checksums
+/// stay the catalog's, so a mirror can only serve the same files.
+pub const MODEL_BASE_URL_ENV: &str = "SAM_VOICE_MODEL_BASE_URL";
 
 /// whisper.cpp's ggml models (checksums: the files' SHA-256 on huggingface.co, as published
-/// in the repository's Git LFS pointers).
+/// in the repository's Git LFS pointers), from [`MODEL_BASE_URL_ENV`] when it is set, else
+/// from [`DEFAULT_MODEL_BASE_URL`].
 pub fn catalog() -> Vec<ModelSpec> {
+    let base = std::env::var(MODEL_BASE_URL_ENV)
+        .ok()
+        .map(|b| b.trim().to_owned())
+        .filter(|b| !b.is_empty());
+    catalog_at(base.as_deref().unwrap_or(DEFAULT_MODEL_BASE_URL))
+}
+
+/// The catalog with its files at `base_url` (no trailing slash needed).
+pub fn catalog_at(base_url: &str) -> Vec<ModelSpec> {
+    let base = base_url.trim_end_matches('/');
     let m = |id: &str, size: u64, sha256: &str, description: &str| {
         let file_name = format!("ggml-{id}.bin");
         ModelSpec {
             id: id.to_owned(),
-            url: format!("{WHISPER_CPP}/{file_name}"),
+            url: format!("{base}/{file_name}"),
             file_name,
             sha256: sha256.to_owned(),
             size_bytes: size,
@@ -101,6 +119,66 @@ pub fn model_path(data_dir: &Path, spec: &ModelSpec) -> PathBuf {
 /// it was put there).
 pub fn is_installed(data_dir: &Path, spec: &ModelSpec) -> bool {
     std::fs::metadata(model_path(data_dir, spec)).is_ok_and(|m| m.len() == spec.size_bytes)
+}
+
+/// Deletes the downloaded `spec` (and any download of it left behind by a crash). Deleting a
+/// model that is not there is not an error.
+pub fn delete_model(data_dir: &Path, spec: &ModelSpec) -> Result<(), VoiceError> {
+    let path = model_path(data_dir, spec);
+    match std::fs::remove_file(&path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(VoiceError::io(
+                &format!("Could not delete {}", path.display()),
+                &e,
+            ));
+        }
+    }
+    // `.ggml-base.en.bin.<pid>.part` files of downloads that never finished.
+    let prefix = format!(".{}.", spec.file_name);
+    if let Ok(entries) = std::fs::read_dir(models_dir(data_dir)) {
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(&prefix) && name.ends_with(".part") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Downloads models with one HTTP client (connection reuse, timeouts that suit files of
+/// hundreds of MB: no limit on the whole transfer, but a stalled one fails).
+#[derive(Debug, Clone)]
+pub struct ModelDownloader {
+    http: reqwest::Client,
+}
+
+impl Default for ModelDownloader {
+    fn default() -> Self {
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(30))
+            .read_timeout(std::time::Duration::from_secs(60))
+            .build()
+            // Only a broken TLS backend fails here; a plain client still downloads.
+            .unwrap_or_default();
+        Self { http }
+    }
+}
+
+impl ModelDownloader {
+    /// [`download_model`] with this downloader's client.
+    pub async fn download(
+        &self,
+        spec: &ModelSpec,
+        data_dir: &Path,
+        cancel: &AtomicBool,
+        progress: impl FnMut(DownloadProgress) + Send,
+    ) -> Result<PathBuf, VoiceError> {
+        download_model(&self.http, spec, data_dir, cancel, progress).await
+    }
 }
 
 /// How far a download is.
@@ -255,6 +333,15 @@ mod tests {
         assert_eq!(
             find_model("base.en").map(|m| m.size_bytes),
             Some(147_964_211)
+        );
+        let mirror = catalog_at("http://127.0.0.1:8080/models/");
+        assert_eq!(
+            mirror[0].url,
+            "http://127.0.0.1:8080/models/ggml-tiny.en.bin"
+        );
+        assert_eq!(
+            mirror[0].sha256, all[0].sha256,
+            "a mirror serves the same files"
         );
         let dir = Path::new("/data");
         assert_eq!(

@@ -14,7 +14,8 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
 use sam_voice::models::{
-    DownloadProgress, ModelSpec, download_model, is_installed, model_path, models_dir,
+    DownloadProgress, ModelDownloader, ModelSpec, catalog_at, delete_model, download_model,
+    is_installed, model_path, models_dir,
 };
 use sha2::{Digest, Sha256};
 
@@ -35,7 +36,16 @@ async fn serve() -> String {
     let bytes = model_bytes();
     let app = Router::new()
         .route("/ggml-test.bin", get(move || async move { bytes.clone() }))
-        .route("/missing.bin", get(|| async { StatusCode::NOT_FOUND }));
+        .route("/missing.bin", get(|| async { StatusCode::NOT_FOUND }))
+        .route(
+            "/broken.bin",
+            get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "disk on fire") }),
+        )
+        // A mirror of the catalogue that serves the wrong bytes under a real model's name.
+        .route(
+            "/mirror/ggml-tiny.en.bin",
+            get(|| async { vec![7u8; 77_704_715] }),
+        );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
@@ -176,4 +186,99 @@ async fn cancelling_stops_the_download_and_cleans_up() {
         "{:?}",
         leftovers(data.path())
     );
+}
+
+/// A server that announces `announced` bytes, sends `body` and hangs up.
+async fn serve_truncated(announced: u64, body: Vec<u8>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = [0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: {announced}\r\nconnection: close\r\n\r\n"
+            );
+            let _ = socket.write_all(head.as_bytes()).await;
+            let _ = socket.write_all(&body).await;
+            let _ = socket.shutdown().await;
+        }
+    });
+    base
+}
+
+#[tokio::test]
+async fn a_truncated_download_and_a_server_error_leave_nothing() {
+    let bytes = model_bytes();
+    let (sha, size) = right();
+    let base = serve_truncated(size, bytes[..bytes.len() / 3].to_vec()).await;
+    let data = tempfile::tempdir().unwrap();
+    let downloader = ModelDownloader::default();
+    let truncated = spec(&base, "/ggml-test.bin", sha.clone(), size);
+    let e = downloader
+        .download(&truncated, data.path(), &AtomicBool::new(false), |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "download_failed", "{e}");
+    assert!(!is_installed(data.path(), &truncated));
+    assert!(
+        leftovers(data.path()).is_empty(),
+        "{:?}",
+        leftovers(data.path())
+    );
+
+    let base = serve().await;
+    let broken = spec(&base, "/broken.bin", sha, size);
+    let e = downloader
+        .download(&broken, data.path(), &AtomicBool::new(false), |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "download_failed");
+    assert!(e.to_string().contains("HTTP 500"), "{e}");
+    assert!(e.is_retryable());
+    assert!(leftovers(data.path()).is_empty());
+}
+
+#[tokio::test]
+async fn a_mirror_of_the_catalogue_cannot_serve_other_bytes() {
+    let base = serve().await;
+    let data = tempfile::tempdir().unwrap();
+    let tiny = catalog_at(&format!("{base}/mirror/"))
+        .into_iter()
+        .find(|m| m.id == "tiny.en")
+        .unwrap();
+    assert_eq!(tiny.url, format!("{base}/mirror/ggml-tiny.en.bin"));
+    let e = ModelDownloader::default()
+        .download(&tiny, data.path(), &AtomicBool::new(false), |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "checksum_mismatch", "{e}");
+    assert!(e.to_string().contains("it was deleted"), "{e}");
+    assert!(!is_installed(data.path(), &tiny));
+    assert!(leftovers(data.path()).is_empty());
+}
+
+#[tokio::test]
+async fn delete_removes_the_model_and_stale_partial_downloads() {
+    let base = serve().await;
+    let data = tempfile::tempdir().unwrap();
+    let (sha, size) = right();
+    let spec = spec(&base, "/ggml-test.bin", sha, size);
+    // Deleting what is not there is fine.
+    delete_model(data.path(), &spec).unwrap();
+    ModelDownloader::default()
+        .download(&spec, data.path(), &AtomicBool::new(false), |_| {})
+        .await
+        .unwrap();
+    assert!(is_installed(data.path(), &spec));
+    let stale = models_dir(data.path()).join(".ggml-test.bin.999999.part");
+    std::fs::write(&stale, b"half a model").unwrap();
+    let other = models_dir(data.path()).join("ggml-other.bin");
+    std::fs::write(&other, b"another model").unwrap();
+    delete_model(data.path(), &spec).unwrap();
+    assert!(!is_installed(data.path(), &spec));
+    assert!(!model_path(data.path(), &spec).exists());
+    assert!(!stale.exists());
+    assert!(other.exists(), "other models stay");
 }

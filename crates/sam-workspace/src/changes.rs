@@ -8,8 +8,8 @@
 
 use sam_protocol::client::ClientError;
 use sam_protocol::{
-    Changes, ErrorCode, FileDiff, RequestBody, ResponseBody, Secret, Shipped, TurnChanges,
-    TurnReverted,
+    Changes, ChangesVersion, ErrorCode, FileDiff, RequestBody, ResponseBody, Secret, Shipped,
+    TurnChanges, TurnRef, TurnReverted,
 };
 
 use crate::{WorkspaceError, Workspaces};
@@ -182,6 +182,28 @@ impl Workspaces {
         }
     }
 
+    /// Waits until the workspace's checkout changes (see [`RequestBody::WaitChanges`]): the
+    /// host's change counter once it differs from `after`, or the same counter after
+    /// `timeout_ms` (at most [`sam_protocol::MAX_WAIT_CHANGES_MS`]). `live: false` means the
+    /// host cannot watch the checkout and the caller should poll.
+    ///
+    /// # Errors
+    /// As [`Self::changes`]; a host older than the request refuses it as invalid input.
+    pub async fn wait_changes(
+        &self,
+        id_or_name: &str,
+        after: u64,
+        timeout_ms: u64,
+    ) -> Result<ChangesVersion, WorkspaceError> {
+        let body = RequestBody::WaitChanges { after, timeout_ms };
+        match self.changes_request(id_or_name, body).await? {
+            ResponseBody::ChangesVersion(version) => Ok(version),
+            _ => Err(WorkspaceError::Host(
+                "unexpected answer to wait_changes".into(),
+            )),
+        }
+    }
+
     /// The unified diff of one changed file (`old_path`: where a renamed file came from, as
     /// [`Changes`] lists it).
     ///
@@ -198,6 +220,37 @@ impl Workspaces {
             path: path.to_owned(),
             old_path: old_path.map(str::to_owned),
             base: base.map(str::to_owned),
+            turn: None,
+        };
+        match self.changes_request(id_or_name, body).await? {
+            ResponseBody::FileDiff(diff) => Ok(diff),
+            _ => Err(WorkspaceError::Host(
+                "unexpected answer to file_diff".into(),
+            )),
+        }
+    }
+
+    /// The unified diff of one file in one agent turn (`prompt` of `session`): between the
+    /// snapshots the host took when the turn started and ended.
+    ///
+    /// # Errors
+    /// As [`Self::turn_changes`]; also for a file the turn did not change.
+    pub async fn turn_file_diff(
+        &self,
+        id_or_name: &str,
+        path: &str,
+        old_path: Option<&str>,
+        session: &str,
+        prompt: u32,
+    ) -> Result<FileDiff, WorkspaceError> {
+        let body = RequestBody::FileDiff {
+            path: path.to_owned(),
+            old_path: old_path.map(str::to_owned),
+            base: None,
+            turn: Some(TurnRef {
+                session: session.to_owned(),
+                prompt,
+            }),
         };
         match self.changes_request(id_or_name, body).await? {
             ResponseBody::FileDiff(diff) => Ok(diff),

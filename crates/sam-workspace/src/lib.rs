@@ -12,6 +12,7 @@ mod error;
 mod files;
 mod host_link;
 mod model;
+mod open_workspace;
 mod policy;
 mod reconcile;
 mod remote;
@@ -32,7 +33,8 @@ pub use error::WorkspaceError;
 pub use files::{OpenHow, OpenedFile, QUICK_VIEW_BYTES, QuickViewFile, parse_location};
 pub use host_link::HostLink;
 pub use model::{Cost, Lifecycle, Provider, Repo, StepTiming, Workspace, WorkspaceSpec};
-pub use policy::{Policy, PolicyEvent};
+pub use open_workspace::WorkspaceLaunch;
+pub use policy::{IdlePolicy, Policy, PolicyEvent};
 pub use reconcile::{Orphan, ReconcileReport};
 pub use remote::{RemoteFactory, RemoteSetup, SshSettings};
 pub use remote_editing::RemoteEditing;
@@ -480,7 +482,17 @@ impl Workspaces {
                     return Err(error);
                 }
             }
-            None => self.stop_host(&row.id).await,
+            None => {
+                if let Err(error) = self.stop_host(&row.id).await {
+                    self.store.set_workspace_state(
+                        &row.id,
+                        Lifecycle::Failed.as_str(),
+                        Some(&error.to_string()),
+                        unix_now(),
+                    )?;
+                    return Err(error);
+                }
+            }
         }
         let dir = self.dir(&row.id);
         if dir.exists() {
@@ -495,17 +507,44 @@ impl Workspaces {
         self.get(&row.id)
     }
 
-    /// Asks a local workspace's daemon for its pid and sends it SIGTERM. A daemon that is not
-    /// running needs nothing; one that does not answer stops by itself once its socket is
-    /// removed with the workspace's folder.
-    async fn stop_host(&self, id: &str) {
+    /// Has a local workspace's daemon remove the dev container it brought up (only that one),
+    /// then asks it for its pid and sends it SIGTERM. A daemon that is not running needs
+    /// nothing; one that does not answer stops by itself once its socket is removed with the
+    /// workspace's folder.
+    ///
+    /// # Errors
+    /// When the container engine failed to remove the container (the workspace then stays,
+    /// failed, and Delete can be asked again).
+    async fn stop_host(&self, id: &str) -> Result<(), WorkspaceError> {
         let state_dir = self.state_dir(id);
         if !state_dir.join("host.sock").exists() {
-            return;
+            return Ok(());
         }
         let Ok(link) = HostLink::local(&self.host_binary, &state_dir).await else {
-            return;
+            return Ok(());
         };
+        match link.request(RequestBody::RemoveContainer).await {
+            Ok(ResponseBody::ContainerRemoved {
+                container_id: Some(container),
+            }) => {
+                tracing::info!(workspace = %id, %container, "the workspace's dev container was removed");
+            }
+            Ok(_) => {}
+            // A daemon from before this request (it survives app updates) answers that it does
+            // not know it: the deletion goes on, and the warning below names the workspace.
+            Err(sam_protocol::client::ClientError::Host(error))
+                if error.code != sam_protocol::ErrorCode::InvalidRequest =>
+            {
+                return Err(WorkspaceError::Host(format!(
+                    "its dev container could not be removed, so the workspace was kept: {}",
+                    error.message
+                )));
+            }
+            // An older daemon that does not know the request, or one that went away.
+            Err(error) => {
+                tracing::warn!(workspace = %id, %error, "could not ask the host to remove its container")
+            }
+        }
         // Only a real daemon's pid: never 0 or 1, which would signal a process group or init.
         if let Ok(ResponseBody::Status(status)) = link.request(RequestBody::Status).await
             && status.pid > 1
@@ -516,6 +555,7 @@ impl Workspaces {
         {
             tracing::warn!(%error, "could not stop the workspace host");
         }
+        Ok(())
     }
 
     fn row(&self, id_or_name: &str) -> Result<WorkspaceRow, WorkspaceError> {

@@ -1,8 +1,9 @@
 //! Remote workspaces: a VM on the user's cloud, provisioned by a step machine whose every step
 //! is recorded and safe to repeat — ensure SSH key → create server (labels, cloud-init with
 //! host keys we generated) → wait for IP → wait for SSH (host key pinned) → upload `sam-host`
-//! (skipped when the same build is there) → start it over an SSH exec channel → check out the
-//! repository → ready. A retry after a crash or quit resumes; the server is found by its
+//! (skipped when the same build is there) → start it (as a systemd service where systemd runs
+//! the VM and we may install one, else detached) and reach it over an SSH exec channel → check
+//! out the repository → ready. A retry after a crash or quit resumes; the server is found by its
 //! labels, so it is never created twice.
 
 use std::fmt;
@@ -319,7 +320,11 @@ impl Workspaces {
         self.save_remote_placement(id, &placement)?;
 
         let link = self
-            .step(id, steps::START_HOST, connect_remote(&session, &home, id))
+            .step(id, steps::START_HOST, async {
+                let started = start_service(&session, &home, id, &setup.ssh.user).await?;
+                tracing::info!(workspace = %id, how = %started, "sam-host started on the server");
+                connect_remote(&session, &home, id).await
+            })
             .await?;
         let checkout_dir = format!("{home}/.sam/{id}/checkout");
         let plan = SetupPlan {
@@ -450,6 +455,120 @@ async fn resolve_size(
     Ok((size.id.clone(), size.arch))
 }
 
+/// How `sam-host` runs on a workspace's server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum HostService {
+    /// As the systemd service `sam-host-<id>.service`, restarted when it fails and started
+    /// at boot.
+    Systemd,
+    /// Detached, started by `sam-host connect` (as for local workspaces); why not systemd.
+    Detached(String),
+}
+
+impl fmt::Display for HostService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Systemd => f.write_str("as a systemd service"),
+            Self::Detached(why) => write!(f, "detached ({why})"),
+        }
+    }
+}
+
+/// The systemd unit that runs a workspace's `sam-host` as the workspace user: restarted when
+/// it fails, started at boot (a VM the watchdog powered off and the user started again comes
+/// back with its host). `home` and `user` must be checked first ([`checked_home`],
+/// [`checked_user`]): they go into the unit as they are.
+pub(crate) fn systemd_unit(home: &str, id: &str, user: &str) -> String {
+    format!(
+        "# Written by SAM Desktop for workspace {id}; removed with the server.\n\
+         [Unit]\n\
+         Description=SAM workspace host ({id})\n\
+         After=network-online.target\n\
+         Wants=network-online.target\n\
+         \n\
+         [Service]\n\
+         Type=simple\n\
+         User={user}\n\
+         ExecStart={home}/.sam/bin/sam-host serve --state-dir {home}/.sam/{id}/host\n\
+         Restart=on-failure\n\
+         RestartSec=2\n\
+         \n\
+         [Install]\n\
+         WantedBy=multi-user.target\n"
+    )
+}
+
+/// A user name safe in a unit file and a command line (`[a-z_][a-z0-9_-]{0,31}`).
+fn checked_user(user: &str) -> Result<&str, WorkspaceError> {
+    let mut bytes = user.bytes();
+    let valid = bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
+        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+        && user.len() <= 32;
+    if valid {
+        Ok(user)
+    } else {
+        Err(WorkspaceError::InvalidInput(
+            "the SSH user is not a plain user name SAM can run its host as".into(),
+        ))
+    }
+}
+
+/// The script that installs and starts the unit when systemd runs the machine (`sd_booted`:
+/// `/run/systemd/system` exists) and we are root or have passwordless sudo; otherwise it
+/// changes nothing and says why. It prints `systemd` or `detached: <why>` as its last line.
+fn service_script(home: &str, id: &str, user: &str) -> String {
+    let unit = systemd_unit(home, id, user);
+    let name = format!("sam-host-{id}.service");
+    let socket = format!("{home}/.sam/{id}/host/host.sock");
+    format!(
+        "if [ ! -d /run/systemd/system ] || ! command -v systemctl >/dev/null 2>&1; then \
+           echo 'detached: systemd does not run this machine'; exit 0; fi\n\
+         if [ \"$(id -u)\" = 0 ]; then SUDO=''; \
+         elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO='sudo -n'; \
+         else echo 'detached: not root and no passwordless sudo'; exit 0; fi\n\
+         mkdir -p {home}/.sam/{id}/host\n\
+         printf '%s' '{unit}' | $SUDO tee /etc/systemd/system/{name} >/dev/null \
+           || {{ echo 'detached: the unit could not be written'; exit 0; }}\n\
+         $SUDO systemctl daemon-reload && $SUDO systemctl enable --now {name} >/dev/null 2>&1 \
+           || {{ echo 'detached: systemctl could not start the unit'; exit 0; }}\n\
+         i=0; while [ ! -S {socket} ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done\n\
+         echo systemd\n"
+    )
+}
+
+/// Runs `sam-host` on the server as a systemd service when it can ([`service_script`]);
+/// otherwise leaves it to `sam-host connect`, which starts it detached.
+async fn start_service(
+    session: &SshSession,
+    home: &str,
+    id: &str,
+    user: &str,
+) -> Result<HostService, WorkspaceError> {
+    let user = checked_user(user)?;
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Err(WorkspaceError::InvalidInput(format!(
+            "the workspace id {id:?} cannot name a service"
+        )));
+    }
+    let output = session
+        .exec(&service_script(home, id, user))
+        .await?
+        .check()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let last = text.lines().last().unwrap_or("").trim();
+    Ok(if last == "systemd" {
+        HostService::Systemd
+    } else {
+        HostService::Detached(
+            last.strip_prefix("detached: ")
+                .unwrap_or("the service script said nothing")
+                .to_owned(),
+        )
+    })
+}
+
 /// Starts `sam-host connect` on the server over an SSH exec channel and shakes hands.
 async fn connect_remote(
     session: &SshSession,
@@ -465,4 +584,70 @@ async fn connect_remote(
         .map_err(|_| WorkspaceError::Host("no handshake from the remote host within 30 s".into()))?
         .map_err(|e| WorkspaceError::Host(e.to_string()))?;
     Ok(HostLink::from_parts(client, welcome))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
+    use super::*;
+
+    #[test]
+    fn the_unit_runs_the_uploaded_host_as_the_workspace_user_and_restarts_it() {
+        let unit = systemd_unit("/home/sam", "0123456789abcdef", "sam");
+        for line in [
+            "[Service]",
+            "User=sam",
+            "ExecStart=/home/sam/.sam/bin/sam-host serve --state-dir /home/sam/.sam/0123456789abcdef/host",
+            "Restart=on-failure",
+            "WantedBy=multi-user.target",
+        ] {
+            assert!(unit.lines().any(|l| l == line), "{line} missing:\n{unit}");
+        }
+        // It travels inside single quotes in the script.
+        assert!(!unit.contains('\''));
+        let script = service_script("/home/sam", "0123456789abcdef", "sam");
+        assert!(script.contains("/etc/systemd/system/sam-host-0123456789abcdef.service"));
+        assert!(script.contains("systemctl enable --now sam-host-0123456789abcdef.service"));
+    }
+
+    #[test]
+    fn only_plain_user_names_go_into_a_unit() {
+        assert!(checked_user("sam").is_ok());
+        assert!(checked_user("_svc-1").is_ok());
+        for bad in [
+            "",
+            "-x",
+            "Sam",
+            "a b",
+            "root; rm -rf /",
+            "sam\nUser=root",
+            &"a".repeat(33),
+        ] {
+            assert!(checked_user(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn without_systemd_the_script_changes_nothing_and_says_why() {
+        // This machine (like the test sshd host) is not run by systemd: the fallback path,
+        // run for real by /bin/sh.
+        if std::path::Path::new("/run/systemd/system").is_dir() {
+            eprintln!("systemd runs this machine; the fallback is covered by the sshd tests");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().display().to_string();
+        let out = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(service_script(&home, "0123456789abcdef", "sam"))
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "detached: systemd does not run this machine"
+        );
+        assert!(!dir.path().join(".sam").exists(), "nothing was written");
+    }
 }

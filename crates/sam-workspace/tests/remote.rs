@@ -1108,3 +1108,281 @@ fn sam_core_now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_terminal_reaches_a_cloud_workspace_by_ssh_and_vscode_needs_remote_editing() {
+    use sam_workspace::WorkspaceLaunch;
+    use std::os::unix::fs::PermissionsExt as _;
+    let w = world().await;
+    let (created, _sshd) = w.create_with_vm("term").await;
+    assert_eq!(created.state, Lifecycle::Ready, "{created:?}");
+    let checkout = created.checkout_dir.clone().unwrap().display().to_string();
+    let scratch = tempfile::tempdir().unwrap();
+    let agent = SshAgent::start(scratch.path());
+    let user_config = scratch.path().join("home/.ssh/config");
+    let workspaces = w
+        .workspaces
+        .clone()
+        .with_user_ssh(user_config.clone(), Some(agent.socket.clone()));
+
+    // A terminal that records its argv, then runs what it was given (the real ssh) with a
+    // command appended, as a user would type it at the prompt, and keeps the output.
+    let record = scratch.path().join("terminal");
+    let output = scratch.path().join("terminal.out");
+    let bin = scratch.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let terminal = bin.join("x-terminal-emulator");
+    std::fs::write(
+        &terminal,
+        format!(
+            "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > '{record}'\nshift 1\n\
+             SSH_AUTH_SOCK='{agent}' \"$@\" -- cat '{checkout}/app.py' > '{output}.tmp' 2>&1; /bin/mv '{output}.tmp' '{output}'\n",
+            record = record.display(),
+            agent = agent.socket.display(),
+            output = output.display(),
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&terminal, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let env = sam_editor::Environment::with_search_path(vec![bin.clone(), "/usr/bin".into()]);
+
+    // Remote editing is off: the terminal's ssh names SAM's config itself.
+    assert!(!workspaces.remote_editing().unwrap().enabled);
+    let launched = workspaces.open_terminal("term", env.clone()).await.unwrap();
+    assert!(
+        matches!(&launched, WorkspaceLaunch::Opened { message, .. } if message.contains("ssh sam-term")),
+        "{launched:?}"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !output.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the terminal's ssh did not finish"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let argv: Vec<String> = std::fs::read_to_string(&record)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(argv[0], "-e");
+    assert!(argv[1].ends_with("/ssh"), "{argv:?}");
+    assert_eq!(argv[2], "-F");
+    assert_eq!(argv.last().map(String::as_str), Some("sam-term"));
+    assert_eq!(std::fs::read_to_string(&output).unwrap(), "print('hi')\n");
+
+    // VS Code reads the user's ssh config: with remote editing off it asks for it and starts
+    // nothing; once it is on, it opens the checkout on the workspace.
+    let code_record = scratch.path().join("code");
+    let env = fake_code(&scratch.path().join("vscode"), &code_record);
+    let launched = workspaces
+        .open_in_vscode("term", env.clone())
+        .await
+        .unwrap();
+    assert!(
+        matches!(&launched, WorkspaceLaunch::NeedsRemoteEditing { include_line, .. } if include_line.starts_with("Include ")),
+        "{launched:?}"
+    );
+    assert!(!code_record.exists());
+    workspaces.set_remote_editing(true).unwrap();
+    workspaces.open_in_vscode("term", env).await.unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !code_record.exists() {
+        assert!(std::time::Instant::now() < deadline, "code did not start");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        std::fs::read_to_string(&code_record)
+            .unwrap()
+            .lines()
+            .collect::<Vec<_>>(),
+        ["--remote", "ssh-remote+sam-term", checkout.as_str()]
+    );
+    workspaces.set_remote_editing(false).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_idle_policy_from_the_settings_decides_when_a_cloud_workspace_goes() {
+    use sam_workspace::{IdlePolicy, PolicyEvent};
+    let w = world().await;
+    let minutes = |m: i64| m * 60;
+    w.workspaces
+        .set_idle_policy(IdlePolicy {
+            idle_minutes: 10.0,
+            warn_minutes: 3.0,
+            max_lifetime_hours: 2.0,
+        })
+        .unwrap();
+    // Read back as the app's timer does every minute, through a fresh handle.
+    let policy = w.reopen().policy().unwrap();
+    assert_eq!(policy.idle, Duration::from_secs(600));
+
+    let (created, _sshd) = w.create_with_vm("short").await;
+    let now = created.created_at + 1;
+    assert!(
+        w.workspaces
+            .enforce(&policy, now + minutes(6))
+            .await
+            .unwrap()
+            .is_empty(),
+        "not yet warned 4 minutes before"
+    );
+    let events = w
+        .workspaces
+        .enforce(&policy, now + minutes(8))
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            &events[..],
+            [PolicyEvent::IdleWarning { minutes: 2 | 3, .. }]
+        ),
+        "{events:?}"
+    );
+    let events = w
+        .workspaces
+        .enforce(&policy, now + minutes(11))
+        .await
+        .unwrap();
+    assert!(
+        matches!(&events[..], [PolicyEvent::Deleted { reason, .. }] if reason.contains("10 minutes")),
+        "{events:?}"
+    );
+    assert!(w.fake.cloud_servers(Provider::Hetzner).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cloud_workspaces_changes_are_watched_reviewed_and_shipped_over_ssh() {
+    use sam_workspace::{ShipError, ShipOptions};
+    let w = world().await;
+    let (created, _sshd) = w.create_with_vm("review").await;
+    assert_eq!(created.state, Lifecycle::Ready, "{created:?}");
+    // The checkout lives on the "VM" (the sshd's home); the agent edits it there.
+    let checkout = created.checkout_dir.clone().unwrap();
+
+    // The host on the VM watches its checkout: a waiting desktop wakes on an edit.
+    let first = w.workspaces.wait_changes("review", 0, 5_000).await.unwrap();
+    assert!(first.live);
+    let waiting = tokio::spawn({
+        let workspaces = w.workspaces.clone();
+        async move {
+            workspaces
+                .wait_changes("review", first.version, 20_000)
+                .await
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    std::fs::write(checkout.join("app.py"), "print('hello')\n").unwrap();
+    std::fs::write(checkout.join("notes.md"), "# Notes\n").unwrap();
+    let woke = tokio::time::timeout(Duration::from_secs(10), waiting)
+        .await
+        .expect("the wait over SSH should end at the edit")
+        .unwrap()
+        .unwrap();
+    assert!(woke.version > first.version);
+
+    // The changes and one diff, read over SSH from the host on the VM.
+    let changes = w.workspaces.changes("review", None).await.unwrap();
+    let paths: Vec<(&str, sam_protocol::ChangeStatus)> = changes
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f.status))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            ("app.py", sam_protocol::ChangeStatus::Modified),
+            ("notes.md", sam_protocol::ChangeStatus::Added)
+        ]
+    );
+    let diff = w
+        .workspaces
+        .file_diff("review", "app.py", None, None)
+        .await
+        .unwrap();
+    assert!(
+        diff.diff.contains("-print('hi')\n+print('hello')\n"),
+        "{}",
+        diff.diff
+    );
+
+    // The default branch is refused; a sam/ branch is committed and pushed to the origin.
+    let refused = w
+        .workspaces
+        .ship(
+            "review",
+            ShipOptions {
+                message: "Say hello".into(),
+                branch: Some("main".into()),
+                push: true,
+            },
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, ShipError::ProtectedBranch(_)),
+        "{refused:?}"
+    );
+    let shipped = w
+        .workspaces
+        .ship(
+            "review",
+            ShipOptions {
+                message: "Say hello\n\nFrom the VM.".into(),
+                branch: None,
+                push: true,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(shipped.branch, "sam/say-hello");
+    assert!(shipped.pushed, "{shipped:?}");
+    let origin = w.repo.path();
+    assert_eq!(
+        sam_testkit::git::output(origin, &["rev-parse", "refs/heads/sam/say-hello"]).unwrap(),
+        shipped.commit
+    );
+    assert_eq!(
+        sam_testkit::git::output(origin, &["show", "sam/say-hello:notes.md"]).unwrap(),
+        "# Notes"
+    );
+    // The origin's default branch did not move.
+    assert_eq!(
+        sam_testkit::git::output(origin, &["log", "--oneline", "main"])
+            .unwrap()
+            .lines()
+            .count(),
+        1
+    );
+    w.workspaces.delete("review").await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_systemd_on_the_server_sam_host_runs_detached_and_no_unit_is_written() {
+    // The test sshd host is not run by systemd (no /run/systemd/system), so this is the
+    // fallback path; the systemd path itself is only checked by the unit's rendering.
+    assert!(
+        !Path::new("/run/systemd/system").is_dir(),
+        "this test expects a machine without systemd as PID 1"
+    );
+    let w = world().await;
+    let (created, _sshd) = w.create_with_vm("plain").await;
+    assert_eq!(created.state, Lifecycle::Ready, "{created:?}");
+    let unit = format!("/etc/systemd/system/sam-host-{}.service", created.id);
+    assert!(!Path::new(&unit).exists(), "{unit} was written");
+    // The detached daemon answers (a reconnect shakes hands with it).
+    let link = w.workspaces.attach("plain").await.unwrap();
+    match link
+        .request(sam_protocol::RequestBody::Status)
+        .await
+        .unwrap()
+    {
+        sam_protocol::ResponseBody::Status(status) => {
+            assert_eq!(status.state, sam_protocol::HostState::Ready);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}

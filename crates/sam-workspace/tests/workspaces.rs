@@ -389,3 +389,260 @@ async fn file_requests_keep_one_connection_and_get_a_new_one_when_the_daemon_die
     assert_eq!(found.matches[0].path, "README.md");
     f.workspaces.delete("files").await.unwrap();
 }
+
+/// A directory of fake programs that record their argv (one per line) and working directory,
+/// as the user's terminal and VS Code would be started.
+fn fake_programs(dir: &Path, names: &[&str]) -> sam_editor::Environment {
+    use std::os::unix::fs::PermissionsExt as _;
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for name in names {
+        let record = dir.join(name);
+        let script = format!(
+            "#!/bin/sh\npwd > '{0}.cwd'\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > '{0}.tmp'\n/bin/mv '{0}.tmp' '{0}'\n",
+            record.display()
+        );
+        let path = bin.join(name);
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    sam_editor::Environment::with_search_path(vec![bin])
+}
+
+/// What a fake program recorded: its arguments and working directory.
+fn recorded(dir: &Path, name: &str) -> (Vec<String>, PathBuf) {
+    let record = dir.join(name);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !record.exists() {
+        assert!(Instant::now() < deadline, "{name} was not started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let args = std::fs::read_to_string(&record)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let cwd = std::fs::read_to_string(dir.join(format!("{name}.cwd"))).unwrap();
+    std::fs::remove_file(&record).unwrap();
+    (args, PathBuf::from(cwd.trim_end()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_terminal_and_vscode_start_in_a_local_workspaces_checkout() {
+    use sam_workspace::WorkspaceLaunch;
+    let repo = repository();
+    let f = Fixture::new();
+    let created = f
+        .workspaces
+        .create(spec("tools", file_url(repo.path()), None), None)
+        .await
+        .unwrap();
+    assert_eq!(created.state, Lifecycle::Ready);
+    let checkout = created.checkout_dir.clone().unwrap();
+    let scratch = tempfile::tempdir().unwrap();
+    let env = fake_programs(scratch.path(), &["x-terminal-emulator", "code"]);
+
+    let launched = f
+        .workspaces
+        .open_terminal("tools", env.clone())
+        .await
+        .unwrap();
+    let (args, cwd) = recorded(scratch.path(), "x-terminal-emulator");
+    assert!(args.is_empty(), "a plain shell, no program: {args:?}");
+    assert_eq!(
+        cwd.canonicalize().unwrap(),
+        checkout.canonicalize().unwrap()
+    );
+    assert!(
+        matches!(&launched, WorkspaceLaunch::Opened { message, .. } if message.contains("x-terminal-emulator")),
+        "{launched:?}"
+    );
+
+    f.workspaces
+        .open_in_vscode(&created.id, env.clone())
+        .await
+        .unwrap();
+    let (args, _) = recorded(scratch.path(), "code");
+    assert_eq!(args, [checkout.display().to_string()]);
+
+    // Nothing installed: each says what to install, and nothing starts.
+    let empty = sam_editor::Environment::with_search_path(vec![scratch.path().join("none")]);
+    let error = f
+        .workspaces
+        .open_terminal("tools", empty.clone())
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().starts_with("No terminal emulator"),
+        "{error}"
+    );
+    let error = f
+        .workspaces
+        .open_in_vscode("tools", empty)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("code"), "{error}");
+
+    // A deleted workspace opens nothing.
+    f.workspaces.delete("tools").await.unwrap();
+    let error = f
+        .workspaces
+        .open_terminal("tools", env.clone())
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("deleted"), "{error}");
+    assert!(!scratch.path().join("x-terminal-emulator").exists());
+}
+
+/// Podman as the dev container tests of sam-host run it (they build the base image).
+fn podman(conf: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new("podman");
+    command
+        .args(["--runtime", "runc"])
+        .env("CONTAINERS_CONF", conf);
+    command
+}
+
+/// Removes the named containers when dropped, also when the test fails.
+struct RemoveContainers(PathBuf, Vec<String>);
+
+impl Drop for RemoveContainers {
+    fn drop(&mut self) {
+        for id in &self.1 {
+            let _ = podman(&self.0).args(["rm", "--force", id]).output();
+        }
+    }
+}
+
+/// The ids of the containers labelled as `devcontainer up` labels those of `folder`.
+fn dev_containers_of(conf: &Path, folder: &Path) -> Vec<String> {
+    let out = podman(conf)
+        .args(["ps", "--all", "--quiet", "--no-trunc", "--filter"])
+        .arg(format!(
+            "label=devcontainer.local_folder={}",
+            folder.display()
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_local_workspace_removes_its_dev_container_and_nothing_else() {
+    use std::os::unix::fs::PermissionsExt as _;
+    const IMAGE: &str = "localhost/sam-test-base:bookworm";
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let cli = root.join("tools/devcontainer/node_modules/.bin/devcontainer");
+    let conf =
+        PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/sam-desktop/containers.conf");
+    let image_there = conf.is_file()
+        && podman(&conf)
+            .args(["image", "exists", IMAGE])
+            .status()
+            .is_ok_and(|s| s.success());
+    assert!(
+        cli.is_file() && image_there,
+        "needs the Dev Containers CLI in tools/devcontainer and the {IMAGE} image: run \
+         `scripts/setup.sh --test`, then `cargo nextest run -p sam-host devcontainer` once (it \
+         builds the image)"
+    );
+
+    // The app's sam-host, started with the settings podman needs on this machine.
+    let scratch = tempfile::tempdir().unwrap();
+    let wrapper = scratch.path().join("sam-host");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nexport SAM_DEVCONTAINER_CLI='{}' SAM_CONTAINER_ENGINE=podman \
+             SAM_PODMAN_RUNTIME=runc CONTAINERS_CONF='{}'\nexec '{}' \"$@\"\n",
+            cli.display(),
+            conf.display(),
+            host_binary().display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let repo = repository();
+    std::fs::write(
+        repo.path().join(".devcontainer.json"),
+        format!(r#"{{"image": "{IMAGE}", "runArgs": ["--network=none"]}}"#),
+    )
+    .unwrap();
+    let folder = repo.path().canonicalize().unwrap();
+    // Another project's dev container from the same image stays.
+    let other = folder.with_file_name(format!("other-{}", std::process::id()));
+    let started = podman(&conf)
+        .args(["run", "--detach", "--network=none", "--label"])
+        .arg(format!("devcontainer.local_folder={}", other.display()))
+        .args([IMAGE, "sleep", "600"])
+        .output()
+        .unwrap();
+    assert!(
+        started.status.success(),
+        "{}",
+        String::from_utf8_lossy(&started.stderr)
+    );
+    let bystander = String::from_utf8_lossy(&started.stdout).trim().to_owned();
+    let mut cleanup = RemoveContainers(conf.clone(), vec![bystander.clone()]);
+
+    let data = tempfile::tempdir().unwrap();
+    let (store, _) = Store::open(&data.path().join("sam.sqlite3")).unwrap();
+    let workspaces = Workspaces::new(Arc::new(store), data.path(), wrapper);
+    let created = workspaces
+        .create(
+            spec(
+                "boxed",
+                Repo::Folder {
+                    path: folder.clone(),
+                },
+                None,
+            ),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.state, Lifecycle::Ready, "{created:?}");
+    assert!(
+        created.steps.iter().any(|s| s.step == "checkout"),
+        "{created:?}"
+    );
+    let containers = dev_containers_of(&conf, &folder);
+    assert_eq!(
+        containers.len(),
+        1,
+        "devcontainer up made one: {containers:?}"
+    );
+    cleanup.1.extend(containers.clone());
+    let ran = workspaces
+        .run(
+            "boxed",
+            vec!["test".into(), "-e".into(), "/run/.containerenv".into()],
+            true,
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ran.status, 0, "the command ran inside the container");
+
+    let deleted = workspaces.delete("boxed").await.unwrap();
+    assert_eq!(deleted.state, Lifecycle::Deleted);
+    assert!(
+        dev_containers_of(&conf, &folder).is_empty(),
+        "the workspace's container is gone"
+    );
+    let exists = podman(&conf)
+        .args(["container", "exists", &bystander])
+        .status()
+        .unwrap();
+    assert!(exists.success(), "the other project's container stays");
+    assert!(folder.join("README.md").is_file(), "the folder stays");
+}

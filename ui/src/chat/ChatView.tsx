@@ -196,8 +196,9 @@ function LiveChat({ api, workspaceId = null, sessionId, onSessionChange }: Omit<
       restart: () => handlers.current!.restart(),
       retry: (text) => handlers.current!.retry(text),
       fork: (seq, workspaceId) => handlers.current!.fork(seq, workspaceId),
+      ...(api.changes?.pullRequestState ? { pullRequestState: api.changes.pullRequestState } : {}),
     }),
-    [],
+    [api.changes],
   );
 
   const gone = meta?.workspace_gone ?? false;

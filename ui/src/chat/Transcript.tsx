@@ -8,6 +8,7 @@ import { Markdown } from "./Markdown";
 import { PermissionPrompt } from "./PermissionPrompt";
 import { PlanView } from "./PlanView";
 import { indexOfSeq, type ChatItem, type ChatState } from "./reducer";
+import { ShippedCard } from "./ShippedCard";
 import { ThoughtBlock } from "./ThoughtBlock";
 import { BlockPlaceholder, ToolCallCard } from "./ToolCallCard";
 import { TurnEnd } from "./TurnEnd";
@@ -23,6 +24,8 @@ export type TranscriptActions = {
   retry: (text: string) => void;
   /** A new session from this point (everything up to `seq`), in this workspace or in `workspaceId`. */
   fork: (seq: number, workspaceId?: string | null) => void;
+  /** Where a shipped pull request stands now; absent: the state recorded when it was shipped. */
+  pullRequestState?: (url: string) => Promise<string>;
 };
 
 type RowFlags = { canRetry: boolean; canFork: boolean };
@@ -127,6 +130,17 @@ function ItemBody({ item, streaming, restartable }: RowProps): ReactNode {
       return <p className="chat-line chat-line--warning">No word from the agent for {Math.max(1, Math.round(item.silentMs / 60_000))} min</p>;
     case "noise":
       return <NoiseLine id={item.key} lines={item.lines} />;
+    case "suspended":
+      return <p className="chat-line">The agent stopped with the workspace's host ({item.reason}). It picks the session up again with your next message.</p>;
+    case "resumed":
+      return (
+        <p className="chat-line">
+          {item.agentName ?? "The agent"}
+          {item.agentVersion ? ` ${item.agentVersion}` : ""} picked the session up again
+        </p>
+      );
+    case "shipped":
+      return <ShippedCard item={item} onOpenLink={actions.openLink} pullRequestState={actions.pullRequestState} />;
     case "unsupported":
       return <p className="chat-line chat-line--quiet">Unsupported update ({item.label})</p>;
   }

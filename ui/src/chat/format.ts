@@ -42,6 +42,7 @@ export const SESSION_STATE: Record<SessionState, { label: string; tone: "ok" | "
   working: { label: "Working", tone: "busy" },
   waiting: { label: "Needs you", tone: "warning" },
   ended: { label: "Ended", tone: "neutral" },
+  resumable: { label: "Paused", tone: "neutral" },
   failed: { label: "Failed", tone: "error" },
 };
 

@@ -168,6 +168,23 @@ describe("applyEvents", () => {
     expect(state.items[2]).toMatchObject({ open: false, outcome: null });
   });
 
+  it("a session paused with its host is resumable until the agent picks it up again", () => {
+    let state = run([ev.started(), ev.prompt(1, "x"), ev.turnEnded(1, "error", "sam-host stopped"), ev.suspended()]);
+    expect(sessionStateOf(state)).toBe("resumable");
+    expect(state.items.at(-1)).toMatchObject({ type: "suspended", reason: "sam-host restarted" });
+    state = applyEvents(state, makeEvents([ev.resumed(), ev.prompt(2, "y")], 5));
+    expect(sessionStateOf(state)).toBe("working");
+    expect(summary(state.items)).toEqual(["started", "user:x", "turn_end", "suspended", "resumed", "user:y"]);
+  });
+
+  it("keeps where the work was shipped, between the turns", () => {
+    const pull = { number: 7, url: "https://github.com/ada/app/pull/7", state: "open", created: true };
+    const state = run([ev.started(), ev.prompt(1, "x"), ev.turnEnded(1), ev.shipped(pull), ev.prompt(2, "y")]);
+    expect(summary(state.items)).toEqual(["started", "user:x", "turn_end", "shipped", "user:y"]);
+    expect(state.items[3]).toMatchObject({ branch: "sam/greet-louder", commit: "0123456789abcdef0123", pushed: true, pushError: null, pullRequest: pull, seq: 4 });
+    expect(state.working).toBe(true);
+  });
+
   it("records exits, silence, failures, and merges consecutive protocol noise", () => {
     let state = run([ev.started(), ev.prompt(1, "x"), ev.silent(300_000)]);
     expect(state.silentMs).toBe(300_000);

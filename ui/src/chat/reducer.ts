@@ -1,7 +1,7 @@
 // Turns a session's journal (ChatEvent[]) into what the transcript shows. Pure and incremental:
 // `applyEvents(state, batch)` never mutates `state`, copies its containers once per batch (not
 // per event), and replaces only the items an event touched, so React can skip the rest.
-import type { ChatEvent, ChatEventBody, PermissionOption, PermissionOutcome, SessionState } from "./types";
+import type { ChatEvent, ChatEventBody, PermissionOption, PermissionOutcome, SessionState, ShippedPullRequest } from "./types";
 
 export type ToolLocation = { path: string; line: number | null };
 
@@ -63,6 +63,16 @@ export type SilentItem = ItemBase & { type: "silent"; silentMs: number };
 export type FailedItem = ItemBase & { type: "failed"; reason: string };
 export type NoiseItem = ItemBase & { type: "noise"; lines: string[] };
 export type UnsupportedItem = ItemBase & { type: "unsupported"; label: string };
+export type SuspendedItem = ItemBase & { type: "suspended"; reason: string };
+export type ResumedItem = ItemBase & { type: "resumed"; agentName: string | null; agentVersion: string | null };
+export type ShippedItem = ItemBase & {
+  type: "shipped";
+  branch: string;
+  commit: string;
+  pushed: boolean;
+  pushError: string | null;
+  pullRequest: ShippedPullRequest | null;
+};
 
 export type ChatItem =
   | UserItem
@@ -78,6 +88,9 @@ export type ChatItem =
   | SilentItem
   | FailedItem
   | NoiseItem
+  | SuspendedItem
+  | ResumedItem
+  | ShippedItem
   | UnsupportedItem;
 
 export type ChatState = {
@@ -112,6 +125,8 @@ export type ChatState = {
   planIndex: number | null;
   /** The agent exited and has not started again: the key of its exit item. */
   exitedKey: string | null;
+  /** The agent stopped with its host and can load the session again (on the next send). */
+  suspended: boolean;
   /** The agent could not start (and has not started since). */
   failure: string | null;
   /** The key of that failure's item. */
@@ -138,6 +153,7 @@ export function createChatState(after = 0): ChatState {
     plan: null,
     planIndex: null,
     exitedKey: null,
+    suspended: false,
     failure: null,
     failedKey: null,
   };
@@ -193,6 +209,7 @@ export function applyEvents(state: ChatState, events: readonly ChatEvent[]): Cha
 export function sessionStateOf(state: ChatState): SessionState {
   if (state.failure !== null) return "failed";
   if (state.exitedKey !== null) return "ended";
+  if (state.suspended) return "resumable";
   if (state.openPermissions.length > 0) return "waiting";
   if (state.working) return "working";
   if (state.agent === null && state.lastSeq === 0) return "starting";
@@ -267,6 +284,7 @@ function applyOne(draft: Draft, event: ChatEvent) {
       return;
     case "prompt_sent":
       if (draft.working) endTurn(draft);
+      draft.suspended = false;
       draft.currentPrompt = body.prompt;
       draft.working = true;
       draft.workingSince = event.at_ms;
@@ -338,6 +356,29 @@ function applyOne(draft: Draft, event: ChatEvent) {
       } else push(draft, { ...base(event, prompt), type: "noise", lines: [body.detail] });
       return;
     }
+    case "agent_suspended":
+      endTurn(draft);
+      draft.suspended = true;
+      push(draft, { ...base(event, prompt), type: "suspended", reason: body.reason });
+      return;
+    case "session_resumed":
+      draft.suspended = false;
+      draft.exitedKey = null;
+      draft.failure = null;
+      draft.failedKey = null;
+      push(draft, { ...base(event, prompt), type: "resumed", agentName: body.agent_name, agentVersion: body.agent_version });
+      return;
+    case "shipped":
+      push(draft, {
+        ...base(event, prompt),
+        type: "shipped",
+        branch: body.branch,
+        commit: body.commit,
+        pushed: body.pushed,
+        pushError: body.push_error,
+        pullRequest: body.pull_request,
+      });
+      return;
     default: {
       const unknownBody: unknown = body;
       const kind = isRecord(unknownBody) && typeof unknownBody.kind === "string" ? unknownBody.kind : typeof unknownBody;

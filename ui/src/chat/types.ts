@@ -17,9 +17,14 @@ export type ChatEventBody =
   | { kind: "agent_exited"; code: number | null; stderr_tail: string }
   | { kind: "agent_silent"; silent_ms: number } // the agent said nothing for 5 min mid-turn
   | { kind: "agent_failed"; reason: string } // could not start (install failed, no initialize answer…)
-  | { kind: "protocol_noise"; detail: string }; // the agent printed something that is not ACP (shown discreetly)
+  | { kind: "protocol_noise"; detail: string } // the agent printed something that is not ACP (shown discreetly)
+  | { kind: "agent_suspended"; reason: string } // the host restarted; the agent can load the session again (resumes on the next send)
+  | { kind: "session_resumed"; agent_name: string | null; agent_version: string | null; replayed: number } // the agent loaded the session again
+  | { kind: "shipped"; branch: string; commit: string; pushed: boolean; push_error: string | null; pull_request: ShippedPullRequest | null }; // recorded by the desktop when the work was shipped
+/** The pull request of a "shipped" event; `state` as it was when shipped (open, closed, merged). */
+export type ShippedPullRequest = { number: number; url: string; state: string; created: boolean };
 export type ChatEvent = { seq: number; at_ms: number; body: ChatEventBody };
-export type SessionState = "starting" | "idle" | "working" | "waiting" | "ended" | "failed"; // waiting = a permission request is open
+export type SessionState = "starting" | "idle" | "working" | "waiting" | "ended" | "failed" | "resumable"; // waiting = a permission request is open; resumable = no agent runs, the next send resumes it
 export type ChatSession = {
   id: string;
   workspace_id: string;

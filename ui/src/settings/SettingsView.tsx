@@ -3,6 +3,7 @@ import { BudgetSection } from "./BudgetSection";
 import { CredentialsSection } from "./CredentialsSection";
 import { DiagnosticsSection } from "./DiagnosticsSection";
 import { EditorSection } from "./EditorSection";
+import { IdlePolicySection } from "./IdlePolicySection";
 import { NotificationsSection } from "./NotificationsSection";
 import { VoiceSection } from "./VoiceSection";
 
@@ -19,6 +20,7 @@ export function SettingsView() {
         <AppearanceSection />
         <CredentialsSection />
         <BudgetSection />
+        <IdlePolicySection />
         <EditorSection />
         <VoiceSection />
         <NotificationsSection />

@@ -5,6 +5,7 @@ import { isTauri } from "@tauri-apps/api/core";
 import { commands, type ApiError, type ErrorCode } from "../bindings";
 import type {
   AppInfo_Serialize,
+  IdlePolicy,
   CloudLocation,
   CloudSize_Serialize,
   CredentialKind,
@@ -39,6 +40,8 @@ export type NewWorkspace = WorkspaceSpec_Deserialize;
 export type {
   ApiError,
   CheckState,
+  IdlePolicy,
+  WorkspaceLaunch,
   CloudLocation,
   Cost,
   CheckStatus,
@@ -318,19 +321,25 @@ import { Channel } from "@tauri-apps/api/core";
 import type {
   VoiceApiError,
   VoiceDevice,
+  VoiceDownloadProgress,
+  VoiceEngine,
   VoiceErrorCode,
   VoiceLevel,
   VoiceMode,
+  VoiceModel,
+  VoiceModels,
   VoiceSettings_Serialize,
   VoiceSetup_Serialize,
+  VoiceShortcutSignal,
   VoiceSignal,
-  VoiceStarted,
+  VoiceStarted_Serialize,
   VoiceTranscript,
 } from "../bindings";
 
-export type { VoiceDevice, VoiceErrorCode, VoiceLevel, VoiceMode, VoiceSignal, VoiceStarted, VoiceTranscript };
+export type { VoiceDevice, VoiceDownloadProgress, VoiceEngine, VoiceErrorCode, VoiceLevel, VoiceMode, VoiceModel, VoiceModels, VoiceShortcutSignal, VoiceSignal, VoiceTranscript };
 export type VoiceSettings = VoiceSettings_Serialize;
 export type VoiceSetup = VoiceSetup_Serialize;
+export type VoiceStarted = VoiceStarted_Serialize;
 
 const VOICE_ERROR_CODES: Record<VoiceErrorCode, true> = {
   no_microphone: true,
@@ -354,6 +363,15 @@ const VOICE_ERROR_CODES: Record<VoiceErrorCode, true> = {
   invalid_input: true,
   database: true,
   internal: true,
+  model_missing: true,
+  model_unreadable: true,
+  local_model_failed: true,
+  local_unavailable: true,
+  download_failed: true,
+  checksum_mismatch: true,
+  shortcut_invalid: true,
+  shortcut_taken: true,
+  io: true,
 };
 
 export class VoiceIpcError extends Error {
@@ -418,6 +436,33 @@ export function voiceSettingsSet(settings: VoiceSettings): Promise<VoiceSetup> {
   return callVoice(() => commands.voiceSettingsSet(settings));
 }
 
+/** Subscribes to the global push-to-talk shortcut (registered by the core): `onSignal` gets
+ * its presses and releases until the page subscribes again. */
+export async function voiceShortcutListen(onSignal: (signal: VoiceShortcutSignal) => void): Promise<void> {
+  const signals = new Channel<VoiceShortcutSignal>();
+  signals.onmessage = onSignal;
+  await callVoice(() => commands.voiceShortcutListen(signals));
+}
+
+export function voiceModels(): Promise<VoiceModels> {
+  return callVoice(() => commands.voiceModels());
+}
+
+/** Downloads a speech model (checksum checked); resolves with the updated list. */
+export function voiceModelDownload(id: string, onProgress: (progress: VoiceDownloadProgress) => void): Promise<VoiceModels> {
+  const progress = new Channel<VoiceDownloadProgress>();
+  progress.onmessage = onProgress;
+  return callVoice(() => commands.voiceModelDownload(id, progress));
+}
+
+export async function voiceModelCancel(id: string): Promise<void> {
+  await callVoice(() => commands.voiceModelCancel(id));
+}
+
+export function voiceModelDelete(id: string): Promise<VoiceModels> {
+  return callVoice(() => commands.voiceModelDelete(id));
+}
+
 // Remote editing: a cloud workspace's files open on the workspace in the editor's remote mode.
 export function remoteEditingGet() {
   return call(() => commands.remoteEditingGet());
@@ -441,12 +486,27 @@ export function changesGet(workspaceId: string) {
   return call(() => commands.changesGet(workspaceId));
 }
 
-export function changesFileDiff(workspaceId: string, path: string, oldPath: string | null) {
-  return call(() => commands.changesFileDiff(workspaceId, path, oldPath));
+export function changesFileDiff(workspaceId: string, path: string, oldPath: string | null, turn: { sessionId: string; prompt: number } | null = null) {
+  return call(() => commands.changesFileDiff(workspaceId, path, oldPath, turn?.sessionId ?? null, turn?.prompt ?? null));
 }
 
-export function changesShip(workspaceId: string, message: string, branch: string | null, pullRequest: boolean) {
-  return call(() => commands.changesShip(workspaceId, message, branch, pullRequest));
+// Waits (up to 20 s) until the workspace's checkout changes; the counter to pass next time.
+export function changesWait(workspaceId: string, after: number) {
+  return call(() => commands.changesWait(workspaceId, after));
+}
+
+export function changesShip(workspaceId: string, message: string, branch: string | null, pullRequest: boolean, sessionId: string | null) {
+  return call(() => commands.changesShip(workspaceId, message, branch, pullRequest, sessionId));
+}
+
+// A commit message drafted from the chat (the workspace's newest session without one).
+export function changesDraftMessage(workspaceId: string, sessionId: string | null) {
+  return call(() => commands.changesDraftMessage(workspaceId, sessionId));
+}
+
+// Where a shipped pull request stands now: open, closed or merged.
+export function changesPullRequestState(url: string) {
+  return call(() => commands.changesPullRequestState(url));
 }
 
 // Per-turn attribution: the files one agent turn changed, and putting them back.
@@ -465,4 +525,22 @@ export function budgetGet() {
 
 export function budgetSet(limit: number | null) {
   return call(() => commands.budgetSet(limit));
+}
+
+// The idle policy's thresholds for cloud workspaces (delete after, warn before, max lifetime).
+export function idlePolicyGet() {
+  return call(() => commands.idlePolicyGet());
+}
+
+export function idlePolicySet(thresholds: IdlePolicy) {
+  return call(() => commands.idlePolicySet(thresholds));
+}
+
+// A workspace in the user's own tools: a terminal there, VS Code on its folder.
+export function workspaceOpenTerminal(id: string) {
+  return call(() => commands.workspaceOpenTerminal(id));
+}
+
+export function workspaceOpenVscode(id: string) {
+  return call(() => commands.workspaceOpenVscode(id));
 }

@@ -20,6 +20,9 @@ vi.mock("../shared/ipc", async (importOriginal) => {
     deleteWorkspace: vi.fn(),
     getCloudLocations: vi.fn(),
     getCloudSizes: vi.fn(),
+    workspaceOpenTerminal: vi.fn(),
+    workspaceOpenVscode: vi.fn(),
+    remoteEditingSet: vi.fn(),
   };
 });
 
@@ -218,5 +221,67 @@ describe("the workspace view", () => {
       </QueryClientProvider>,
     );
     expect(await screen.findByRole("alert")).toHaveTextContent('No workspace named "gone".');
+  });
+
+  it("opens a ready local workspace in a terminal and in VS Code, and shows what started", async () => {
+    mocked.workspaceOpenTerminal.mockResolvedValue({
+      kind: "opened",
+      message: "Opened gnome-terminal in /home/ada/code/api",
+      argv: ["/usr/bin/gnome-terminal"],
+    });
+    mocked.workspaceOpenVscode.mockRejectedValueOnce(
+      new IpcError("invalid_input", "Visual Studio Code (code) was not found on your PATH. In VS Code, run \"Shell Command: Install 'code' command in PATH\""),
+    );
+    const { user } = setup(workspace({ state: "ready", checkoutDir: "/home/ada/code/api" }));
+    const tools = await screen.findByTestId("workspace-tools");
+    expect(tools).toHaveTextContent("The terminal starts in the workspace's folder");
+    await user.click(within(tools).getByRole("button", { name: "Open terminal" }));
+    expect(mocked.workspaceOpenTerminal).toHaveBeenCalledWith("w-api");
+    expect(await screen.findByTestId("workspace-open-done")).toHaveTextContent("Opened gnome-terminal in /home/ada/code/api");
+
+    await user.click(within(tools).getByRole("button", { name: "Open in VS Code" }));
+    expect(await within(tools).findByRole("alert")).toHaveTextContent("Install 'code' command in PATH");
+  });
+
+  it("asks before turning on remote editing for VS Code on a cloud workspace, then opens it", async () => {
+    mocked.workspaceOpenVscode
+      .mockResolvedValueOnce({
+        kind: "needsRemoteEditing",
+        message: "VS Code reaches \"gpu-box\" as the SSH host sam-gpu-box from your ssh config, which does not include SAM's entries yet.",
+        userConfig: "/home/ada/.ssh/config",
+        includeLine: "Include /home/ada/.local/share/sam/ssh/config",
+      })
+      .mockResolvedValueOnce({
+        kind: "opened",
+        message: "Opened gpu-box on sam-gpu-box in Visual Studio Code (Remote-SSH)",
+        argv: ["/usr/bin/code", "--remote", "ssh-remote+sam-gpu-box", "/root/.sam/w-gpu/checkout"],
+      });
+    mocked.remoteEditingSet.mockResolvedValue({
+      enabled: true,
+      userConfig: "/home/ada/.ssh/config",
+      includeLine: "Include /home/ada/.local/share/sam/ssh/config",
+      agentAvailable: true,
+    });
+    const { user } = setup({ ...CLOUD, state: "ready", checkoutDir: "/root/.sam/w-gpu/checkout" });
+    const tools = await screen.findByTestId("workspace-tools");
+    expect(tools).toHaveTextContent("ssh sam-gpu-box");
+    await user.click(within(tools).getByTestId("workspace-open-vscode"));
+    const asking = await screen.findByTestId("workspace-needs-remote-editing");
+    expect(asking).toHaveTextContent("does not include SAM's entries yet");
+    expect(asking).toHaveTextContent("Include /home/ada/.local/share/sam/ssh/config");
+    expect(asking).toHaveTextContent("ssh -F");
+    expect(mocked.remoteEditingSet).not.toHaveBeenCalled();
+
+    await user.click(within(asking).getByRole("button", { name: "Turn on remote editing and open" }));
+    expect(mocked.remoteEditingSet).toHaveBeenCalledWith(true);
+    expect(await screen.findByTestId("workspace-open-done")).toHaveTextContent("Remote-SSH");
+    expect(screen.queryByTestId("workspace-needs-remote-editing")).not.toBeInTheDocument();
+    expect(mocked.workspaceOpenVscode).toHaveBeenCalledTimes(2);
+  });
+
+  it("offers no terminal or VS Code before a workspace is ready", async () => {
+    setup(CLOUD);
+    await screen.findByRole("progressbar");
+    expect(screen.queryByTestId("workspace-tools")).not.toBeInTheDocument();
   });
 });

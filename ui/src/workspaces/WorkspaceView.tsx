@@ -6,8 +6,10 @@ import { Banner, Button, ErrorAlert } from "../shared/ui";
 import { DeleteWorkspaceDialog } from "./DeleteWorkspaceDialog";
 import { formatPrice, PROVIDER_LABEL, repoText, STATE } from "./format";
 import { StepProgress } from "./StepProgress";
+import { WorkspaceTools } from "./WorkspaceTools";
 
-/** One workspace: where it is, how setting it up went (live while it runs), Retry and Delete. */
+/** One workspace: where it is, how setting it up went (live while it runs), opening it in a
+ * terminal or VS Code once ready, Retry and Delete. */
 export function WorkspaceView({ id }: { id: string }) {
   const workspace = useWorkspace(id);
   const headingRef = useRef<HTMLHeadingElement>(null);
@@ -105,6 +107,8 @@ function WorkspaceDetails({ workspace }: { workspace: Workspace }) {
           </p>
         </Banner>
       ) : null}
+
+      {workspace.state === "ready" ? <WorkspaceTools workspace={workspace} /> : null}
 
       <section className="card" aria-labelledby="workspace-setup-heading">
         <h2 id="workspace-setup-heading" className="card__title">

@@ -163,7 +163,12 @@ async fn measure(base: &Path, options: &Options) -> anyhow::Result<()> {
             }
             let path = changes.files.first().map_or(first.clone(), |f| f.path.clone());
             let ResponseBody::FileDiff(diff) = client
-                .request(RequestBody::FileDiff { path, old_path: None, base: None })
+                .request(RequestBody::FileDiff {
+                    path,
+                    old_path: None,
+                    base: None,
+                    turn: None,
+                })
                 .await?
             else {
                 bail!("unexpected answer to file_diff");

@@ -6,8 +6,9 @@ use std::process::Command;
 
 use sam_protocol::client::HostClient;
 use sam_protocol::{
-    AgentLaunch, ChangeStatus, Changes, ErrorCode, Event, EventBody, FileDiff, MAX_DIFF_BYTES,
-    RequestBody, ResponseBody, Secret, SessionEvent, Shipped, StartSession, TurnChanges,
+    AgentLaunch, ChangeStatus, Changes, ChangesVersion, ErrorCode, Event, EventBody, FileDiff,
+    MAX_DIFF_BYTES, RequestBody, ResponseBody, Secret, SessionEvent, Shipped, StartSession,
+    TurnChanges,
 };
 use tokio::sync::mpsc;
 
@@ -16,18 +17,7 @@ use crate::support::{
 };
 
 fn git_out(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    sam_testkit::git::output(dir, args).unwrap()
 }
 
 async fn changes(client: &HostClient, base: Option<&str>) -> Changes {
@@ -49,6 +39,7 @@ async fn file_diff(client: &HostClient, path: &str, old_path: Option<&str>) -> F
         path: path.to_owned(),
         old_path: old_path.map(str::to_owned),
         base: None,
+        turn: None,
     };
     match ok(client, body).await {
         ResponseBody::FileDiff(diff) => diff,
@@ -212,6 +203,7 @@ async fn changes_and_diffs_cover_edits_renames_deletions_binaries_and_large_file
                 path: path.into(),
                 old_path: None,
                 base: None,
+                turn: None,
             },
         )
         .await;
@@ -234,6 +226,7 @@ async fn changes_and_diffs_cover_edits_renames_deletions_binaries_and_large_file
             path: path.into(),
             old_path: None,
             base: None,
+            turn: None,
         };
         let error = within_refusal(&client, body).await;
         assert!(
@@ -248,6 +241,7 @@ async fn changes_and_diffs_cover_edits_renames_deletions_binaries_and_large_file
             path: "README.md".into(),
             old_path: Some("../secret.txt".into()),
             base: None,
+            turn: None,
         },
     )
     .await;
@@ -662,6 +656,37 @@ async fn each_turn_knows_its_files_and_reverts_them_unless_they_changed_since() 
     let three = turn_changes(&client, third).await;
     assert_eq!(paths(&three), [("three.txt", ChangeStatus::Added)]);
 
+    // One file's diff in one turn: only what that turn did to it.
+    let turn_diff = |path: &str, prompt: u32| RequestBody::FileDiff {
+        path: path.to_owned(),
+        old_path: None,
+        base: None,
+        turn: Some(sam_protocol::TurnRef {
+            session: "s1".into(),
+            prompt,
+        }),
+    };
+    match ok(&client, turn_diff("two.txt", second)).await {
+        ResponseBody::FileDiff(diff) => {
+            assert!(
+                diff.diff.contains("-two before\n+turn two\n"),
+                "{}",
+                diff.diff
+            );
+            assert_eq!((diff.insertions, diff.deletions), (1, 1));
+            assert_eq!(diff.base, two.start_tree);
+        }
+        other => panic!("expected a diff, got {other:?}"),
+    }
+    // A file the turn did not touch, a path out of the checkout, an unknown turn.
+    let untouched = refused(&client, turn_diff("one.txt", second)).await;
+    assert_eq!(untouched.code, ErrorCode::NotFound, "{untouched:?}");
+    assert!(untouched.message.contains("did not change in this turn"));
+    let escape = refused(&client, turn_diff("../outside.txt", second)).await;
+    assert_eq!(escape.code, ErrorCode::InvalidRequest, "{escape:?}");
+    let unknown = refused(&client, turn_diff("two.txt", 99)).await;
+    assert_eq!(unknown.code, ErrorCode::NotFound, "{unknown:?}");
+
     // Hostile: unknown session, unknown turn.
     for body in [
         RequestBody::TurnChanges {
@@ -714,4 +739,73 @@ async fn each_turn_knows_its_files_and_reverts_them_unless_they_changed_since() 
     assert_eq!(git_out(&root, &["rev-parse", "HEAD"]), head);
     assert_eq!(git_out(&root, &["diff", "--cached", "--name-only"]), "");
     assert_eq!(git_out(&root, &["stash", "list"]), "");
+}
+
+async fn wait_changes(client: &HostClient, after: u64, timeout_ms: u64) -> ChangesVersion {
+    match ok(client, RequestBody::WaitChanges { after, timeout_ms }).await {
+        ResponseBody::ChangesVersion(version) => version,
+        other => panic!("expected a changes version, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_waiting_client_wakes_on_working_tree_writes_but_not_on_git_or_ignored_ones() {
+    let work = tempfile::tempdir().unwrap();
+    let root = make_repo(&work.path().join("repo"));
+    std::fs::write(root.join(".gitignore"), "target/\n").unwrap();
+    std::fs::create_dir_all(root.join("target")).unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start(state.path());
+    let client = daemon.client().await;
+    ok(&client, RequestBody::Setup(local_plan("ws", &root))).await;
+
+    // A client that has seen nothing yet is answered at once.
+    let first = wait_changes(&client, 0, 10_000).await;
+    assert!(first.live, "the checkout should be watched");
+    assert!(first.version >= 1);
+
+    // Nothing happens: the wait runs to its timeout and says the same counter.
+    let started = std::time::Instant::now();
+    let idle = wait_changes(&client, first.version, 400).await;
+    assert_eq!(idle.version, first.version);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(400));
+
+    // Git's own writes and ignored build output do not wake it.
+    let (version, noise) = (first.version, root.clone());
+    let waiting = tokio::spawn({
+        let client = daemon.client().await;
+        async move { wait_changes(&client, version, 1_500).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    git(
+        &noise,
+        &["commit", "--quiet", "--allow-empty", "-m", "noise"],
+    );
+    std::fs::write(noise.join("target/out.bin"), b"build output").unwrap();
+    assert_eq!(waiting.await.unwrap().version, first.version);
+
+    // An edit in the working tree does, well before the timeout.
+    let waiting = tokio::spawn({
+        let client = daemon.client().await;
+        async move { wait_changes(&client, version, 20_000).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let wrote = std::time::Instant::now();
+    std::fs::write(root.join("README.md"), "edited by the agent\n").unwrap();
+    let woke = waiting.await.unwrap();
+    assert!(woke.version > first.version);
+    assert!(
+        wrote.elapsed() < std::time::Duration::from_secs(5),
+        "woke after {:?}",
+        wrote.elapsed()
+    );
+    // The counter is what the client passes next time; a stale one is answered at once.
+    let again = wait_changes(&client, first.version, 20_000).await;
+    assert!(again.version >= woke.version);
+    // And the change is there to be read.
+    let found = changes(&client, None).await;
+    assert!(
+        found.files.iter().any(|f| f.path == "README.md"),
+        "{found:?}"
+    );
 }

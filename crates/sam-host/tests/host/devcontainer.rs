@@ -372,3 +372,259 @@ fn which(program: &str) -> PathBuf {
         .find(|candidate| candidate.is_file())
         .unwrap_or_else(|| panic!("{program} is not on PATH"))
 }
+
+/// Whether podman knows a container by this id or name.
+fn container_exists(tools: &ContainerTools, id: &str) -> bool {
+    tools
+        .podman()
+        .args(["container", "exists", id])
+        .status()
+        .unwrap()
+        .success()
+}
+
+#[tokio::test]
+async fn remove_container_removes_the_workspaces_container_and_nothing_else() {
+    let tools = ContainerTools::get();
+    let work = tempfile::tempdir().unwrap();
+    let folder = make_repo(&work.path().join("code"));
+    std::fs::write(
+        folder.join(".devcontainer.json"),
+        format!(r#"{{"image": "{BASE_IMAGE}", "runArgs": ["--network=none"]}}"#),
+    )
+    .unwrap();
+    let folder = std::fs::canonicalize(&folder).unwrap();
+    let _cleanup = ContainerCleanup::new(tools, &folder);
+    // A dev container of the user's own, of another folder, from the same image: removing
+    // the workspace's must leave it alone. (One with this folder's label would be the one
+    // `devcontainer up` reuses, so it would be the workspace's.)
+    let other = folder.with_file_name("other-project");
+    let _cleanup_other = ContainerCleanup::new(tools, &other);
+    let bystander = format!("sam-bystander-{}", std::process::id());
+    let started = tools
+        .podman()
+        .args([
+            "run",
+            "--detach",
+            "--network=none",
+            "--name",
+            &bystander,
+            "--label",
+        ])
+        .arg(format!("devcontainer.local_folder={}", other.display()))
+        .args([BASE_IMAGE, "sleep", "600"])
+        .output()
+        .unwrap();
+    assert!(
+        started.status.success(),
+        "{}",
+        String::from_utf8_lossy(&started.stderr)
+    );
+
+    let state = tempfile::tempdir().unwrap();
+    let daemon = container_daemon(tools, state.path());
+    let client = daemon.client().await;
+    setup(&client, local_plan("ws-rm", &folder)).await.unwrap();
+    let container = status(&client).await.container.expect("a dev container");
+    assert!(container_exists(tools, &container.container_id));
+
+    // A restarted daemon (after a reboot, say) still knows which container is its own.
+    daemon.stop();
+    let daemon = container_daemon(tools, state.path());
+    let client = daemon.client().await;
+    let answer = client.request(RequestBody::RemoveContainer).await.unwrap();
+    assert_eq!(
+        answer,
+        ResponseBody::ContainerRemoved {
+            container_id: Some(container.container_id.clone())
+        }
+    );
+    assert!(
+        !container_exists(tools, &container.container_id),
+        "the workspace's container is gone"
+    );
+    assert!(
+        container_exists(tools, &bystander),
+        "the user's own container stays"
+    );
+    assert!(tools.containers_of(&folder).is_empty());
+    assert_eq!(tools.containers_of(&other).len(), 1);
+    assert_eq!(status(&client).await.container, None);
+    // Asking again is fine: there is nothing left to remove.
+    assert_eq!(
+        client.request(RequestBody::RemoveContainer).await.unwrap(),
+        ResponseBody::ContainerRemoved { container_id: None }
+    );
+    let _ = tools.podman().args(["rm", "--force", &bystander]).output();
+}
+
+#[tokio::test]
+async fn remove_container_without_a_container_removes_nothing() {
+    let work = tempfile::tempdir().unwrap();
+    let folder = make_repo(&work.path().join("code"));
+    let state = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start_with(state.path(), |command| {
+        command.env("SAM_CONTAINER_ENGINE", "none");
+    });
+    let client = daemon.client().await;
+    // Before any setup, and after one without a dev container.
+    assert_eq!(
+        client.request(RequestBody::RemoveContainer).await.unwrap(),
+        ResponseBody::ContainerRemoved { container_id: None }
+    );
+    setup(&client, local_plan("ws-none", &folder))
+        .await
+        .unwrap();
+    assert_eq!(
+        client.request(RequestBody::RemoveContainer).await.unwrap(),
+        ResponseBody::ContainerRemoved { container_id: None }
+    );
+}
+
+/// The devcontainer step's detail in the journal, or `None` when there was no such step.
+async fn devcontainer_step(client: &HostClient) -> Option<Option<String>> {
+    let (_, mut events) = subscribe(client, None).await;
+    let last = status(client).await.last_seq;
+    bodies(&events_until(&mut events, last).await)
+        .into_iter()
+        .find_map(|body| match body {
+            EventBody::StepFinished { step, detail, .. } if step == step::DEVCONTAINER => {
+                Some(detail)
+            }
+            _ => None,
+        })
+}
+
+#[tokio::test]
+async fn a_clone_without_a_configuration_runs_in_the_base_container() {
+    let tools = ContainerTools::get();
+    let work = tempfile::tempdir().unwrap();
+    let repo = make_repo(&work.path().join("origin"));
+    let checkout = std::fs::canonicalize(work.path()).unwrap().join("checkout");
+    let _cleanup = ContainerCleanup::new(tools, &checkout);
+    let state = tempfile::tempdir().unwrap();
+    // The local image stands in for the Node 22 image, which cannot be pulled here.
+    let daemon = Daemon::start_with(state.path(), |command| {
+        tools.configure_daemon(command);
+        command.env("SAM_BASE_IMAGE", BASE_IMAGE);
+    });
+    let client = daemon.client().await;
+    setup(
+        &client,
+        git_plan("ws-base", &file_url(&repo), None, &checkout),
+    )
+    .await
+    .unwrap();
+
+    let container = status(&client).await.container.expect("the base container");
+    assert_eq!(container.engine, ContainerEngine::Podman);
+    assert_eq!(container.remote_workspace_folder, "/workspaces/checkout");
+    assert_eq!(
+        tools.containers_of(&checkout),
+        vec![container.container_id.clone()]
+    );
+    let detail = devcontainer_step(&client)
+        .await
+        .expect("a devcontainer step");
+    assert!(
+        detail
+            .as_deref()
+            .is_some_and(|d| d.contains("base container")),
+        "{detail:?}"
+    );
+    // Commands (and so agents) run inside it, on the checkout.
+    assert_eq!(
+        run(&client, &["test", "-e", "/run/.containerenv"], true)
+            .await
+            .0,
+        0
+    );
+    assert_eq!(
+        run(&client, &["cat", "README.md"], true).await,
+        (0, "hello sam\n".to_owned(), String::new())
+    );
+    // The configuration was generated in the state directory; the checkout is untouched.
+    let config =
+        std::fs::read_to_string(state.path().join("base-devcontainer/devcontainer.json")).unwrap();
+    assert!(config.contains(BASE_IMAGE), "{config}");
+    assert_eq!(
+        run(&client, &["git", "status", "--porcelain"], false).await,
+        (0, String::new(), String::new())
+    );
+    // Deleting the workspace removes it like any dev container.
+    assert_eq!(
+        client.request(RequestBody::RemoveContainer).await.unwrap(),
+        ResponseBody::ContainerRemoved {
+            container_id: Some(container.container_id)
+        }
+    );
+    assert!(tools.containers_of(&checkout).is_empty());
+}
+
+#[tokio::test]
+async fn a_folder_in_place_and_an_image_that_cannot_start_stay_on_the_host() {
+    let tools = ContainerTools::get();
+    let work = tempfile::tempdir().unwrap();
+    let repo = make_repo(&work.path().join("origin"));
+
+    // A folder used in place is the user's own setup: no base container, no step.
+    let state = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start_with(state.path(), |command| {
+        tools.configure_daemon(command);
+        command.env("SAM_BASE_IMAGE", BASE_IMAGE);
+    });
+    let client = daemon.client().await;
+    let folder = std::fs::canonicalize(&repo).unwrap();
+    let _cleanup_folder = ContainerCleanup::new(tools, &folder);
+    setup(&client, local_plan("ws-here", &folder))
+        .await
+        .unwrap();
+    assert_eq!(status(&client).await.container, None);
+    assert_eq!(devcontainer_step(&client).await, None);
+    assert!(tools.containers_of(&folder).is_empty());
+
+    // An image that cannot be had: the clone is ready on the host, and the step says why.
+    let checkout = std::fs::canonicalize(work.path()).unwrap().join("checkout");
+    let _cleanup = ContainerCleanup::new(tools, &checkout);
+    let state = tempfile::tempdir().unwrap();
+    let daemon = Daemon::start_with(state.path(), |command| {
+        tools.configure_daemon(command);
+        command.env("SAM_BASE_IMAGE", "localhost/sam-no-such-image:1");
+    });
+    let client = daemon.client().await;
+    setup(
+        &client,
+        git_plan("ws-offline", &file_url(&repo), None, &checkout),
+    )
+    .await
+    .unwrap();
+    let status = status(&client).await;
+    assert_eq!(status.state, HostState::Ready);
+    assert_eq!(status.container, None);
+    let detail = devcontainer_step(&client)
+        .await
+        .flatten()
+        .unwrap_or_default();
+    assert!(detail.contains("did not start"), "{detail}");
+    assert!(detail.contains("commands run on the host"), "{detail}");
+    assert_eq!(
+        run(&client, &["cat", "README.md"], false).await,
+        (0, "hello sam\n".to_owned(), String::new())
+    );
+
+    // A hostile image name is refused when the daemon starts, naming the variable.
+    let state = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(crate::support::BIN)
+        .args(["serve", "--state-dir"])
+        .arg(state.path())
+        .stdin(std::process::Stdio::null())
+        .env("SAM_BASE_IMAGE", "--privileged")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("SAM_BASE_IMAGE"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -15,6 +15,7 @@ mod handshake;
 mod lifecycle;
 mod read_file;
 mod real_agents;
+mod resume;
 mod run;
 mod secrets;
 mod sessions;

@@ -43,7 +43,10 @@ impl Daemon {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .env("NO_PROXY", "127.0.0.1")
-            .env("no_proxy", "127.0.0.1");
+            .env("no_proxy", "127.0.0.1")
+            // No base container unless a test asks for one: a machine with the Dev Containers
+            // CLI on PATH would otherwise try to pull it for every clone.
+            .env("SAM_BASE_IMAGE", "none");
         configure(&mut command);
         let child = command.spawn().unwrap();
         let daemon = Self {

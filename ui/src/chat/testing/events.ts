@@ -53,6 +53,16 @@ export const ev = {
   silent: (silentMs = 300_000): ChatEventBody => ({ kind: "agent_silent", silent_ms: silentMs }),
   failed: (reason: string): ChatEventBody => ({ kind: "agent_failed", reason }),
   noise: (detail: string): ChatEventBody => ({ kind: "protocol_noise", detail }),
+  suspended: (reason = "sam-host restarted"): ChatEventBody => ({ kind: "agent_suspended", reason }),
+  resumed: (replayed = 3): ChatEventBody => ({ kind: "session_resumed", agent_name: "Claude Code", agent_version: "0.101.0", replayed }),
+  shipped: (pullRequest: { number: number; url: string; state: string; created: boolean } | null = null, pushError: string | null = null): ChatEventBody => ({
+    kind: "shipped",
+    branch: "sam/greet-louder",
+    commit: "0123456789abcdef0123",
+    pushed: pushError === null,
+    push_error: pushError,
+    pull_request: pullRequest,
+  }),
 };
 
 /** A long, realistic session: prompts, streamed text and thoughts, tool calls with updates, plans, permissions. */

@@ -113,7 +113,7 @@ describe("the changes panel", () => {
     expect(within(rows[2]!).getByRole("button")).toHaveTextContent("2");
     expect(rows[3]).toHaveClass("changes__row--add");
     expect(rows[3]).toHaveTextContent("print('hello')");
-    expect(api.fileDiff).toHaveBeenCalledWith("w1", "src/app.py", null);
+    expect(api.fileDiff).toHaveBeenCalledWith("w1", "src/app.py", null, null);
   });
 
   it("opens a hunk in the editor at its first new line", async () => {
@@ -152,9 +152,34 @@ describe("the changes panel", () => {
     const dialog = screen.getByTestId("ship-dialog");
     expect(within(dialog).getByLabelText("Commit message")).toHaveValue("Greet louder");
     await user.click(screen.getByTestId("ship-confirm"));
-    expect(api.ship).toHaveBeenCalledWith("w1", { message: "Greet louder", branch: null, pullRequest: true });
+    expect(api.ship).toHaveBeenCalledWith("w1", { message: "Greet louder", branch: null, pullRequest: true, sessionId: null });
     expect(await screen.findByTestId("ship-result")).toHaveTextContent("Committed 0123456789 on sam/greet-louder and pushed it.");
     expect(screen.getByTestId("ship-pr")).toHaveTextContent("https://github.com/ada/app/pull/7");
+  });
+
+  it("drafts the message from the chat unless the user typed first, and ships for the open chat", async () => {
+    const draftMessage = vi.fn(async () => "Greet louder\n\nAsked of the agent (claude):\n- greet louder");
+    Object.assign(api, { draftMessage });
+    const { user } = renderPanel(onSendPrompt, { sessionId: "s1", turns: [1] });
+    await user.click(await screen.findByTestId("changes-ship"));
+    const box = screen.getByTestId("ship-message");
+    await waitFor(() => expect(box).toHaveValue("Greet louder\n\nAsked of the agent (claude):\n- greet louder"));
+    expect(draftMessage).toHaveBeenCalledWith("w1", "s1");
+    await user.click(screen.getByTestId("ship-confirm"));
+    expect(api.ship).toHaveBeenCalledWith("w1", { message: "Greet louder\n\nAsked of the agent (claude):\n- greet louder", branch: null, pullRequest: true, sessionId: "s1" });
+  });
+
+  it("keeps what the user typed when the draft comes late", async () => {
+    let release: (text: string) => void = () => undefined;
+    Object.assign(api, { draftMessage: vi.fn(() => new Promise<string>((resolve) => (release = resolve))) });
+    const { user } = renderPanel();
+    await user.click(await screen.findByTestId("changes-ship"));
+    const box = screen.getByTestId("ship-message");
+    await user.clear(box);
+    await user.type(box, "My own words");
+    release("The draft");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(box).toHaveValue("My own words");
   });
 
   it("copies every text file's diff as one patch for users without a forge, naming the binary files left out", async () => {
@@ -175,7 +200,7 @@ describe("the changes panel", () => {
     await user.type(screen.getByLabelText("Branch"), "main");
     await user.click(screen.getByRole("checkbox", { name: /pull request/ }));
     await user.click(screen.getByTestId("ship-confirm"));
-    expect(api.ship).toHaveBeenCalledWith("w1", { message: "Greet louder", branch: "main", pullRequest: false });
+    expect(api.ship).toHaveBeenCalledWith("w1", { message: "Greet louder", branch: "main", pullRequest: false, sessionId: null });
     expect(await screen.findByRole("alert")).toHaveTextContent("never pushes to the default branch");
   });
 
@@ -207,6 +232,8 @@ describe("per-turn changes", () => {
     await user.selectOptions(screen.getByLabelText("Turn"), "2");
     await waitFor(() => expect(screen.getAllByTestId("changes-file").map((f) => f.dataset.path)).toEqual(["turn2.txt"]));
     expect(api.turnChanges).toHaveBeenCalledWith("w1", "s1", 2);
+    // The diff shown is the file's diff in that turn.
+    await waitFor(() => expect(api.fileDiff).toHaveBeenCalledWith("w1", "turn2.txt", null, { sessionId: "s1", prompt: 2 }));
     await user.click(screen.getByTestId("changes-revert-turn"));
     const dialog = screen.getByTestId("revert-turn-dialog");
     expect(dialog).toHaveTextContent("Revert turn 2?");
@@ -246,6 +273,79 @@ describe("per-turn changes", () => {
     await waitFor(() => expect(screen.getAllByTestId("changes-file")).toHaveLength(1));
     await user.selectOptions(screen.getByLabelText("Turn"), "");
     await waitFor(() => expect(screen.getAllByTestId("changes-file")).toHaveLength(3));
+  });
+});
+
+describe("live refresh", () => {
+  // A controllable host watch: each wait resolves when the test says the checkout changed.
+  function watchedApi(live = true) {
+    let version = 1;
+    let wake: (() => void) | null = null;
+    const waitChanges = vi.fn(
+      (_w: string, after: number) =>
+        new Promise<{ version: number; live: boolean }>((resolve) => {
+          if (!live || after !== version) return resolve({ version, live });
+          wake = () => resolve({ version, live });
+        }),
+    );
+    return {
+      waitChanges,
+      change() {
+        version += 1;
+        wake?.();
+        wake = null;
+      },
+    };
+  }
+
+  it("reads the changes again when the host sees the checkout change, and does not poll", async () => {
+    const watch = watchedApi();
+    Object.assign(api, { waitChanges: watch.waitChanges });
+    renderPanel();
+    await waitFor(() => expect(screen.getByTestId("changes-panel")).toHaveAttribute("data-live", "true"));
+    expect(api.changes).toHaveBeenCalledTimes(1);
+    expect(screen.getAllByTestId("changes-file")).toHaveLength(3);
+
+    api.changes.mockResolvedValue({ ...SUMMARY, files: [...SUMMARY.files, { path: "new.txt", oldPath: null, status: "added", insertions: 1, deletions: 0, binary: false }] });
+    watch.change();
+    await waitFor(() => expect(screen.getAllByTestId("changes-file")).toHaveLength(4));
+    expect(api.changes).toHaveBeenCalledTimes(2);
+    // The open diff was read again too (the same counts may hide a different diff).
+    await waitFor(() => expect(api.fileDiff.mock.calls.filter(([, path]) => path === "src/app.py").length).toBeGreaterThan(1));
+    // The next wait passes the counter it was given.
+    await waitFor(() => expect(watch.waitChanges).toHaveBeenLastCalledWith("w1", 2));
+  });
+
+  it("polls when the workspace cannot be watched", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      Object.assign(api, { waitChanges: watchedApi(false).waitChanges });
+      renderPanel();
+      await waitFor(() => expect(api.changes).toHaveBeenCalledTimes(1));
+      expect(screen.getByTestId("changes-panel")).toHaveAttribute("data-live", "false");
+      await vi.advanceTimersByTimeAsync(3100);
+      await waitFor(() => expect(api.changes).toHaveBeenCalledTimes(2));
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("polls while the watch fails, and tries it again later", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      const waitChanges = vi.fn(async () => {
+        throw new IpcError("invalid_input", "unknown request kind");
+      });
+      Object.assign(api, { waitChanges });
+      renderPanel();
+      await waitFor(() => expect(waitChanges).toHaveBeenCalledTimes(1));
+      await vi.advanceTimersByTimeAsync(3100);
+      await waitFor(() => expect(api.changes).toHaveBeenCalledTimes(2));
+      await vi.advanceTimersByTimeAsync(15_000);
+      await waitFor(() => expect(waitChanges).toHaveBeenCalledTimes(2));
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

@@ -10,9 +10,13 @@ import { Button, Dialog, EmptyState, ErrorAlert } from "../../shared/ui";
 import "./changes.css";
 import { commentPrompt, diffRows, type DiffRow } from "./parse";
 import { ShipDialog } from "./ShipDialog";
+import { useLiveChanges } from "./useLiveChanges";
 import type { ChangedFile, ChangesApi, TurnReverted } from "./types";
 
-/** How often the list is read again while the panel is open (the agent may be editing). */
+/**
+ * How often the list is read again while the panel is open, when the workspace's host cannot
+ * tell when the checkout changes (the agent may be editing).
+ */
 const REFRESH_MS = 3000;
 /** Lines longer than this are shown plain (highlighting them would stall scrolling). */
 const HIGHLIGHT_MAX = 2000;
@@ -47,10 +51,11 @@ export function ChangesPanel({ api, workspaceId, draftMessage, onOpenFile, onSen
   const [turnChoice, setTurnChoice] = useState<number | null>(null);
   // A turn of another chat (the chat changed) falls back to all changes.
   const turn = sessionId !== null && turnChoice !== null && turns.includes(turnChoice) ? turnChoice : null;
+  const live = useLiveChanges(api, workspaceId);
   const all = useQuery({
     queryKey: ["changes", workspaceId],
     queryFn: () => api.changes(workspaceId),
-    refetchInterval: REFRESH_MS,
+    refetchInterval: live ? false : REFRESH_MS,
     enabled: turn === null,
   });
   const ofTurn = useQuery({
@@ -67,7 +72,7 @@ export function ChangesPanel({ api, workspaceId, draftMessage, onOpenFile, onSen
   const current = files.find((file) => file.path === selected) ?? files[0] ?? null;
 
   return (
-    <aside className="changes" aria-labelledby="changes-heading" data-testid="changes-panel">
+    <aside className="changes" aria-labelledby="changes-heading" data-testid="changes-panel" data-live={live}>
       <header className="changes__header">
         <h2 id="changes-heading" className="changes__title">
           Changes
@@ -168,7 +173,15 @@ export function ChangesPanel({ api, workspaceId, draftMessage, onOpenFile, onSen
           {turn !== null ? <p className="muted small">The diff below is the file's whole change against the base.</p> : null}
           {changes.data?.truncated ? <p className="muted small">Only the first {files.length} changed files are listed.</p> : null}
           {current ? (
-            <FileDiffView key={current.path} api={api} workspaceId={workspaceId} file={current} onOpenFile={onOpenFile} onSendPrompt={onSendPrompt} />
+            <FileDiffView
+              key={`${turn ?? "all"}:${current.path}`}
+              api={api}
+              workspaceId={workspaceId}
+              file={current}
+              turn={turn !== null && sessionId !== null ? { sessionId, prompt: turn } : null}
+              onOpenFile={onOpenFile}
+              onSendPrompt={onSendPrompt}
+            />
           ) : null}
         </div>
       )}
@@ -187,7 +200,7 @@ export function ChangesPanel({ api, workspaceId, draftMessage, onOpenFile, onSen
           }}
         />
       ) : null}
-      {shipping ? <ShipDialog api={api} workspaceId={workspaceId} draftMessage={draftMessage} files={all.data?.files ?? []} onClose={() => setShipping(false)} /> : null}
+      {shipping ? <ShipDialog api={api} workspaceId={workspaceId} draftMessage={draftMessage} sessionId={sessionId} files={all.data?.files ?? []} onClose={() => setShipping(false)} /> : null}
     </aside>
   );
 }
@@ -253,18 +266,21 @@ function FileDiffView({
   api,
   workspaceId,
   file,
+  turn,
   onOpenFile,
   onSendPrompt,
 }: {
   api: ChangesApi;
   workspaceId: string;
   file: ChangedFile;
+  /** Show the file's diff in this turn only. */
+  turn: { sessionId: string; prompt: number } | null;
   onOpenFile: (path: string, line: number | null) => void;
   onSendPrompt: ((text: string) => Promise<void>) | null;
 }) {
   const diff = useQuery({
-    queryKey: ["changes", workspaceId, "diff", file.path, file.insertions, file.deletions],
-    queryFn: () => api.fileDiff(workspaceId, file.path, file.oldPath),
+    queryKey: ["changes", workspaceId, "diff", file.path, file.insertions, file.deletions, turn?.sessionId ?? null, turn?.prompt ?? null],
+    queryFn: () => api.fileDiff(workspaceId, file.path, file.oldPath, turn),
   });
   const rows = useMemo(() => diffRows(diff.data?.diff ?? ""), [diff.data]);
   const language = languageForPath(file.path);

@@ -1,12 +1,21 @@
 // Ship the workspace's changes: commit (message drafted from the chat, editable), push a new
 // `sam/…` branch (never the default branch: the workspace refuses), and optionally open a pull
 // request on GitHub with the vault's token.
-import { useMutation } from "@tanstack/react-query";
-import { useState } from "react";
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { useEffect, useRef, useState } from "react";
 import { Button, Dialog, ErrorAlert } from "../../shared/ui";
 import type { ChangedFile, ChangesApi } from "./types";
 
-type ShipDialogProps = { api: ChangesApi; workspaceId: string; draftMessage: string; files: ChangedFile[]; onClose: () => void };
+type ShipDialogProps = {
+  api: ChangesApi;
+  workspaceId: string;
+  /** What the message starts as until the draft from the chat arrives (the chat's title). */
+  draftMessage: string;
+  files: ChangedFile[];
+  onClose: () => void;
+  /** The open chat: its conversation drafts the message, and it records where the work went. */
+  sessionId?: string | null;
+};
 
 /** Every text file's diff, one after the other: a patch `git apply` takes. Binary files are left out. */
 async function patchOf(api: ChangesApi, workspaceId: string, files: ChangedFile[]) {
@@ -18,12 +27,24 @@ async function patchOf(api: ChangesApi, workspaceId: string, files: ChangedFile[
   };
 }
 
-export function ShipDialog({ api, workspaceId, draftMessage, files, onClose }: ShipDialogProps) {
+export function ShipDialog({ api, workspaceId, draftMessage, files, onClose, sessionId = null }: ShipDialogProps) {
   const [message, setMessage] = useState(draftMessage);
+  // The draft from the conversation replaces the placeholder title unless the user typed first.
+  const edited = useRef(false);
+  const draft = useQuery({
+    queryKey: ["changes", workspaceId, "draft", sessionId],
+    queryFn: () => api.draftMessage!(workspaceId, sessionId),
+    enabled: api.draftMessage !== undefined,
+    staleTime: Infinity,
+    retry: false,
+  });
+  useEffect(() => {
+    if (draft.data && !edited.current) setMessage(draft.data);
+  }, [draft.data]);
   const [branch, setBranch] = useState("");
   const [pullRequest, setPullRequest] = useState(true);
   const ship = useMutation({
-    mutationFn: () => api.ship(workspaceId, { message: message.trim(), branch: branch.trim() === "" ? null : branch.trim(), pullRequest }),
+    mutationFn: () => api.ship(workspaceId, { message: message.trim(), branch: branch.trim() === "" ? null : branch.trim(), pullRequest, sessionId }),
   });
   const result = ship.data;
   // For users without a forge: the changes as a patch on the clipboard.
@@ -46,7 +67,7 @@ export function ShipDialog({ api, workspaceId, draftMessage, files, onClose }: S
       data-testid="ship-dialog"
       actions={
         result ? (
-          <Button variant="primary" onClick={onClose}>
+          <Button variant="primary" onClick={onClose} data-testid="ship-done">
             Done
           </Button>
         ) : (
@@ -87,7 +108,17 @@ export function ShipDialog({ api, workspaceId, draftMessage, files, onClose }: S
             <label className="field__label" htmlFor="ship-message">
               Commit message
             </label>
-            <textarea id="ship-message" className="input" rows={4} value={message} onChange={(event) => setMessage(event.target.value)} />
+            <textarea
+              id="ship-message"
+              className="input"
+              rows={8}
+              value={message}
+              data-testid="ship-message"
+              onChange={(event) => {
+                edited.current = true;
+                setMessage(event.target.value);
+              }}
+            />
           </div>
           <div className="field">
             <label className="field__label" htmlFor="ship-branch">

@@ -1,6 +1,6 @@
 // The changes panel over the core's commands (shared/ipc): the Rust shapes mapped to the
 // panel's own types.
-import { changesFileDiff, changesGet, changesRevertTurn, changesShip, changesTurn } from "../../shared/ipc";
+import { changesDraftMessage, changesFileDiff, changesGet, changesPullRequestState, changesRevertTurn, changesShip, changesTurn, changesWait } from "../../shared/ipc";
 import type { ChangesApi, ChangedFile } from "./types";
 
 type WireFile = { path: string; old_path?: string | null; status: ChangedFile["status"]; binary: boolean; insertions?: number | null; deletions?: number | null };
@@ -27,12 +27,16 @@ export const ipcChangesApi: ChangesApi = {
       files: changes.files.map(changedFile),
     };
   },
-  fileDiff: async (workspaceId, path, oldPath) => {
-    const diff = await changesFileDiff(workspaceId, path, oldPath);
+  waitChanges: async (workspaceId, after) => {
+    const answer = await changesWait(workspaceId, after);
+    return { version: answer.version ?? 0, live: answer.live };
+  },
+  fileDiff: async (workspaceId, path, oldPath, turn) => {
+    const diff = await changesFileDiff(workspaceId, path, oldPath, turn ?? null);
     return { path: diff.path, binary: diff.binary, diff: diff.binary ? "" : diff.diff, truncated: diff.truncated };
   },
   ship: async (workspaceId, request) => {
-    const outcome = await changesShip(workspaceId, request.message, request.branch, request.pullRequest);
+    const outcome = await changesShip(workspaceId, request.message, request.branch, request.pullRequest, request.sessionId ?? null);
     return {
       branch: outcome.branch,
       commit: outcome.commit,
@@ -41,6 +45,8 @@ export const ipcChangesApi: ChangesApi = {
       pullRequest: outcome.pullRequest ? { url: outcome.pullRequest.url, number: outcome.pullRequest.number ?? 0, existing: outcome.pullRequest.existing } : null,
     };
   },
+  draftMessage: (workspaceId, sessionId) => changesDraftMessage(workspaceId, sessionId),
+  pullRequestState: (url) => changesPullRequestState(url),
   turnChanges: async (workspaceId, sessionId, prompt) => {
     const turn = await changesTurn(workspaceId, sessionId, prompt);
     return {

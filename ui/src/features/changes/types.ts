@@ -33,7 +33,8 @@ export type FileDiff = {
   truncated: boolean;
 };
 
-export type ShipRequest = { message: string; branch: string | null; pullRequest: boolean };
+/** `sessionId`: the chat the work came from; its transcript records where the work went. */
+export type ShipRequest = { message: string; branch: string | null; pullRequest: boolean; sessionId?: string | null };
 
 export type ShipResult = {
   branch: string;
@@ -59,8 +60,19 @@ export type TurnReverted = { prompt: number; restored: string[] };
 
 export type ChangesApi = {
   changes(workspaceId: string): Promise<ChangesSummary>;
+  /**
+   * Resolves when the workspace's checkout changes (or after a while without a change) with
+   * the change counter to pass next time; `live: false` when the workspace cannot be
+   * watched. Absent: the panel polls.
+   */
+  waitChanges?(workspaceId: string, after: number): Promise<{ version: number; live: boolean }>;
+  /** A commit message drafted from the chat `sessionId` (the workspace's newest when null). */
+  draftMessage?(workspaceId: string, sessionId: string | null): Promise<string>;
+  /** Where a shipped pull request stands now (`open`, `closed`, `merged`), from its page URL. */
+  pullRequestState?(url: string): Promise<string>;
   /** `oldPath`: where a renamed file came from (so it diffs as a rename). */
-  fileDiff(workspaceId: string, path: string, oldPath: string | null): Promise<FileDiff>;
+  /** With `turn`, the file's diff in that agent turn only (between its snapshots). */
+  fileDiff(workspaceId: string, path: string, oldPath: string | null, turn?: { sessionId: string; prompt: number } | null): Promise<FileDiff>;
   ship(workspaceId: string, request: ShipRequest): Promise<ShipResult>;
   /** The files turn `prompt` of the chat `sessionId` changed. */
   turnChanges(workspaceId: string, sessionId: string, prompt: number): Promise<TurnChanges>;

@@ -4,12 +4,11 @@
 import { useEffect, useRef, type PointerEvent } from "react";
 import { useUiStore } from "../../shared/store";
 import type { VoiceErrorCode } from "../../shared/ipc";
-import type { VoiceInput } from "./useVoiceInput";
+import { HOLD_MS, type VoiceInput } from "./useVoiceInput";
 import { subscribeVoiceLevel } from "../../shared/voiceLevel";
 import "./voice.css";
 
-/** Held at least this long, releasing the button stops push-to-talk; shorter is a click. */
-export const HOLD_MS = 350;
+export { HOLD_MS };
 
 function MicIcon() {
   return (
@@ -128,6 +127,10 @@ function remedy(code: VoiceErrorCode): { label: string; view: "settings" | "cred
     case "device_not_found":
     case "device_lost":
     case "device_busy":
+    case "model_missing":
+    case "model_unreadable":
+    case "local_model_failed":
+    case "local_unavailable":
       return { label: "Voice settings", view: "settings" };
     default:
       return null;
@@ -167,8 +170,13 @@ export function VoiceStatus({ voice, id }: { voice: VoiceInput; id?: string }) {
       {voice.phase !== "transcribing" ? <LevelMeter /> : null}
       <span className="voice-status__text" role="status">
         {text}
-        {voice.deviceName && voice.phase === "recording" ? <span className="sr-only"> ({voice.deviceName})</span> : null}
+        {voice.deviceName && voice.phase === "recording" && !voice.missingDevice ? <span className="sr-only"> ({voice.deviceName})</span> : null}
       </span>
+      {voice.missingDevice && voice.phase !== "transcribing" ? (
+        <span className="voice-status__note small" data-testid="voice-fallback">
+          The chosen microphone ({voice.missingDevice}) is not connected; recording from {voice.deviceName ?? "the system default"} instead.
+        </span>
+      ) : null}
     </div>
   );
 }

@@ -1,8 +1,15 @@
 // Voice input for the composer: start, stop (→ transcript), cancel, with the live signals of the
 // recording. The transcript goes to `onTranscript` (the composer inserts it); nothing is sent.
+// The global push-to-talk shortcut drives the same recording as the mic button: press to start,
+// release to stop after a hold, a short tap starts and a second one stops.
 import { useCallback, useEffect, useRef, useState } from "react";
-import { voiceCancel, voiceStart, voiceStop, VoiceIpcError, type VoiceMode, type VoiceSignal } from "../../shared/ipc";
+import { voiceCancel, voiceStart, voiceStop, VoiceIpcError, type VoiceMode, type VoiceShortcutSignal, type VoiceSignal } from "../../shared/ipc";
 import { publishVoiceLevel, setVoiceRecording } from "../../shared/voiceLevel";
+import { subscribeVoiceShortcut } from "./shortcut";
+
+/** Held at least this long, releasing the mic button or the shortcut stops push-to-talk;
+ * shorter is a click (recording goes on until the next one). */
+export const HOLD_MS = 350;
 
 export type VoicePhase = "idle" | "starting" | "recording" | "transcribing";
 
@@ -15,6 +22,9 @@ export type VoiceInput = {
   /** The microphone has sent only digital silence for a few seconds (muted or blocked). */
   inputSilent: boolean;
   deviceName: string | null;
+  /** The chosen microphone that is not connected, when the system default stands in for it
+   * (the core says so once per microphone). */
+  missingDevice: string | null;
   error: VoiceIpcError | null;
   start: () => void;
   stop: () => void;
@@ -28,8 +38,12 @@ export function useVoiceInput(onTranscript: (text: string) => void): VoiceInput 
   const [listening, setListening] = useState(false);
   const [inputSilent, setInputSilent] = useState(false);
   const [deviceName, setDeviceName] = useState<string | null>(null);
+  const [missingDevice, setMissingDevice] = useState<string | null>(null);
   const [error, setError] = useState<VoiceIpcError | null>(null);
   const phaseRef = useRef<VoicePhase>("idle");
+  const modeRef = useRef<VoiceMode | null>(null);
+  // The shortcut press that started the recording (null: it did not start one).
+  const shortcutPress = useRef<number | null>(null);
   // Each recording has a token; answers for an older (cancelled) one are ignored.
   const session = useRef(0);
   const transcriptRef = useRef(onTranscript);
@@ -98,12 +112,16 @@ export function useVoiceInput(onTranscript: (text: string) => void): VoiceInput 
     setListening(false);
     setInputSilent(false);
     setMode(null);
+    modeRef.current = null;
+    setMissingDevice(null);
     setPhase("starting");
     voiceStart(null, null, (signal) => onSignal(token, signal)).then(
       (started) => {
         if (token !== session.current) return;
         setMode(started.mode);
+        modeRef.current = started.mode;
         setDeviceName(started.deviceName);
+        setMissingDevice(started.missingDevice ?? null);
         if (phaseRef.current === "starting") setPhase("recording");
       },
       (reason: unknown) => fail(token, reason),
@@ -133,6 +151,29 @@ export function useVoiceInput(onTranscript: (text: string) => void): VoiceInput 
     return () => window.removeEventListener("keydown", onKey, true);
   }, [phase, cancel]);
 
+  // The global shortcut, with the mic button's semantics.
+  useEffect(
+    () =>
+      subscribeVoiceShortcut((signal: VoiceShortcutSignal) => {
+        const current = phaseRef.current;
+        if (signal.kind === "pressed") {
+          if (current === "idle") {
+            shortcutPress.current = performance.now();
+            start();
+          } else if (current === "starting" || current === "recording") {
+            shortcutPress.current = null;
+            stop();
+          }
+          return;
+        }
+        const pressedAt = shortcutPress.current;
+        shortcutPress.current = null;
+        if (pressedAt === null || modeRef.current === "hands_free") return;
+        if (performance.now() - pressedAt >= HOLD_MS) stop();
+      }),
+    [start, stop],
+  );
+
   // Leaving the chat drops a recording in progress.
   useEffect(
     () => () => {
@@ -151,6 +192,7 @@ export function useVoiceInput(onTranscript: (text: string) => void): VoiceInput 
     listening,
     inputSilent,
     deviceName,
+    missingDevice,
     error,
     start,
     stop,
