@@ -117,13 +117,10 @@ fn launch(state: Arc<AppState>) -> tauri::Result<()> {
             create_main_window(app.handle(), &state)?;
             tracing::debug!(elapsed_ms = state.elapsed_ms(), "window created");
             workspaces::start_policy_timer(app.handle(), &state);
-            // Sessions that were live when the app last stopped catch up from their hosts.
+            // Sessions that were live when the app last stopped catch up from their hosts, and
+            // a connection lost since (the laptop slept, the network changed) is made again.
             if let Ok(chat) = state.chat() {
-                tauri::async_runtime::spawn(async move {
-                    for (workspace, error) in chat.resume().await {
-                        tracing::warn!(workspace, %error, "a workspace's chat could not catch up");
-                    }
-                });
+                tauri::async_runtime::spawn(keep_chats_attached(chat));
             }
             let tray_available = tray::install(app.handle());
             state.set_tray_available(tray_available);
@@ -177,5 +174,30 @@ pub(crate) fn show_main_window(app: &tauri::AppHandle) {
         let _ = window.show();
         let _ = window.unminimize();
         let _ = window.set_focus();
+    }
+}
+
+/// How often the workspaces with live chat sessions are checked for a lost connection.
+const CHAT_RECONNECT_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Attaches every workspace with a live chat session at start and again whenever its
+/// connection was lost (a slept laptop, a network change, a restarted host): `resume` keeps a
+/// connected link as it is and only dials the lost ones, which then catch up from their
+/// journals. Each failure is logged once until it changes.
+async fn keep_chats_attached(chat: Arc<sam_chat::Chat>) {
+    let mut reported: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    loop {
+        let failures = chat.resume().await;
+        let now: std::collections::HashMap<String, String> = failures
+            .into_iter()
+            .map(|(workspace, error)| (workspace, error.to_string()))
+            .collect();
+        for (workspace, error) in &now {
+            if reported.get(workspace) != Some(error) {
+                tracing::warn!(workspace, %error, "a workspace's chat could not be reached; trying again");
+            }
+        }
+        reported = now;
+        tokio::time::sleep(CHAT_RECONNECT_EVERY).await;
     }
 }

@@ -518,3 +518,76 @@ async fn a_session_goes_on_after_its_host_is_killed_when_the_agent_loads_session
     );
     assert_eq!(f.chat.session(&session).await.unwrap().state, "idle");
 }
+
+/// This process's `sam-host connect` children: the byte streams to local workspace hosts.
+fn bridges() -> Vec<String> {
+    let me = std::process::id().to_string();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let pid = entry.file_name().to_string_lossy().into_owned();
+        if !pid.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid …: the comm may hold spaces, so split after its ')'.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1).map(str::to_owned));
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+        let is_bridge = args.first().is_some_and(|a| a.ends_with(b"sam-host"))
+            && args.iter().any(|a| *a == b"connect");
+        if ppid.as_deref() == Some(me.as_str()) && is_bridge {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_connection_is_made_again_and_the_turn_catches_up() {
+    let f = Fixture::new().await;
+    let first = f.send_new("echo warm up").await;
+    f.chat
+        .wait_for_turn(&first.session_id, 1, TURN)
+        .await
+        .unwrap();
+    let session = first.session_id;
+
+    // The connection dies under the chat (a slept laptop, a network change) while the agent
+    // works on: the host and the agent go on without a desktop.
+    let turn = f
+        .send(&session, "after 1500 echo said while nobody listened")
+        .await
+        .unwrap();
+    let lost = bridges();
+    assert!(!lost.is_empty(), "no sam-host connect child to cut");
+    for pid in &lost {
+        kill(pid);
+    }
+    // Nothing arrives without a new connection.
+    let silent = f
+        .chat
+        .wait_for_turn(&session, turn.prompt, Duration::from_secs(3))
+        .await;
+    assert!(silent.is_err(), "the turn arrived over a dead connection");
+
+    // What the app's timer does: attach again what has live sessions.
+    let failures = f.chat.resume().await;
+    assert!(failures.is_empty(), "{failures:?}");
+    let fresh = bridges();
+    assert!(
+        fresh.iter().all(|pid| !lost.contains(pid)),
+        "a new connection: {fresh:?}"
+    );
+    let (reply, stop) = f
+        .chat
+        .wait_for_turn(&session, turn.prompt, TURN)
+        .await
+        .unwrap();
+    assert_eq!(reply, "said while nobody listened");
+    assert_eq!(stop, "end_turn");
+    assert!(f.stored(&session).await == f.journal(&session).await);
+}
