@@ -54,7 +54,7 @@ fn json_of(out: &Output) -> Value {
 
 #[test]
 fn devices_and_hands_free_recording_through_pulseaudio() {
-    let server = pulse::PulseServer::start();
+    let server = pulse::start_pulse();
     let data = tempfile::tempdir().unwrap();
     let env = server.env();
 
@@ -129,7 +129,7 @@ fn devices_and_hands_free_recording_through_pulseaudio() {
 
 #[test]
 fn an_unknown_microphone_is_a_coded_error() {
-    let server = pulse::PulseServer::start();
+    let server = pulse::start_pulse();
     let data = tempfile::tempdir().unwrap();
     let out = sam(
         data.path(),

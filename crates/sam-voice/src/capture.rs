@@ -1,12 +1,12 @@
 //! Native capture with cpal: device listing, and a [`Recorder`] that runs on its own thread
 //! (never on the async runtime, never in a render loop).
 //!
-//! The audio callback only converts samples to `f32` and pushes them into a lock-free ring
-//! (rtrb); the recorder's thread drains it every 10 ms, downmixes, resamples to 16 kHz and runs
+//! The audio callback only converts samples to `f32`, pushes them into a lock-free ring (rtrb)
+//! and wakes the recorder's thread, which drains it, downmixes, resamples to 16 kHz and runs
 //! the level analyser, the voice-activity detector and the segmenter ([`Processor`]).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -15,7 +15,7 @@ use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use cpal::{ErrorKind, FromSample, SizedSample};
 use serde::Serialize;
 
-use crate::audio::{SPEECH_RATE, StreamResampler, Utterance, downmix, samples_to_ms};
+use crate::audio::{SPEECH_RATE, StreamResampler, Utterance, downmix_into, samples_to_ms};
 use crate::error::VoiceError;
 use crate::levels::{HOP, LevelAnalyzer, LevelFrame};
 use crate::vad::{FRAME_MS, HandsFree, Segment, Segmenter, Vad};
@@ -153,6 +153,36 @@ fn start_error(e: &cpal::Error) -> VoiceError {
     }
 }
 
+/// One run of the audio callback: when it ran, how many frames the device handed over, and
+/// the loudest of their samples. Only `voice-bench` asks for these (see [`CallbackLog`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CallbackStamp {
+    /// When the callback started (before it touched the samples).
+    pub at: Instant,
+    /// Frames (samples per channel) in the buffer.
+    pub frames: usize,
+    /// Largest absolute sample, 0.0..=1.0.
+    pub peak: f32,
+}
+
+/// The audio callbacks of a recording, in order ([`Recorder::start_with_callback_log`]).
+/// The callback drops stamps when the log is full; read it often enough.
+#[cfg(feature = "test-support")]
+#[derive(Debug)]
+pub struct CallbackLog(rtrb::Consumer<CallbackStamp>);
+
+#[cfg(feature = "test-support")]
+impl CallbackLog {
+    /// The stamps logged since the last call.
+    pub fn drain(&mut self) -> Vec<CallbackStamp> {
+        let mut out = Vec::with_capacity(self.0.slots());
+        while let Ok(stamp) = self.0.pop() {
+            out.push(stamp);
+        }
+        out
+    }
+}
+
 /// Starts recordings.
 #[derive(Debug)]
 pub struct Recorder;
@@ -182,6 +212,9 @@ const RING_SECONDS: usize = 4;
 const STALL: Duration = Duration::from_secs(2);
 /// …and no audio this long after opening it, too.
 const STARTUP_STALL: Duration = Duration::from_secs(6);
+/// The recorder's thread wakes at least this often without audio (to notice a stalled or
+/// failed device); with audio, each callback wakes it at once.
+const IDLE_WAKE: Duration = Duration::from_millis(20);
 /// Push-to-talk keeps at most this much audio (then it stops by itself).
 const MAX_PUSH_TO_TALK_MS: u64 = 15 * 60 * 1000;
 
@@ -202,6 +235,50 @@ impl Recorder {
         ),
         VoiceError,
     > {
+        Self::start_inner(device, mode, None)
+            .map(|(handle, levels, events, _)| (handle, levels, events))
+    }
+
+    /// [`Recorder::start`], and a [`CallbackLog`] of the audio callbacks (at most
+    /// `log_capacity` kept until read): for `voice-bench`, which times the path from the
+    /// callback to the level frame.
+    #[cfg(feature = "test-support")]
+    pub fn start_with_callback_log(
+        device: Option<String>,
+        mode: Mode,
+        log_capacity: usize,
+    ) -> Result<
+        (
+            RecorderHandle,
+            Receiver<LevelFrame>,
+            Receiver<UtteranceEvent>,
+            CallbackLog,
+        ),
+        VoiceError,
+    > {
+        let (handle, levels, events, log) =
+            Self::start_inner(device, mode, Some(log_capacity.max(1)))?;
+        let log = log.ok_or_else(|| VoiceError::Internal("no callback log".into()))?;
+        Ok((handle, levels, events, CallbackLog(log)))
+    }
+
+    #[expect(
+        clippy::type_complexity,
+        reason = "the public constructors' tuple, plus the optional callback log"
+    )]
+    fn start_inner(
+        device: Option<String>,
+        mode: Mode,
+        log_capacity: Option<usize>,
+    ) -> Result<
+        (
+            RecorderHandle,
+            Receiver<LevelFrame>,
+            Receiver<UtteranceEvent>,
+            Option<rtrb::Consumer<CallbackStamp>>,
+        ),
+        VoiceError,
+    > {
         let (control_tx, control_rx) = mpsc::channel::<Control>();
         let (level_tx, level_rx) = mpsc::sync_channel(LEVEL_QUEUE);
         let (event_tx, event_rx) = mpsc::channel();
@@ -215,7 +292,7 @@ impl Recorder {
             std::thread::Builder::new()
                 .name("sam-voice-capture".into())
                 .spawn(move || {
-                    let mut input = match open(device.as_deref(), &dropped) {
+                    let mut input = match open(device.as_deref(), &dropped, log_capacity) {
                         Ok(input) => input,
                         Err(e) => {
                             running.store(false, Ordering::SeqCst);
@@ -223,7 +300,7 @@ impl Recorder {
                             return;
                         }
                     };
-                    let _ = ready_tx.send(Ok(input.info.clone()));
+                    let _ = ready_tx.send(Ok((input.info.clone(), input.log.take())));
                     let result = record(&mut input, mode, &control_rx, &level_tx, &event_tx);
                     running.store(false, Ordering::SeqCst);
                     let _ = event_tx.send(match &result {
@@ -240,7 +317,7 @@ impl Recorder {
                 .map_err(|e| VoiceError::Internal(format!("could not start a thread: {e}")))?
         };
         match ready_rx.recv() {
-            Ok(Ok(info)) => Ok((
+            Ok(Ok((info, log))) => Ok((
                 RecorderHandle {
                     control: control_tx,
                     done: done_rx,
@@ -251,6 +328,7 @@ impl Recorder {
                 },
                 level_rx,
                 event_rx,
+                log,
             )),
             Ok(Err(e)) => {
                 let _ = thread.join();
@@ -297,7 +375,11 @@ impl RecorderHandle {
 
     fn finish(&mut self, how: Control) -> Result<Utterance, VoiceError> {
         let _ = self.control.send(how);
-        // The thread answers within ~10 ms; the bound only guards against a wedged driver.
+        if let Some(thread) = &self.thread {
+            thread.thread().unpark();
+        }
+        // The thread answers at once (it was just woken); the bound only guards against a
+        // wedged driver.
         let result = self
             .done
             .recv_timeout(Duration::from_secs(10))
@@ -349,16 +431,20 @@ fn record(
     let mut raw = Vec::new();
     let mut speech = Vec::new();
     let mut last_data = Instant::now();
+    let mut mono = Vec::new();
     let mut stop = false;
     let opened_at = Instant::now();
     let mut flowing = false;
     loop {
-        match control.recv_timeout(Duration::from_millis(10)) {
-            Ok(Control::Cancel) | Err(RecvTimeoutError::Disconnected) => {
+        // The callback wakes this thread when it has pushed audio, and the handle does when it
+        // sends a control message; the timeout only paces the stall checks below.
+        std::thread::park_timeout(IDLE_WAKE);
+        match control.try_recv() {
+            Ok(Control::Cancel) | Err(TryRecvError::Disconnected) => {
                 return Err(VoiceError::Cancelled);
             }
             Ok(Control::Stop) => stop = true,
-            Err(RecvTimeoutError::Timeout) => {}
+            Err(TryRecvError::Empty) => {}
         }
 
         raw.clear();
@@ -375,7 +461,7 @@ fn record(
             }
             last_data = Instant::now();
         }
-        let mono = downmix(&raw, usize::from(input.channels));
+        downmix_into(&raw, usize::from(input.channels), &mut mono);
         speech.clear();
         resampler.push(&mono, &mut speech)?;
         if stop {
@@ -416,6 +502,8 @@ struct OpenInput {
     info: DeviceInfo,
     rate: u32,
     channels: u16,
+    /// The reading end of the callback log, until `start` hands it to the caller.
+    log: Option<rtrb::Consumer<CallbackStamp>>,
 }
 
 impl OpenInput {
@@ -440,7 +528,11 @@ impl OpenInput {
     }
 }
 
-fn open(wanted: Option<&str>, dropped: &Arc<AtomicU64>) -> Result<OpenInput, VoiceError> {
+fn open(
+    wanted: Option<&str>,
+    dropped: &Arc<AtomicU64>,
+    log_capacity: Option<usize>,
+) -> Result<OpenInput, VoiceError> {
     let host = cpal::default_host();
     let device = find_device(&host, wanted)?;
     let default_id = host
@@ -467,13 +559,20 @@ fn open(wanted: Option<&str>, dropped: &Arc<AtomicU64>) -> Result<OpenInput, Voi
             }
         }
     };
-    // Small periods (~20 ms): the level stream stays smooth and little audio waits in the
-    // device when the user stops. Some devices refuse a fixed size: then take their default.
+    // Small periods (15 ms asked; through ALSA's `pulse` plugin the callbacks then bring 10 ms
+    // each, two thirds of what is asked): the level stream stays smooth, little audio waits in the device
+    // when the user stops, and the meter follows the voice closely. Measured with
+    // `voice-bench` through the `pulse` plugin: with 20 ms or 12 ms asked, cpal's thread
+    // polled in a loop while a period filled (12–30% of a core); with 15 ms it took ~1%, and
+    // 10 ms cost more wake-ups for no gain in latency. Some devices refuse a fixed size: then
+    // take their default.
+    let wanted = rate * 3 / 200;
     let period = match supported.buffer_size() {
-        cpal::SupportedBufferSize::Range { min, max } => Some((rate / 50).clamp(*min, *max)),
-        cpal::SupportedBufferSize::Unknown => Some(rate / 50),
+        cpal::SupportedBufferSize::Range { min, max } => Some(wanted.clamp(*min, *max)),
+        cpal::SupportedBufferSize::Unknown => Some(wanted),
     };
     let mut stream = None;
+    let mut log = None;
     let mut producer = Some(producer);
     for buffer_size in [
         period.map(cpal::BufferSize::Fixed),
@@ -494,12 +593,25 @@ fn open(wanted: Option<&str>, dropped: &Arc<AtomicU64>) -> Result<OpenInput, Voi
                 (p, Some(c))
             }
         };
+        let (log_tx, log_rx) = match log_capacity {
+            Some(n) => {
+                let (tx, rx) = rtrb::RingBuffer::new(n);
+                (Some(tx), Some(rx))
+            }
+            None => (None, None),
+        };
+        let side = CallbackSide {
+            ring: p,
+            dropped: dropped.clone(),
+            log: log_tx,
+            // `open` runs on the recorder's thread.
+            recorder: std::thread::current(),
+        };
         let built = build_any(
             &device,
             supported.sample_format(),
             config,
-            p,
-            dropped,
+            side,
             on_error.clone(),
         );
         match built {
@@ -508,6 +620,7 @@ fn open(wanted: Option<&str>, dropped: &Arc<AtomicU64>) -> Result<OpenInput, Voi
                     consumer = c;
                 }
                 stream = Some(s);
+                log = log_rx;
                 break;
             }
             Err(e)
@@ -533,6 +646,7 @@ fn open(wanted: Option<&str>, dropped: &Arc<AtomicU64>) -> Result<OpenInput, Voi
         info,
         rate,
         channels,
+        log,
     })
 }
 
@@ -540,8 +654,7 @@ fn build_any<F>(
     device: &cpal::Device,
     format: cpal::SampleFormat,
     config: cpal::StreamConfig,
-    producer: rtrb::Producer<f32>,
-    dropped: &Arc<AtomicU64>,
+    side: CallbackSide,
     on_error: F,
 ) -> Result<cpal::Stream, cpal::Error>
 where
@@ -549,26 +662,14 @@ where
 {
     let timeout = Some(Duration::from_secs(5));
     match format {
-        cpal::SampleFormat::F32 => {
-            build::<f32>(device, config, producer, dropped, on_error, timeout)
-        }
-        cpal::SampleFormat::I16 => {
-            build::<i16>(device, config, producer, dropped, on_error, timeout)
-        }
-        cpal::SampleFormat::I32 => {
-            build::<i32>(device, config, producer, dropped, on_error, timeout)
-        }
-        cpal::SampleFormat::U16 => {
-            build::<u16>(device, config, producer, dropped, on_error, timeout)
-        }
-        cpal::SampleFormat::U8 => build::<u8>(device, config, producer, dropped, on_error, timeout),
-        cpal::SampleFormat::I8 => build::<i8>(device, config, producer, dropped, on_error, timeout),
-        cpal::SampleFormat::F64 => {
-            build::<f64>(device, config, producer, dropped, on_error, timeout)
-        }
-        cpal::SampleFormat::I24 => {
-            build::<cpal::I24>(device, config, producer, dropped, on_error, timeout)
-        }
+        cpal::SampleFormat::F32 => build::<f32>(device, config, side, on_error, timeout),
+        cpal::SampleFormat::I16 => build::<i16>(device, config, side, on_error, timeout),
+        cpal::SampleFormat::I32 => build::<i32>(device, config, side, on_error, timeout),
+        cpal::SampleFormat::U16 => build::<u16>(device, config, side, on_error, timeout),
+        cpal::SampleFormat::U8 => build::<u8>(device, config, side, on_error, timeout),
+        cpal::SampleFormat::I8 => build::<i8>(device, config, side, on_error, timeout),
+        cpal::SampleFormat::F64 => build::<f64>(device, config, side, on_error, timeout),
+        cpal::SampleFormat::I24 => build::<cpal::I24>(device, config, side, on_error, timeout),
         other => Err(cpal::Error::with_message(
             ErrorKind::UnsupportedConfig,
             format!("the microphone delivers {other} samples, which are not supported"),
@@ -598,11 +699,20 @@ fn prefer_few_channels(
         .unwrap_or(default)
 }
 
+/// What the audio callback owns: the ring to the recorder's thread, the count of samples it
+/// had to drop, and (for the bench) the callback log.
+struct CallbackSide {
+    ring: rtrb::Producer<f32>,
+    dropped: Arc<AtomicU64>,
+    log: Option<rtrb::Producer<CallbackStamp>>,
+    /// The recorder's thread, woken when audio is in the ring.
+    recorder: std::thread::Thread,
+}
+
 fn build<T>(
     device: &cpal::Device,
     config: cpal::StreamConfig,
-    mut producer: rtrb::Producer<f32>,
-    dropped: &Arc<AtomicU64>,
+    side: CallbackSide,
     on_error: impl FnMut(cpal::Error) + Send + 'static,
     timeout: Option<Duration>,
 ) -> Result<cpal::Stream, cpal::Error>
@@ -611,10 +721,26 @@ where
     f32: FromSample<T>,
 {
     let channels = usize::from(config.channels.max(1));
-    let dropped = dropped.clone();
+    let CallbackSide {
+        ring: mut producer,
+        dropped,
+        mut log,
+        recorder,
+    } = side;
     device.build_input_stream::<T, _, _>(
         config,
         move |data: &[T], _info| {
+            if let Some(log) = log.as_mut() {
+                let peak = data.iter().fold(0.0f32, |m, s| {
+                    m.max(<f32 as FromSample<T>>::from_sample_(*s).abs())
+                });
+                // A full log drops stamps: the reader sees the gap in `at`.
+                let _ = log.push(CallbackStamp {
+                    at: Instant::now(),
+                    frames: data.len() / channels,
+                    peak,
+                });
+            }
             // Real-time thread: no locks, no allocation. Whole frames only, so a full ring
             // drops frames rather than shifting channels.
             let room = producer.slots() / channels * channels;
@@ -629,6 +755,10 @@ where
                         .map(|s| <f32 as FromSample<T>>::from_sample_(*s)),
                 );
             }
+            // No lock and no allocation: an atomic swap, and a futex wake only when the
+            // recorder's thread is parked. Waking it here rather than letting it poll saves
+            // up to a poll interval of latency on every level frame.
+            recorder.unpark();
         },
         on_error,
         timeout,

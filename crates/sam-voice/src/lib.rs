@@ -22,6 +22,8 @@ mod levels;
 #[cfg(feature = "local-whisper")]
 mod local;
 pub mod models;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 mod transcribe;
 mod vad;
 
@@ -29,7 +31,11 @@ pub use audio::{
     DecodedAudio, SPEECH_RATE, Utterance, decode_wav, downmix, encode_wav, is_wav, resample,
     wav_size,
 };
-pub use capture::{DeviceInfo, Mode, Processor, Recorder, RecorderHandle, UtteranceEvent, devices};
+#[cfg(feature = "test-support")]
+pub use capture::CallbackLog;
+pub use capture::{
+    CallbackStamp, DeviceInfo, Mode, Processor, Recorder, RecorderHandle, UtteranceEvent, devices,
+};
 pub use error::VoiceError;
 pub use levels::{BAND_EDGES_HZ, FLOOR_DB, HOP, LevelAnalyzer, LevelFrame};
 #[cfg(feature = "local-whisper")]

@@ -46,9 +46,9 @@ fn drain_levels(
 
 #[test]
 fn push_to_talk_levels_and_speech_through_pulseaudio() {
-    let server = PulseServer::start();
+    let server = start_pulse();
     let dir = assets();
-    server.run_child("child_push_to_talk", dir.path());
+    run_child(&server, "child_push_to_talk", dir.path());
 }
 
 #[test]
@@ -169,9 +169,9 @@ fn child_push_to_talk() {
 
 #[test]
 fn hands_free_splits_speech_on_silence_through_pulseaudio() {
-    let server = PulseServer::start();
+    let server = start_pulse();
     let dir = assets();
-    server.run_child("child_hands_free", dir.path());
+    run_child(&server, "child_hands_free", dir.path());
 }
 
 #[test]
@@ -236,9 +236,9 @@ fn child_hands_free() {
 
 #[test]
 fn hands_free_without_speech_ends_with_no_speech() {
-    let server = PulseServer::start();
+    let server = start_pulse();
     let dir = assets();
-    server.run_child("child_no_speech", dir.path());
+    run_child(&server, "child_no_speech", dir.path());
 }
 
 #[test]
@@ -274,9 +274,9 @@ fn child_no_speech() {
 
 #[test]
 fn device_lost_when_the_sound_server_dies() {
-    let server = PulseServer::start();
+    let server = start_pulse();
     let dir = assets();
-    server.run_child("child_device_lost", dir.path());
+    run_child(&server, "child_device_lost", dir.path());
 }
 
 #[test]
@@ -311,9 +311,9 @@ fn child_device_lost() {
 
 #[test]
 fn devices_selection_and_cancel_through_pulseaudio() {
-    let server = PulseServer::start();
+    let server = start_pulse();
     let dir = assets();
-    server.run_child("child_devices_and_cancel", dir.path());
+    run_child(&server, "child_devices_and_cancel", dir.path());
 }
 
 #[test]

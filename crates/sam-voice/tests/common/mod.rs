@@ -1,7 +1,8 @@
 //! Real parts for the capture tests: a private PulseAudio server (null sink + virtual source
-//! as the "microphone"), speech from espeak-ng, and a way to run a test inside that server's
-//! environment (a child run of this test binary: the environment of a running test cannot be
-//! changed without `unsafe`, and libpulse/ALSA read it).
+//! as the "microphone") and speech from espeak-ng, both from `sam_voice::test_support`, and a
+//! way to run a test inside that server's environment (a child run of this test binary: the
+//! environment of a running test cannot be changed without `unsafe`, and libpulse/ALSA read
+//! it).
 
 #![allow(
     clippy::unwrap_used,
@@ -13,176 +14,25 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
-/// The sink tests play into; its monitor feeds the virtual source `voice_mic`.
-pub const SINK: &str = "voice_out";
-pub const SOURCE: &str = "voice_mic";
+pub use sam_voice::test_support::{Microphone, PulseServer, SINK};
+
 /// Set in the child runs, so a child test knows it runs inside a parent's server.
 pub const CHILD_ENV: &str = "SAM_VOICE_TEST_CHILD";
 pub const PID_ENV: &str = "SAM_VOICE_TEST_PULSE_PID";
 pub const DIR_ENV: &str = "SAM_VOICE_TEST_DIR";
 
-fn require(tool: &str, packages: &str) -> PathBuf {
-    which(tool).unwrap_or_else(|| {
-        panic!(
-            "`{tool}` is not installed, and the voice tests need it (real sound server, real speech). \
-             Install: apt-get install -y {packages}"
-        )
-    })
+/// The tests' server: the virtual microphone hears what is played into [`SINK`].
+pub fn start_pulse() -> PulseServer {
+    PulseServer::start(Microphone::SinkMonitor).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn which(tool: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join(tool))
-            .find(|p| p.is_file())
-    })
-}
-
-/// A PulseAudio daemon of this test's own: its own runtime dir and socket, no autospawn, no
-/// D-Bus, gone when dropped.
-pub struct PulseServer {
-    pub dir: tempfile::TempDir,
-    child: Option<Child>,
-    pub socket: PathBuf,
-}
-
-impl PulseServer {
-    pub fn start() -> Self {
-        let pulseaudio = require(
-            "pulseaudio",
-            "pulseaudio pulseaudio-utils libasound2-plugins",
-        );
-        require("pactl", "pulseaudio-utils");
-        require("paplay", "pulseaudio-utils");
-        let dir = tempfile::tempdir().unwrap();
-        for sub in ["runtime", "home", "state"] {
-            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
-        }
-        let socket = dir.path().join("runtime/native");
-        let script = dir.path().join("server.pa");
-        std::fs::write(
-            &script,
-            format!(
-                "load-module module-native-protocol-unix auth-anonymous=1 socket={socket}\n\
-                 load-module module-null-sink sink_name={SINK} rate=48000 channels=2\n\
-                 load-module module-virtual-source source_name={SOURCE} master={SINK}.monitor\n\
-                 set-default-sink {SINK}\n\
-                 set-default-source {SOURCE}\n",
-                socket = socket.display()
-            ),
-        )
-        .unwrap();
-        let log = std::fs::File::create(dir.path().join("pulseaudio.log")).unwrap();
-        let mut command = Command::new(pulseaudio);
-        command
-            .args([
-                "--daemonize=no",
-                "--system=false",
-                "--exit-idle-time=-1",
-                "--disallow-exit",
-                "--no-cpu-limit",
-                "--use-pid-file=no",
-                "--log-target=stderr",
-                "--log-level=warning",
-                "-n",
-                "-F",
-            ])
-            .arg(&script)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", dir.path().join("home"))
-            .env("XDG_RUNTIME_DIR", dir.path().join("runtime"))
-            .env("PULSE_RUNTIME_PATH", dir.path().join("runtime"))
-            .env("PULSE_STATE_PATH", dir.path().join("state"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log);
-        let child = command.spawn().unwrap();
-        let mut server = Self {
-            dir,
-            child: Some(child),
-            socket,
-        };
-        server.wait_ready();
-        server
-    }
-
-    fn wait_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let ok = Command::new("pactl")
-                .arg("info")
-                .envs(self.env())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success());
-            if ok {
-                return;
-            }
-            if let Some(child) = self.child.as_mut()
-                && let Ok(Some(status)) = child.try_wait()
-            {
-                panic!(
-                    "pulseaudio exited ({status}) before it was ready:\n{}",
-                    self.log()
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "pulseaudio did not come up in 10 s:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("pulseaudio.log")).unwrap_or_default()
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.child.as_ref().map(Child::id).unwrap_or(0)
-    }
-
-    /// What a client needs to reach this server (and only this server).
-    pub fn env(&self) -> Vec<(String, String)> {
-        let d = self.dir.path();
-        vec![
-            (
-                "PULSE_SERVER".into(),
-                format!("unix:{}", self.socket.display()),
-            ),
-            (
-                "XDG_RUNTIME_DIR".into(),
-                d.join("runtime").display().to_string(),
-            ),
-            (
-                "PULSE_RUNTIME_PATH".into(),
-                d.join("runtime").display().to_string(),
-            ),
-            ("HOME".into(), d.join("home").display().to_string()),
-        ]
-    }
-
-    /// Runs `test` (an ignored test of this binary) in a child process inside this server's
-    /// environment; panics with its output if it fails.
-    pub fn run_child(&self, test: &str, assets: &Path) -> String {
-        let mut env = self.env();
-        env.push((PID_ENV.into(), self.pid().to_string()));
-        run_child_with(test, assets, &env)
-    }
-}
-
-impl Drop for PulseServer {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
+/// Runs `test` (an ignored test of this binary) in a child process inside `server`'s
+/// environment; panics with its output if it fails.
+pub fn run_child(server: &PulseServer, test: &str, assets: &Path) -> String {
+    let mut env = server.env();
+    env.push((PID_ENV.into(), server.pid().to_string()));
+    run_child_with(test, assets, &env)
 }
 
 /// Runs the ignored test `test` of this binary in a child process with `env`.
@@ -262,25 +112,10 @@ impl Clip {
 /// `text` spoken by espeak-ng (US English, 150 wpm), trimmed of its leading and trailing
 /// silence so a phrase's length is its speech.
 pub fn speak(text: &str, dir: &Path) -> Clip {
-    let espeak = require("espeak-ng", "espeak-ng");
-    let path = dir.join(format!("espeak-{}.wav", text.len()));
-    let status = Command::new(espeak)
-        .args(["-v", "en-us", "-s", "150", "-w"])
-        .arg(&path)
-        .arg(text)
-        .status()
-        .unwrap();
-    assert!(status.success(), "espeak-ng failed on {text:?}");
-    let decoded = sam_voice::decode_wav(&std::fs::read(&path).unwrap()).unwrap();
-    let mono = sam_voice::downmix(&decoded.samples, usize::from(decoded.channels));
-    let first = mono.iter().position(|v| v.abs() > 0.01).unwrap_or(0);
-    let last = mono
-        .iter()
-        .rposition(|v| v.abs() > 0.01)
-        .unwrap_or(mono.len());
+    let speech = sam_voice::test_support::speak(text, dir).unwrap_or_else(|e| panic!("{e}"));
     Clip {
-        samples: mono[first..=last].to_vec(),
-        rate: decoded.sample_rate,
+        samples: speech.samples,
+        rate: speech.rate,
     }
 }
 
