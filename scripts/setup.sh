@@ -28,9 +28,10 @@ APT_BUILD=(build-essential pkg-config curl file libwebkit2gtk-4.1-dev libayatana
 # mesa-vulkan-drivers, libvulkan1: lavapipe, the software Vulkan adapter sam-fluid's GPU tests use.
 # pulseaudio, pulseaudio-utils, libasound2-plugins, espeak-ng: sam-voice's capture tests play
 # speech made by espeak-ng through a private PulseAudio into the real ALSA capture path.
+# xdotool: the e2e suite presses the global push-to-talk shortcut on the X server (XTEST).
 APT_TEST=(xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools webkit2gtk-driver util-linux cloud-init
           openssh-server podman runc debootstrap mesa-vulkan-drivers libvulkan1
-          pulseaudio pulseaudio-utils libasound2-plugins espeak-ng)
+          pulseaudio pulseaudio-utils libasound2-plugins espeak-ng xdotool)
 
 packages=("${APT_BUILD[@]}")
 $want_test && packages+=("${APT_TEST[@]}")

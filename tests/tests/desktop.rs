@@ -1656,6 +1656,59 @@ async fn voice_flow() -> anyhow::Result<()> {
         items_before
     );
     session.screenshot("voice-cancelled").await?;
+
+    // A third take with the global push-to-talk shortcut (Ctrl+Alt+Space by default), pressed
+    // and held on the X server as a keyboard would (XTEST): recording while it is held, the
+    // transcript inserted when it is let go.
+    xdotool(&["keydown", "ctrl+alt+space"]).await?;
+    let held = eventually(
+        Duration::from_secs(15),
+        "the shortcut to start a recording",
+        || async {
+            let phase = mic_phase(&session).await?;
+            Ok(if phase == "recording" {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(format!("phase {phase}"))
+            })
+        },
+    )
+    .await;
+    if held.is_err() {
+        // Never leave the keys down on the display, whatever happened.
+        xdotool(&["keyup", "space", "alt", "ctrl"]).await?;
+    }
+    held?;
+    let mut player = pulse.play(&speech)?;
+    while player.try_wait()?.is_none() {
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(240),
+            "paplay did not finish"
+        );
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    xdotool(&["keyup", "space", "alt", "ctrl"]).await?;
+    eventually(
+        Duration::from_secs(20),
+        "the shortcut's transcript in the composer",
+        || async {
+            no_voice_error(&session).await?;
+            let value = composer_value(&session).await?;
+            Ok(if value.matches(SPOKEN).count() == 2 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(format!("{value:?}, phase {}", mic_phase(&session).await?))
+            })
+        },
+    )
+    .await?;
+    assert_eq!(fake.hits(), 2, "the shortcut's take was uploaded once");
+    assert_eq!(
+        texts(&session, "[data-testid=chat-item]").await?.len(),
+        items_before,
+        "a dictated prompt must not be sent"
+    );
     session.close().await?;
 
     // The key went to the server only: not into the database, the logs or webview storage.
@@ -1672,6 +1725,17 @@ async fn voice_flow() -> anyhow::Result<()> {
         wav.rms,
         wav.peak
     );
+    Ok(())
+}
+
+/// Drives the X server's keyboard (XTEST) like a person would, for global shortcuts.
+async fn xdotool(args: &[&str]) -> anyhow::Result<()> {
+    let status = tokio::process::Command::new("xdotool")
+        .args(args)
+        .status()
+        .await
+        .context("running xdotool (scripts/setup.sh installs it)")?;
+    anyhow::ensure!(status.success(), "xdotool {args:?} failed: {status}");
     Ok(())
 }
 
