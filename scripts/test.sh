@@ -66,7 +66,10 @@ for tier in "${tiers[@]}"; do
       cargo build --locked -p sam-desktop -p sam-host
       export SAM_APP_BINARY="$target_dir/debug/sam-desktop"
       if command -v cargo-nextest >/dev/null 2>&1; then
-        cargo nextest run --locked --no-fail-fast -p sam-e2e --test-threads 1
+        # One retry: twice in nine full runs one test (a different one each time) failed about
+        # two seconds after the app started, and neither reproduced alone; nextest reports a
+        # test that passed on its retry as FLAKY, so it stays visible.
+        cargo nextest run --locked --no-fail-fast -p sam-e2e --test-threads 1 --retries 1
       else
         cargo test --locked --no-fail-fast -p sam-e2e -- --test-threads 1
       fi

@@ -295,12 +295,18 @@ async fn window_state_flow() -> anyhow::Result<()> {
     let launch = Launch::new(sam_e2e::app_binary()?, data.path());
     let first = Session::start(&launch).await?;
     first.wait_testid("app-shell").await?;
-    first.client.set_window_rect(40, 30, 900, 640).await?;
-    let (_, _, width, height) = first.client.get_window_rect().await?;
-    anyhow::ensure!(
-        (width, height) == (900, 640),
-        "the window did not resize: {width}x{height}"
-    );
+    // Asked again until it holds: seen once in a full suite run, a resize right after start
+    // came back at the default size.
+    eventually(Duration::from_secs(10), "the window to resize", || async {
+        first.client.set_window_rect(40, 30, 900, 640).await?;
+        let (_, _, width, height) = first.client.get_window_rect().await?;
+        Ok(if (width, height) == (900, 640) {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(format!("{width}x{height}"))
+        })
+    })
+    .await?;
 
     // Quit the way a user does: the tray menu's Quit item.
     let item = services.wait_for_tray_item(TRAY_WAIT).await?;
