@@ -124,9 +124,10 @@ if $want_test; then
   else
     say "Dev Containers CLI present"
   fi
-  # Real ACP agents (Claude Code, Codex), pinned in tools/agents/package-lock.json, for the
-  # offline end-to-end agent tests; they also fill npm's cache, from which the host's own
-  # install path is tested offline.
+  # Real ACP agents (Claude Code, Codex, Gemini CLI, OpenCode), pinned in
+  # tools/agents/package-lock.json, for the offline end-to-end agent tests; they also fill
+  # npm's cache, from which the host's own install path is tested offline. (Mistral Vibe needs
+  # Python >= 3.12, which Debian 12 does not have.)
   agents_stamp=tools/agents/node_modules/.package-lock.json
   if [[ ! -f "$agents_stamp" || tools/agents/package-lock.json -nt "$agents_stamp" ]]; then
     say "installing the pinned ACP agents (npm ci in tools/agents)"

@@ -107,7 +107,10 @@ pub const AGENTS: &[AgentSpec] = &[
             kind: CredentialKind::GeminiApiKey,
             env: "GEMINI_API_KEY",
         }],
-        env: &[],
+        // Its launcher relaunches it as a child process and ignores SIGTERM; stopping the
+        // launcher would leave the agent running. Usage statistics (on by default, sent to
+        // play.googleapis.com) can only be turned off in its settings file.
+        env: &[("GEMINI_CLI_NO_RELAUNCH", "true")],
         mode: None,
     },
     AgentSpec {
@@ -142,7 +145,11 @@ pub const AGENTS: &[AgentSpec] = &[
                 env: "OPENAI_API_KEY",
             },
         ],
-        env: &[],
+        // SAM pins the version: no self-upgrade. (It has no telemetry switch; its models.dev
+        // catalogue fetch and background plugin install stay on for users.)
+        env: &[("OPENCODE_DISABLE_AUTOUPDATE", "1")],
+        // Its modes are `build` (edits as its permission config says: allowed by default)
+        // and `plan` (no edits).
         mode: None,
     },
 ];

@@ -392,11 +392,17 @@ impl Sessions {
                 .await?;
             argv[0] = program;
         }
+        // The session's environment goes into a container over the agent's stdin, ahead of
+        // ACP, never through the engine (see `exec_interactive`).
+        let env_on_stdin = (container.is_some() && !launch.env.is_empty())
+            .then(|| devcontainer::env_preamble(&launch.env));
         let mut command = match container {
-            Some(container) => {
-                let names: Vec<&str> = launch.env.iter().map(|v| v.name.as_str()).collect();
-                devcontainer::exec_interactive(&self.settings.containers, container, &argv, &names)
-            }
+            Some(container) => devcontainer::exec_interactive(
+                &self.settings.containers,
+                container,
+                &argv,
+                env_on_stdin.is_some(),
+            ),
             None => {
                 let mut command = Command::new(&argv[0]);
                 command.args(&argv[1..]).current_dir(&place.root);
@@ -410,9 +416,11 @@ impl Sessions {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        for var in &launch.env {
-            // The one place a session's secrets are handed on: the agent's environment.
-            command.env(&var.name, var.value.expose());
+        if container.is_none() {
+            for var in &launch.env {
+                // The one place a session's secrets are handed on: the agent's environment.
+                command.env(&var.name, var.value.expose());
+            }
         }
         let shown = tail_chars(&argv[0], 200);
         let mut child = command.spawn().map_err(|error| {
@@ -422,11 +430,23 @@ impl Sessions {
                 format!("the agent program `{shown}` could not be started: {error}")
             }
         })?;
-        let (Some(stdin), Some(stdout), Some(stderr)) =
+        let (Some(mut stdin), Some(stdout), Some(stderr)) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
             return Err("the agent's pipes were not set up".into());
         };
+        if let Some(env) = env_on_stdin {
+            let handed = tokio::time::timeout(self.settings.init_timeout, async {
+                stdin.write_all(&env).await?;
+                stdin.flush().await
+            })
+            .await;
+            if !matches!(handed, Ok(Ok(()))) {
+                // The engine exited already (its container is gone, say) or hangs: the
+                // handshake below fails and reports the engine's stderr.
+                tracing::warn!("the agent's environment could not be handed to the container");
+            }
+        }
 
         let session = Arc::new(Session {
             id: request.session.clone(),
@@ -498,7 +518,7 @@ impl Sessions {
                 &self.settings.containers,
                 container,
                 &["test".into(), "-x".into(), program.clone()],
-                &[],
+                false,
             )
             .stdin(Stdio::null())
             .status()
@@ -508,7 +528,7 @@ impl Sessions {
             }
             let argv = npm_install_argv("npm", &prefix, package, version);
             let command =
-                devcontainer::exec_interactive(&self.settings.containers, container, &argv, &[]);
+                devcontainer::exec_interactive(&self.settings.containers, container, &argv, false);
             run_install(command, package, version).await?;
             return Ok(program);
         }
@@ -782,6 +802,7 @@ fn validate_start(request: &StartSession) -> Result<(), ProtocolError> {
         let name = &var.name;
         if name.is_empty()
             || name.contains('=')
+            || name.contains('\n')
             || name.contains('\0')
             || var.value.expose().contains('\0')
         {
@@ -893,6 +914,12 @@ struct SessionState {
     loading: Option<u64>,
     /// How many replayed updates were dropped.
     replayed: u32,
+    /// While loading: the agent's name and version for `SessionResumed`, which the stdout
+    /// reader journals as soon as the load's answer arrives, before any update that follows
+    /// it (an agent may send updates right after answering).
+    resuming: Option<(Option<String>, Option<String>)>,
+    /// The journaled `SessionResumed`: its sequence number, or why it could not be written.
+    resumed: Option<Result<u64, String>>,
     alive: bool,
     next_prompt: u32,
     working: Option<u32>,
@@ -911,6 +938,8 @@ impl SessionState {
             opened_seq: 0,
             loading: None,
             replayed: 0,
+            resuming: None,
+            resumed: None,
             alive: true,
             next_prompt: first_prompt,
             working: None,
@@ -1088,30 +1117,30 @@ impl Session {
         };
         let request = acp::LoadSessionRequest::new(acp_session.clone(), cwd);
         let id = self.rpc.next_id();
-        lock(&self.state).loading = Some(id);
+        {
+            let mut state = lock(&self.state);
+            state.loading = Some(id);
+            state.resuming = Some(match info.agent_info {
+                Some(implementation) => (Some(implementation.name), Some(implementation.version)),
+                None => (None, None),
+            });
+        }
         let answer = self
             .rpc
             .call_numbered(id, "session/load", &request, Some(timeout))
             .await;
-        lock(&self.state).loading = None;
+        let resumed = {
+            let mut state = lock(&self.state);
+            state.loading = None;
+            state.resuming = None;
+            state.resumed.take()
+        };
         let answer = answer.map_err(|e| format!("session/load failed: {e}"))?;
         let loaded: acp::LoadSessionResponse = serde_json::from_value(answer)
             .map_err(|e| format!("the agent's answer to session/load is not ACP: {e}"))?;
-        let (agent_name, agent_version) = match info.agent_info {
-            Some(implementation) => (Some(implementation.name), Some(implementation.version)),
-            None => (None, None),
-        };
-        let replayed = lock(&self.state).replayed;
-        // Before the mode switch, whose updates are new: as `SessionStarted` comes before
-        // `session/new`'s.
-        let seq = self
-            .append(SessionEvent::SessionResumed {
-                agent_name,
-                agent_version,
-                replayed,
-            })
-            .await
-            .map_err(|e| e.message)?;
+        // Journaled by the stdout reader on the answer (see `SessionState::resuming`), so
+        // before the mode switch and any update that follows the load.
+        let seq = resumed.unwrap_or_else(|| Err("the load's answer was not journaled".into()))?;
         self.switch_mode(
             &acp::SessionId::new(acp_session),
             loaded.modes.as_ref(),
@@ -1418,12 +1447,31 @@ impl Session {
                     .await;
             }
             (None, Some(id)) => {
-                {
+                let resumed = {
                     // The load's answer ends the replay: what follows is new.
                     let mut state = lock(&self.state);
                     if state.loading.is_some() && state.loading == id.as_u64() {
                         state.loading = None;
+                        let agent = state.resuming.take();
+                        agent
+                            .filter(|_| message.get("result").is_some())
+                            .map(|agent| (agent, state.replayed))
+                    } else {
+                        None
                     }
+                };
+                if let Some(((agent_name, agent_version), replayed)) = resumed {
+                    // Journaled here, before the next line is read: whatever the agent sends
+                    // after its answer comes after `SessionResumed` in the journal.
+                    let seq = self
+                        .append(SessionEvent::SessionResumed {
+                            agent_name,
+                            agent_version,
+                            replayed,
+                        })
+                        .await
+                        .map_err(|e| e.message);
+                    lock(&self.state).resumed = Some(seq);
                 }
                 self.rpc.complete(&id, &message);
             }
@@ -1758,7 +1806,7 @@ impl Rpc {
                 error
                     .get("message")
                     .and_then(Value::as_str)
-                    .map_or_else(|| error.to_string(), str::to_owned)
+                    .map_or_else(|| error.to_string(), readable_error)
             )),
             (Some(result), None) => Ok(result.clone()),
             (None, None) => Ok(Value::Null),
@@ -1771,6 +1819,60 @@ impl Rpc {
             let _ = done.send(Err(reason.to_owned()));
         }
     }
+}
+
+/// An agent's error message as people read it. Some agents pass a provider's error on as its
+/// raw JSON body (Gemini CLI: `{"error":{"code":400,"message":"API key not valid…",
+/// "status":"INVALID_ARGUMENT","details":[{"reason":"API_KEY_INVALID",…}]}}`); then the
+/// provider's own message is taken out, with its code, status and reasons. Anything else is
+/// kept as it is.
+fn readable_error(message: &str) -> String {
+    let Some(start) = message.find(['{', '[']) else {
+        return message.to_owned();
+    };
+    let Ok(body) = serde_json::from_str::<Value>(message[start..].trim_end()) else {
+        return message.to_owned();
+    };
+    // `[{"error":…}]` (a streamed error) or `{"error":…}`, or the error object itself.
+    let body = body.get(0).unwrap_or(&body);
+    let error = body.get("error").unwrap_or(body);
+    let Some(text) = error.get("message").and_then(Value::as_str) else {
+        return message.to_owned();
+    };
+    let mut about: Vec<String> = Vec::new();
+    let code = error.get("code").map(|c| match c {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    });
+    let status = error
+        .get("status")
+        .or_else(|| error.get("type"))
+        .and_then(Value::as_str);
+    match (code, status) {
+        (Some(code), Some(status)) => about.push(format!("{code} {status}")),
+        (Some(code), None) => about.push(code),
+        (None, Some(status)) => about.push(status.to_owned()),
+        (None, None) => {}
+    }
+    if let Some(details) = error.get("details").and_then(Value::as_array) {
+        about.extend(
+            details
+                .iter()
+                .filter_map(|d| d.get("reason").and_then(Value::as_str))
+                .map(str::to_owned),
+        );
+    }
+    let prefix = message[..start].trim_end_matches([' ', ':']).trim();
+    let mut readable = String::new();
+    if !prefix.is_empty() {
+        readable.push_str(prefix);
+        readable.push_str(": ");
+    }
+    readable.push_str(text.trim());
+    if !about.is_empty() {
+        readable.push_str(&format!(" ({})", about.join(", ")));
+    }
+    readable
 }
 
 enum LineRead {
@@ -1877,6 +1979,31 @@ mod tests {
     #![allow(clippy::unwrap_used, reason = "tests fail loudly")]
 
     use super::*;
+
+    #[test]
+    fn a_providers_raw_error_body_is_read_out_and_anything_else_kept() {
+        let google = r#"{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_INVALID"}]}}"#;
+        assert_eq!(
+            readable_error(google),
+            "API key not valid. Please pass a valid API key. (400 INVALID_ARGUMENT, API_KEY_INVALID)"
+        );
+        let streamed = format!("[{google}]");
+        assert_eq!(readable_error(&streamed), readable_error(google));
+        let anthropic = r#"Request failed: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
+        assert_eq!(
+            readable_error(anthropic),
+            "Request failed: Overloaded (overloaded_error)"
+        );
+        for kept in [
+            "Internal error",
+            "bad {json",
+            r#"{"no":"message"}"#,
+            "[1, 2, 3]",
+            "",
+        ] {
+            assert_eq!(readable_error(kept), kept);
+        }
+    }
 
     #[tokio::test]
     async fn long_lines_are_skipped_whole_and_reading_goes_on() {

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use sam_protocol::{ContainerEngine, DevContainer};
+use sam_protocol::{ContainerEngine, DevContainer, EnvVar};
 use serde::Deserialize;
 use tokio::process::Command;
 
@@ -643,26 +643,67 @@ pub(crate) fn exec_command(
     command
 }
 
-/// The command that runs `argv` in `container` with its stdin attached (`exec -i`), passing
-/// the variables `env_names` through from the command's own environment (`-e NAME`, so values
-/// never appear in an argv).
+/// The command that runs `argv` in `container` with its stdin attached (`exec -i`). With
+/// `env_on_stdin`, a shell in the container first reads environment variables from stdin
+/// (the caller writes [`env_preamble`] there before anything else), exports them and execs
+/// `argv`, which then reads the rest of stdin.
+///
+/// Not `exec -e NAME`: the engine keeps what it is handed there — podman writes an exec
+/// session's environment into its database and into an exec spec file on disk — and the
+/// engine process itself would run with the session's variables (a session's `HOME` or
+/// `PATH` changes which podman runs and which storage it looks in). Nor `exec -e NAME=value`:
+/// values never appear in an argv.
 pub(crate) fn exec_interactive(
     settings: &ContainerSettings,
     container: &DevContainer,
     argv: &[String],
-    env_names: &[&str],
+    env_on_stdin: bool,
 ) -> Command {
     let mut command = settings.engine_command(container.engine);
     command
         .arg("exec")
         .arg("-i")
         .arg(format!("--workdir={}", container.remote_workspace_folder))
-        .arg(format!("--user={}", container.remote_user));
-    for name in env_names {
-        command.arg("-e").arg(name);
+        .arg(format!("--user={}", container.remote_user))
+        .arg(&container.container_id);
+    if env_on_stdin {
+        command.args(["/bin/sh", "-c", ENV_READER, "sam-env"]);
     }
-    command.arg(&container.container_id).args(argv);
+    command.args(argv);
     command
+}
+
+/// Reads `NAME=value` lines from stdin up to an empty line, values escaped for `printf %b` as
+/// [`env_preamble`] writes them, exports them and execs its arguments. The shell's `read`
+/// takes a pipe a byte at a time, so what follows the empty line is left for the program; the
+/// values go through shell builtins only, never an argv. The `x` keeps trailing newlines,
+/// which a command substitution drops. The reader's own variables are not exported.
+const ENV_READER: &str = concat!(
+    r#"while IFS= read -r _sam_env_line && [ -n "$_sam_env_line" ]; do "#,
+    r#"_sam_env_value=$(printf '%bx' "${_sam_env_line#*=}") && "#,
+    r#"export "${_sam_env_line%%=*}=${_sam_env_value%x}" || exit 125; "#,
+    r#"done; exec "$@""#,
+);
+
+/// What [`exec_interactive`] with `env_on_stdin` reads first from stdin: one `NAME=value` line
+/// a variable, `\` and newlines in values escaped (`\\`, `\n`), then an empty line. Names
+/// and values hold no NUL, names no `=` or newline (checked before any launch).
+pub(crate) fn env_preamble(env: &[EnvVar]) -> Vec<u8> {
+    let mut preamble = String::new();
+    for var in env {
+        preamble.push_str(&var.name);
+        preamble.push('=');
+        for c in var.value.expose().chars() {
+            match c {
+                '\\' => preamble.push_str("\\\\"),
+                '\n' => preamble.push_str("\\n"),
+                c => preamble.push(c),
+            }
+        }
+        preamble.push('\n');
+    }
+    preamble.push('\n');
+    preamble.into_bytes()
 }
 
 /// How long removing a container may take (stopping it included).
@@ -798,6 +839,37 @@ mod tests {
         assert!(looks_transient(
             "Error: pulling image: net/http: TLS handshake timeout"
         ));
+    }
+
+    #[test]
+    fn the_environment_goes_through_the_container_shell_whole() {
+        use std::io::Write;
+        let awkward = "two\nlines, back\\slash \\n \\0101 \\c $HOME %s `x` 'q' \"d\"\t \n\n";
+        let env: Vec<EnvVar> = [("AWKWARD", awkward), ("EMPTY", ""), ("PLAIN", "p=q")]
+            .into_iter()
+            .map(|(name, value)| EnvVar {
+                name: name.into(),
+                value: sam_protocol::Secret::new(value),
+            })
+            .collect();
+        // The host's sh stands in for the container's: the reader is POSIX sh.
+        let mut child = std::process::Command::new("/bin/sh")
+            .args(["-c", ENV_READER, "sam-env", "/bin/sh", "-c"])
+            .arg(r#"printf '%s|%s|%s|%s|' "$AWKWARD" "${EMPTY-unset}" "$PLAIN" "${_sam_env_line-none}"; cat"#)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(&env_preamble(&env)).unwrap();
+        stdin.write_all(b"{\"jsonrpc\":\"2.0\"}\n").unwrap();
+        drop(stdin);
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success());
+        assert_eq!(
+            String::from_utf8(output.stdout).unwrap(),
+            format!("{awkward}||p=q|none|{{\"jsonrpc\":\"2.0\"}}\n")
+        );
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! speaks the Anthropic Messages API (`POST /v1/messages`) and the OpenAI Responses API
 //! (`POST /v1/responses`) in their published wire formats, streaming included, so an agent
 //! pointed at it through its base-URL setting (`ANTHROPIC_BASE_URL`, a Codex model provider's
-//! `base_url`) cannot tell it from the real API.
+//! `base_url`) cannot tell it from the real API. The Gemini API (`GOOGLE_GEMINI_BASE_URL`,
+//! `:streamGenerateContent`) is answered the same way, in the `gemini` module.
 //!
 //! What it answers is chosen from the conversation in each request, never from a call
 //! counter, because agents make side calls (session titles, routing) besides the turn itself:
@@ -11,8 +12,9 @@
 //!   a JSON schema, a JSON object that fits it);
 //! - when the latest user message asks to create the script's file ([`Script::write_file`])
 //!   and no tool result follows it yet, the answer is the tool call that writes the file:
-//!   Claude Code's `Write` tool (`file_path`, absolute, in the working directory the request's
-//!   system prompt names) or Codex's `apply_patch` (a freeform custom tool, or a function);
+//!   Claude Code's `Write` tool (`file_path`) or OpenCode's `write` tool (`filePath`), both
+//!   absolute, in the working directory the request's system prompt names, or Codex's
+//!   `apply_patch` (a freeform custom tool, or a function);
 //! - once a tool result follows that message, the final reply ([`Script::final_reply`]) is
 //!   streamed in several deltas.
 //!
@@ -38,6 +40,8 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
+mod gemini;
+
 /// Request bodies of real agents carry long system prompts and tool schemas (100–300 KiB);
 /// anything larger than this is refused as too large, as the APIs do.
 const MAX_BODY_BYTES: usize = 32 << 20;
@@ -61,6 +65,9 @@ pub enum ModelApi {
     AnthropicMessages,
     /// OpenAI Responses, `POST /v1/responses`.
     OpenAiResponses,
+    /// The Gemini API, `POST /v1beta/models/{model}:streamGenerateContent?alt=sse` (and
+    /// `:generateContent`, `:countTokens`); see [`gemini`].
+    GeminiGenerateContent,
 }
 
 /// What the scripted model does: write one file when asked, then say it did.
@@ -75,7 +82,8 @@ pub struct Script {
     /// The answer to side calls (titles, summaries).
     pub side_reply: String,
     /// The folder to write into; `None` takes the working directory the request names (Claude
-    /// Code's "Primary working directory", Codex's `<cwd>`), or leaves the path relative.
+    /// Code's "Primary working directory", OpenCode's "Working directory", Codex's `<cwd>`), or
+    /// leaves the path relative.
     pub dir: Option<PathBuf>,
 }
 
@@ -136,6 +144,10 @@ pub enum AuthScheme {
     XApiKey,
     /// `Authorization: Bearer <key>` (OpenAI).
     Bearer,
+    /// `x-goog-api-key: <key>` (Gemini).
+    GoogApiKey,
+    /// `?key=<key>` in the URL (Gemini).
+    KeyQuery,
 }
 
 /// What the server made of a request's credential.
@@ -211,12 +223,17 @@ impl ModelRequest {
 
     /// The model the request asked for.
     pub fn model(&self) -> Option<&str> {
-        self.body.get("model").and_then(Value::as_str)
+        self.body
+            .get("model")
+            .and_then(Value::as_str)
+            .or_else(|| gemini::model_in_path(&self.path))
     }
 
     /// The names of the tools the request offered.
     pub fn tool_names(&self) -> Vec<String> {
-        tool_names(&self.body)
+        let mut names = tool_names(&self.body);
+        names.extend(gemini::function_names(&self.body));
+        names
     }
 
     /// One line for failure messages.
@@ -318,6 +335,12 @@ impl ModelServer {
     /// `http://127.0.0.1:PORT/v1`, below which clients add `/responses`.
     pub fn openai_base_url(&self) -> String {
         format!("http://{}/v1", self.address)
+    }
+
+    /// The Gemini base URL (`GOOGLE_GEMINI_BASE_URL`): `http://127.0.0.1:PORT`, below which
+    /// the SDK adds `/v1beta/models/{model}:{method}`.
+    pub fn gemini_base_url(&self) -> String {
+        format!("http://{}", self.address)
     }
 
     /// Makes `key` valid for `api`.
@@ -452,7 +475,11 @@ impl Reply {
 fn sse_body(events: Vec<(String, Value)>, gap: Duration) -> Body {
     let frames: VecDeque<Bytes> = events
         .into_iter()
-        .map(|(name, data)| Bytes::from(format!("event: {name}\ndata: {data}\n\n")))
+        .map(|(name, data)| match name.as_str() {
+            // Unnamed events are the Gemini API's: `data:` lines, ended as Google ends them.
+            "" => Bytes::from(format!("data: {data}\r\n\r\n")),
+            _ => Bytes::from(format!("event: {name}\ndata: {data}\n\n")),
+        })
         .collect();
     let stream =
         futures_util::stream::unfold((frames, true), move |(mut frames, first)| async move {
@@ -468,10 +495,15 @@ fn sse_body(events: Vec<(String, Value)>, gap: Duration) -> Body {
 async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await;
-    let path = parts.uri.path().to_owned();
+    // A `CONNECT` (the server set as an agent's proxy) names the host it would reach.
+    let path = match parts.uri.authority() {
+        Some(authority) if parts.method == Method::CONNECT => authority.to_string(),
+        _ => parts.uri.path().to_owned(),
+    };
     let api = match path.as_str() {
         "/v1/messages" | "/v1/messages/count_tokens" => Some(ModelApi::AnthropicMessages),
         "/v1/responses" => Some(ModelApi::OpenAiResponses),
+        other if gemini::serves(other) => Some(ModelApi::GeminiGenerateContent),
         _ => None,
     };
     let headers = recorded_headers(&parts.headers);
@@ -498,6 +530,9 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             let answer = match api {
                 ModelApi::AnthropicMessages => anthropic(&mut state, &call),
                 ModelApi::OpenAiResponses => openai(&mut state, &call),
+                ModelApi::GeminiGenerateContent => {
+                    gemini::answer(&mut state, &call, parts.uri.query())
+                }
             };
             let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
             (answer.auth, body, answer.reply, answer.answered)
@@ -512,7 +547,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         api,
         method: parts.method.to_string(),
         path,
-        query: parts.uri.query().map(str::to_owned),
+        query: parts.uri.query().map(gemini::recorded_query),
         headers,
         auth,
         body,
@@ -540,6 +575,7 @@ fn recorded_headers(headers: &HeaderMap) -> Vec<(String, String)> {
 
 fn too_large(api: Option<ModelApi>) -> Reply {
     match api {
+        Some(ModelApi::GeminiGenerateContent) => gemini::error_for_status(413),
         Some(ModelApi::OpenAiResponses) => openai_error(
             413,
             "invalid_request_error",
@@ -556,6 +592,9 @@ fn too_large(api: Option<ModelApi>) -> Reply {
 
 /// An unknown path is answered in the format of the API whose credential header it carries.
 fn not_found(api: Option<ModelApi>, headers: &HeaderMap) -> Reply {
+    if api == Some(ModelApi::GeminiGenerateContent) || headers.contains_key("x-goog-api-key") {
+        return gemini::error_for_status(404);
+    }
     let openai = api == Some(ModelApi::OpenAiResponses)
         || (api.is_none() && headers.contains_key(header::AUTHORIZATION));
     if openai {
@@ -763,22 +802,36 @@ fn strings(value: &Value, out: &mut Vec<String>) {
     }
 }
 
-/// The working directory a prompt names: Claude Code's "Primary working directory: X" or
-/// Codex's `<cwd>X</cwd>`.
+/// The working directory a prompt names: Claude Code's "Primary working directory: X",
+/// Codex's `<cwd>X</cwd>`, or else OpenCode's "Working directory: X" (in its `<env>` block;
+/// looked for last, as the words are common).
 fn find_cwd(body: &Value) -> Option<String> {
     let mut all = Vec::new();
     strings(body, &mut all);
-    all.iter().find_map(|text| {
-        if let Some(at) = text.find("Primary working directory: ") {
-            let rest = &text[at + "Primary working directory: ".len()..];
-            let dir = rest.lines().next().unwrap_or_default().trim();
-            return (!dir.is_empty()).then(|| dir.to_owned());
-        }
-        let start = text.find("<cwd>")? + "<cwd>".len();
-        let end = text[start..].find("</cwd>")? + start;
-        let dir = text[start..end].trim();
+    let line_after = |text: &str, label: &str| {
+        let at = text.find(label)?;
+        let dir = text[at + label.len()..]
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim();
         (!dir.is_empty()).then(|| dir.to_owned())
-    })
+    };
+    all.iter()
+        .find_map(|text| {
+            if text.contains("Primary working directory: ") {
+                return line_after(text, "Primary working directory: ");
+            }
+            let start = text.find("<cwd>")? + "<cwd>".len();
+            let end = text[start..].find("</cwd>")? + start;
+            let dir = text[start..end].trim();
+            (!dir.is_empty()).then(|| dir.to_owned())
+        })
+        // Case matters: "Primary working directory" does not match.
+        .or_else(|| {
+            all.iter()
+                .find_map(|text| line_after(text, "Working directory: "))
+        })
 }
 
 fn tool_names(body: &Value) -> Vec<String> {
@@ -887,6 +940,11 @@ fn anthropic_conversation(body: &Value) -> Conversation {
         schema,
     }
 }
+
+/// The Anthropic-API file-writing tools the scripted model calls, with the input field that
+/// takes the (absolute) path: Claude Code's `Write` and OpenCode's `write`; `content` takes
+/// the text in both.
+const WRITE_TOOLS: [(&str, &str); 2] = [("Write", "file_path"), ("write", "filePath")];
 
 fn anthropic(state: &mut ServerState, call: &Call<'_>) -> Answer {
     let auth = if let Some(key) = call.header("x-api-key") {
@@ -1001,33 +1059,38 @@ fn anthropic(state: &mut ServerState, call: &Call<'_>) -> Answer {
     let conversation = anthropic_conversation(&body);
     let script = &state.script;
     let decision = conversation.decide(script);
-    let has_write = conversation.tools.iter().any(|t| t == "Write");
-    let (content, answered) = match decision {
-        Decision::WriteFile if has_write => {
+    let write_tool = WRITE_TOOLS
+        .iter()
+        .find(|(name, _)| conversation.tools.iter().any(|t| t == name));
+    let (content, answered) = match (decision, write_tool) {
+        (Decision::WriteFile, Some(&(name, path_field))) => {
             let path = conversation.file_path(script);
+            let mut input = serde_json::Map::new();
+            input.insert(path_field.to_owned(), json!(path));
+            input.insert("content".to_owned(), json!(script.content));
             let block = json!({
                 "type": "tool_use",
                 "id": format!("toolu_01Scripted{:08}", call.id),
-                "name": "Write",
-                "input": { "file_path": path, "content": script.content },
+                "name": name,
+                "input": input,
             });
             (
                 block,
                 Answered::ToolCall {
-                    tool: "Write".into(),
+                    tool: name.into(),
                     path,
                 },
             )
         }
-        Decision::Final => (
+        (Decision::Final, _) => (
             json!({ "type": "text", "text": script.final_reply }),
             Answered::FinalReply,
         ),
-        Decision::Side => (
+        (Decision::Side, _) => (
             json!({ "type": "text", "text": conversation.side_text(script) }),
             Answered::SideReply,
         ),
-        Decision::WriteFile | Decision::Other => (
+        (Decision::WriteFile | Decision::Other, _) => (
             json!({ "type": "text", "text": other_text(script) }),
             Answered::OtherReply,
         ),
@@ -1816,6 +1879,47 @@ mod tests {
                 Answered::FinalReply,
                 Answered::SideReply,
             ]
+        );
+    }
+
+    #[tokio::test]
+    async fn opencode_gets_its_own_write_tool_in_the_working_directory_its_prompt_names() {
+        let server = server().await;
+        // OpenCode 1.18 names the folder in an `<env>` block and offers a lower-case `write`.
+        let body = json!({
+            "model": "claude-sonnet-4-5",
+            "max_tokens": 1024,
+            "stream": true,
+            "system": [{ "type": "text", "text": "<env>\n  Working directory: /work/oc\n  Workspace root folder: /work/oc\n</env>" }],
+            "tools": [
+                { "name": "edit", "input_schema": { "type": "object" } },
+                { "name": "write", "input_schema": { "type": "object" } },
+            ],
+            "messages": [{ "role": "user", "content": [{ "type": "text", "text": "Create hello.txt" }] }],
+        });
+        let reply = messages(&server, Some(ANTHROPIC_KEY), body).await;
+        let stream = events(&reply.text().await.unwrap());
+        let start = stream
+            .iter()
+            .find(|(n, _)| n == "content_block_start")
+            .unwrap();
+        assert_eq!(start.1["content_block"]["name"], "write");
+        let json: String = stream
+            .iter()
+            .filter(|(n, _)| n == "content_block_delta")
+            .map(|(_, d)| d["delta"]["partial_json"].as_str().unwrap().to_owned())
+            .collect();
+        let input: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            input,
+            json!({ "filePath": "/work/oc/hello.txt", "content": "hi there\n" })
+        );
+        assert_eq!(
+            server.requests()[0].answered,
+            Answered::ToolCall {
+                tool: "write".into(),
+                path: "/work/oc/hello.txt".into()
+            }
         );
     }
 

@@ -9,7 +9,8 @@
 // Loading sessions (env SCRIPTED_AGENT_LOAD_SESSION): unset or "0" advertises no loadSession;
 // "1" advertises it, keeps each session's conversation in a small JSON file (in
 // SCRIPTED_AGENT_STATE_DIR, else the system's temp folder) and on session/load replays it as
-// user_message_chunk / agent_message_chunk updates before answering; "fail" advertises it but
+// user_message_chunk / agent_message_chunk updates before answering (and sends one
+// available_commands_update right after the answer, as Codex does); "fail" advertises it but
 // answers every session/load with an error. A load of an id without a file is an error too.
 //
 // Prompt commands (the first word of the prompt's text):
@@ -32,8 +33,12 @@
 //   envlen <NAME>        reply with the length of the environment variable NAME (never its value)
 //   recall               reply with the earlier prompts of this session, as this agent remembers them
 //   pid                  reply with this process's id
+//   whereami             reply with JSON facts about where this process runs: { containerenv
+//                        (whether /run/.containerenv exists, podman's marker inside a container),
+//                        processCwd, sessionCwd (the cwd of session/new or session/load),
+//                        hostname, pid }
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 
@@ -203,6 +208,10 @@ async function runPrompt(promptText, fullText = promptText) {
     case "pid":
       text(`pid ${process.pid}`);
       return "end_turn";
+    case "whereami":
+      text(JSON.stringify({ containerenv: existsSync("/run/.containerenv"), processCwd: process.cwd(),
+                            sessionCwd: cwd, hostname: hostname(), pid: process.pid }));
+      return "end_turn";
     default:
       text(`unknown command: ${command}`);
       return "end_turn";
@@ -261,6 +270,8 @@ rl.on("line", async (line) => {
       send({ id: message.id, result: {
         modes: { currentModeId: "auto", availableModes: [
           { id: "auto", name: "Auto" }, { id: "default", name: "Default" } ] } } });
+      // Right after the answer, as Codex does: an update that is new, not history.
+      update({ sessionUpdate: "available_commands_update", availableCommands: [] });
       return;
     }
     case "session/set_mode":

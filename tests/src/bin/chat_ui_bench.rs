@@ -7,7 +7,7 @@
 //!   agent's last update the turn's end is on screen. Target: no falling behind.
 //!
 //! `cargo build -p sam-desktop -p sam-host -p sam-e2e --bin chat-ui-bench && xvfb-run -a
-//!  dbus-run-session target/debug/chat-ui-bench [--runs 11]` (the app binary next to it, or
+//!  dbus-run-session target/debug/chat-ui-bench [--runs 11] [--trace]` (the app binary next to it, or
 //!  `SAM_APP_BINARY`). Needs node (the scripted ACP agent) and tauri-driver.
 
 #![allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
@@ -107,9 +107,26 @@ async fn open_ms(session: &Session, id: &str, min_seq: u64) -> anyhow::Result<(f
         const [id, minSeq, done] = arguments;
         const button = document.querySelector(`[data-testid=chat-session][data-id="${id}"]`);
         if (!button) { done(-1); return; }
+        // Where the time goes: every IPC call and every frame from the click on (--trace).
+        const internals = window.__TAURI_INTERNALS__;
+        if (!internals.__samTraced) {
+            const invoke = internals.invoke.bind(internals);
+            internals.invoke = (cmd, args, options) => {
+                const entry = { cmd, start: performance.now() - window.__samT0, end: null };
+                window.__samTrace.push(entry);
+                const call = invoke(cmd, args, options);
+                call.finally(() => { entry.end = performance.now() - window.__samT0; });
+                return call;
+            };
+            internals.__samTraced = true;
+        }
+        window.__samTrace = [];
+        window.__samFrames = [];
         const t0 = performance.now();
+        window.__samT0 = t0;
         button.click();
         const check = () => {
+            window.__samFrames.push(performance.now() - t0);
             const items = document.querySelectorAll('[data-testid=chat-item]');
             let newest = 0;
             for (const item of items) newest = Math.max(newest, Number(item.dataset.seq || 0));
@@ -139,6 +156,16 @@ async fn open_ms(session: &Session, id: &str, min_seq: u64) -> anyhow::Result<(f
         .await?
         .as_f64()
         .context("no time in the DOM")?;
+    if std::env::args().any(|a| a == "--trace") {
+        let trace = session
+            .client
+            .execute(
+                "return { calls: window.__samTrace.map((c) => `${c.cmd} ${c.start.toFixed(1)}..${c.end === null ? 'open' : c.end.toFixed(1)}`), frames: window.__samFrames.map((f) => f.toFixed(1)) };",
+                vec![],
+            )
+            .await?;
+        println!("    {id}: {seen:.1} / {ms:.1} ms; {trace}");
+    }
     Ok((seen, ms))
 }
 

@@ -26,7 +26,10 @@ fn bodies(events: &[sam_protocol::Event]) -> Vec<EventBody> {
     events.iter().map(|e| e.event.clone()).collect()
 }
 
-async fn setup(client: &HostClient, plan: SetupPlan) -> Result<ResponseBody, ProtocolError> {
+pub(crate) async fn setup(
+    client: &HostClient,
+    plan: SetupPlan,
+) -> Result<ResponseBody, ProtocolError> {
     match tokio::time::timeout(SETUP_DEADLINE, client.request(RequestBody::Setup(plan)))
         .await
         .expect("the setup timed out")
@@ -46,7 +49,7 @@ fn container_daemon(tools: &ContainerTools, state: &Path) -> Daemon {
 }
 
 /// The test repository plus a committed `.devcontainer/devcontainer.json` with `config`.
-fn repo_with_devcontainer(dir: &Path, config: &str) -> PathBuf {
+pub(crate) fn repo_with_devcontainer(dir: &Path, config: &str) -> PathBuf {
     let repo = make_repo(dir);
     std::fs::create_dir_all(repo.join(".devcontainer")).unwrap();
     std::fs::write(repo.join(".devcontainer/devcontainer.json"), config).unwrap();

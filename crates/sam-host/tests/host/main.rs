@@ -8,6 +8,7 @@
 )]
 
 mod changes;
+mod container_agents;
 mod containers;
 mod devcontainer;
 mod file_index;
@@ -15,6 +16,8 @@ mod handshake;
 mod lifecycle;
 mod read_file;
 mod real_agents;
+mod real_gemini;
+mod real_opencode;
 mod resume;
 mod run;
 mod secrets;

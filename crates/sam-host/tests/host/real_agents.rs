@@ -32,12 +32,12 @@ use crate::support::{Daemon, local_plan, make_repo, ok, subscribe};
 const SETUP_COMMAND: &str = "npm ci --prefix tools/agents";
 
 /// An agent package pinned in `tools/agents/package.json`.
-struct Pinned {
+pub(crate) struct Pinned {
     /// The manifest id the desktop asks for.
-    agent: &'static str,
-    package: &'static str,
-    version: &'static str,
-    bin: &'static str,
+    pub(crate) agent: &'static str,
+    pub(crate) package: &'static str,
+    pub(crate) version: &'static str,
+    pub(crate) bin: &'static str,
 }
 
 const CLAUDE: Pinned = Pinned {
@@ -59,17 +59,17 @@ const CODEX: Pinned = Pinned {
 const CODEX_MODEL: &str = "gpt-5.5";
 
 /// Starting an agent (and, for the install test, installing it first) may take this long.
-const START_LIMIT: Duration = Duration::from_secs(120);
+pub(crate) const START_LIMIT: Duration = Duration::from_secs(120);
 const INSTALL_START_LIMIT: Duration = Duration::from_secs(300);
 /// A turn on a busy 2-core machine takes a few seconds; this is the limit.
 const TURN_LIMIT: Duration = Duration::from_secs(120);
 
 // Fake keys: the scripted model server accepts these and nothing else.
-const ANTHROPIC_KEY: &str = "sk-ant-api03-sam-real-agent-test-7d41c0";
+pub(crate) const ANTHROPIC_KEY: &str = "sk-ant-api03-sam-real-agent-test-7d41c0";
 const OPENAI_KEY: &str = "sk-proj-sam-real-agent-test-93b2e5";
 
-const FILE_NAME: &str = "hello.txt";
-const PROMPT: &str = "Create a file named hello.txt in the workspace with a greeting.";
+pub(crate) const FILE_NAME: &str = "hello.txt";
+pub(crate) const PROMPT: &str = "Create a file named hello.txt in the workspace with a greeting.";
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -80,7 +80,7 @@ fn repo_root() -> PathBuf {
 
 /// `tools/agents`, checked to hold `agent` at its pinned version; fails the test (with the
 /// set-up command) when it does not: CI runs the set-up, so a missing agent is a broken set-up.
-fn installed(agent: &Pinned) -> PathBuf {
+pub(crate) fn installed(agent: &Pinned) -> PathBuf {
     let root = repo_root().join("tools/agents");
     let bin = root.join("node_modules/.bin").join(agent.bin);
     let manifest = root
@@ -112,14 +112,14 @@ fn install_prefix(state: &Path, agent: &Pinned) -> PathBuf {
 }
 
 /// Makes the host find `agent` installed: its install folder is a link to `tools/agents`.
-fn link_installed(state: &Path, agent: &Pinned) {
+pub(crate) fn link_installed(state: &Path, agent: &Pinned) {
     let tools = installed(agent);
     let prefix = install_prefix(state, agent);
     std::fs::create_dir_all(prefix.parent().unwrap()).unwrap();
     std::os::unix::fs::symlink(&tools, &prefix).unwrap();
 }
 
-fn var(name: &str, value: impl Into<String>) -> EnvVar {
+pub(crate) fn var(name: &str, value: impl Into<String>) -> EnvVar {
     EnvVar {
         name: name.into(),
         value: Secret::new(value.into()),
@@ -127,7 +127,7 @@ fn var(name: &str, value: impl Into<String>) -> EnvVar {
 }
 
 /// Folders that are not under `/tmp`: Codex's sandbox helper fails when `CODEX_HOME` is there.
-fn private_dir() -> tempfile::TempDir {
+pub(crate) fn private_dir() -> tempfile::TempDir {
     tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap()
 }
 
@@ -205,15 +205,15 @@ enabled = false
 }
 
 /// A daemon on a fresh state directory and a fresh repository.
-struct Fixture {
+pub(crate) struct Fixture {
     _work: tempfile::TempDir,
-    state: tempfile::TempDir,
-    folder: PathBuf,
+    pub(crate) state: tempfile::TempDir,
+    pub(crate) folder: PathBuf,
     _daemon: Daemon,
-    client: HostClient,
+    pub(crate) client: HostClient,
 }
 
-async fn fixture(env: &[(&str, String)]) -> Fixture {
+pub(crate) async fn fixture(env: &[(&str, String)]) -> Fixture {
     let work = tempfile::tempdir().unwrap();
     let folder = make_repo(&work.path().join("code"));
     let state = tempfile::tempdir().unwrap();
@@ -246,11 +246,11 @@ async fn fixture(env: &[(&str, String)]) -> Fixture {
 
 /// `SAM_NPM` for tests that must never install: a program that does not exist, so a missed
 /// install folder fails the test ("npm could not be started") instead of reaching the network.
-fn no_npm() -> (&'static str, String) {
+pub(crate) fn no_npm() -> (&'static str, String) {
     ("SAM_NPM", "/nonexistent/sam-npm-must-not-run".into())
 }
 
-async fn start(client: &HostClient, session: &str, agent: AgentLaunch, limit: Duration) {
+pub(crate) async fn start(client: &HostClient, session: &str, agent: AgentLaunch, limit: Duration) {
     let request = RequestBody::StartSession(StartSession {
         session: session.into(),
         agent,
@@ -266,7 +266,7 @@ async fn start(client: &HostClient, session: &str, agent: AgentLaunch, limit: Du
 
 /// Sends `text` and follows the session to the end of the turn, approving every permission
 /// request with its `allow_once` option, as the desktop does when the user clicks "Allow".
-async fn turn(
+pub(crate) async fn turn(
     client: &HostClient,
     events: &mut mpsc::Receiver<Event>,
     session: &str,
@@ -335,7 +335,7 @@ async fn turn(
 }
 
 /// Stops the agent and waits until its exit is journaled.
-async fn stop(client: &HostClient, events: &mut mpsc::Receiver<Event>, session: &str) {
+pub(crate) async fn stop(client: &HostClient, events: &mut mpsc::Receiver<Event>, session: &str) {
     ok(
         client,
         RequestBody::StopSession {
@@ -355,7 +355,7 @@ async fn stop(client: &HostClient, events: &mut mpsc::Receiver<Event>, session: 
     }
 }
 
-fn kinds(events: &[SessionEvent]) -> String {
+pub(crate) fn kinds(events: &[SessionEvent]) -> String {
     events
         .iter()
         .map(|e| match e {
@@ -368,7 +368,7 @@ fn kinds(events: &[SessionEvent]) -> String {
         .join(", ")
 }
 
-fn updates<'a>(
+pub(crate) fn updates<'a>(
     events: &'a [SessionEvent],
     kind: &'a str,
 ) -> impl Iterator<Item = &'a serde_json::Value> {
@@ -379,7 +379,7 @@ fn updates<'a>(
 }
 
 /// Files under the state directory (its npm installs aside) that hold `secret`.
-fn secret_files(state: &Path, secret: &str) -> Vec<PathBuf> {
+pub(crate) fn secret_files(state: &Path, secret: &str) -> Vec<PathBuf> {
     let mut hits = Vec::new();
     for entry in std::fs::read_dir(state).unwrap().flatten() {
         let path = entry.path();

@@ -57,21 +57,21 @@ fn start(session: &str, env: Vec<EnvVar>) -> RequestBody {
     })
 }
 
-fn prompt(session: &str, text: &str) -> RequestBody {
+pub(crate) fn prompt(session: &str, text: &str) -> RequestBody {
     RequestBody::Prompt {
         session: session.into(),
         text: text.into(),
     }
 }
 
-fn resume(session: &str, env: Vec<EnvVar>) -> RequestBody {
+pub(crate) fn resume(session: &str, env: Vec<EnvVar>) -> RequestBody {
     RequestBody::ResumeSession {
         session: session.into(),
         env,
     }
 }
 
-fn of(events: &[Event], session: &str) -> Vec<SessionEvent> {
+pub(crate) fn of(events: &[Event], session: &str) -> Vec<SessionEvent> {
     events
         .iter()
         .filter_map(|e| match &e.event {
@@ -81,7 +81,7 @@ fn of(events: &[Event], session: &str) -> Vec<SessionEvent> {
         .collect()
 }
 
-async fn until(
+pub(crate) async fn until(
     events: &mut mpsc::Receiver<Event>,
     session: &str,
     done: impl Fn(&SessionEvent) -> bool,
@@ -104,11 +104,11 @@ async fn until(
     }
 }
 
-fn turn_ended(event: &SessionEvent) -> bool {
+pub(crate) fn turn_ended(event: &SessionEvent) -> bool {
     matches!(event, SessionEvent::TurnEnded { .. })
 }
 
-fn agent_text(events: &[SessionEvent]) -> String {
+pub(crate) fn agent_text(events: &[SessionEvent]) -> String {
     events
         .iter()
         .filter_map(|e| match e {
@@ -121,7 +121,7 @@ fn agent_text(events: &[SessionEvent]) -> String {
 }
 
 /// Sends `text` and returns the turn's events once it ended.
-async fn turn(
+pub(crate) async fn turn(
     client: &HostClient,
     events: &mut mpsc::Receiver<Event>,
     session: &str,
@@ -131,7 +131,7 @@ async fn turn(
     until(events, session, turn_ended).await
 }
 
-async fn sessions(client: &HostClient) -> Vec<SessionStatus> {
+pub(crate) async fn sessions(client: &HostClient) -> Vec<SessionStatus> {
     match ok(client, RequestBody::Sessions).await {
         ResponseBody::Sessions { sessions } => sessions,
         other => panic!("expected sessions, got {other:?}"),
@@ -139,7 +139,7 @@ async fn sessions(client: &HostClient) -> Vec<SessionStatus> {
 }
 
 /// Kills the daemon (SIGKILL: no clean-up of any kind) and waits until it is gone.
-fn kill(daemon: Daemon, also: Option<u32>) {
+pub(crate) fn kill(daemon: Daemon, also: Option<u32>) {
     let pid = daemon.pid();
     signal(pid, "KILL");
     if let Some(agent) = also {
@@ -291,6 +291,21 @@ async fn a_session_whose_agent_loads_sessions_goes_on_after_the_daemon_is_killed
         })
         .collect();
     assert_eq!(prompts, [1, 2, 3, 4, 5, 6]);
+    // The agent sends an update right after answering session/load: it comes after
+    // `SessionResumed`, never before.
+    let suspended = session
+        .iter()
+        .position(|e| matches!(e, SessionEvent::AgentSuspended { .. }))
+        .expect("AgentSuspended");
+    assert!(
+        matches!(
+            &session[suspended + 1..],
+            [SessionEvent::SessionResumed { .. }, SessionEvent::Update { update }, ..]
+                if update["sessionUpdate"] == "available_commands_update"
+        ),
+        "{:#?}",
+        &session[suspended..]
+    );
     let lifecycle: Vec<&SessionEvent> = session
         .iter()
         .filter(|e| {
