@@ -86,6 +86,20 @@ describe("Markdown sanitisation", () => {
     expect(onOpenLink).toHaveBeenLastCalledWith("mailto:ada@example.com");
   });
 
+  it("shows a finished message the same from its kept rendering, with the links of the instance on screen", async () => {
+    const user = userEvent.setup();
+    const text = "Kept: **bold**, `code`, and [a link](https://example.com/kept).";
+    const first = renderMarkdown(text);
+    const html = first.container.innerHTML;
+    first.container.remove();
+    // A second message with the same text (a reopened chat): the same output, and its own callback.
+    const second = renderMarkdown(text);
+    expect(second.container.innerHTML).toBe(html);
+    await user.click(within(second.container).getByRole("link", { name: "a link" }));
+    expect(second.onOpenLink).toHaveBeenCalledWith("https://example.com/kept");
+    expect(first.onOpenLink).not.toHaveBeenCalled();
+  });
+
   it("allows only http, https and mailto URLs", () => {
     expect(safeUrl("https://example.com")).toBe("https://example.com");
     expect(safeUrl(" HTTP://example.com ")).toBe("HTTP://example.com");

@@ -4,7 +4,7 @@
 // in the text (and link targets that are workspace paths) open in the user's editor once the
 // workspace confirmed they exist.
 import { lowlight } from "../shared/highlight";
-import { createContext, memo, useContext, useMemo, useRef, type ReactNode } from "react";
+import { createContext, memo, useCallback, useContext, useMemo, useRef, type ReactElement, type ReactNode } from "react";
 import ReactMarkdown, { type Components, type ExtraProps } from "react-markdown";
 import remarkGfm from "remark-gfm";
 import { detectPaths, parsePathTarget, trailingLine } from "./paths/detect";
@@ -207,6 +207,106 @@ function CodeBlock({ node, children }: { node?: ExtraProps["node"]; children?: R
   );
 }
 
+/** Where a link goes when it is activated: the Markdown on screen's `onOpenLink`. The rendered
+ * elements read it from here, so they hold nothing of the instance that made them. */
+const OpenLinkContext = createContext<(url: string) => void>(() => {});
+
+function ExternalLink({ url, children }: { url: string; children?: ReactNode }) {
+  const openLink = useContext(OpenLinkContext);
+  return (
+    <a
+      href={url}
+      className="md-link"
+      title={url}
+      rel="noreferrer noopener"
+      onClick={(event) => {
+        event.preventDefault();
+        openLink(url);
+      }}
+      onAuxClick={(event) => event.preventDefault()}
+    >
+      {children}
+    </a>
+  );
+}
+
+/** The same for every message (module-level: cached renderings stay valid anywhere). */
+const COMPONENTS: Components = {
+  a: ({ node, href, children }) => {
+    const target = mentionOf(node as HastNode | undefined, "dataPathTarget");
+    if (target) return <TargetLink mention={target}>{children}</TargetLink>;
+    const url = href ? safeUrl(href) : "";
+    if (!url) return <span className="md-link md-link--blocked">{children}</span>;
+    return <ExternalLink url={url}>{children}</ExternalLink>;
+  },
+  img: ({ src, alt }) => {
+    const url = typeof src === "string" ? safeUrl(src) : "";
+    return (
+      <span className="md-image" data-testid="md-image">
+        <span aria-hidden="true">🖼 </span>
+        {alt ? <span className="md-image__alt">{alt}</span> : <span className="md-image__alt">Image</span>}
+        {url ? <span className="md-image__url"> ({url})</span> : null}
+      </span>
+    );
+  },
+  span: ({ node, children, ...rest }) => {
+    const mention = mentionOf(node as HastNode | undefined, "dataPathMention");
+    return mention ? <MentionLink mention={mention}>{children}</MentionLink> : <span {...rest}>{children}</span>;
+  },
+  pre: ({ node, children }) => <CodeBlock node={node}>{children}</CodeBlock>,
+  input: ({ type, checked }) =>
+    type === "checkbox" ? <input type="checkbox" checked={Boolean(checked)} disabled readOnly aria-label={checked ? "Done" : "Not done"} /> : null,
+  table: ({ children }) => (
+    <div className="md-table">
+      <table>{children}</table>
+    </div>
+  ),
+};
+
+const REMARK_PLUGINS = [remarkGfm];
+/** The rehype plugins for [linkPaths][highlight], each list made once. */
+const REHYPE_PLUGINS = [
+  [[], [rehypeLowlight]],
+  [[rehypePathMentions], [rehypePathMentions, rehypeLowlight]],
+];
+
+/** How many finished messages keep their rendering: parsing is most of what a message costs to
+ * show (micromark, tens of milliseconds for a long one in WebKit), and reopening a chat or
+ * scrolling back shows the same messages again. */
+const RENDERED_LIMIT = 300;
+/** Longer texts are not kept: one would hold a large tree for little gain. */
+const RENDERED_MAX_CHARS = 200_000;
+const rendered = new Map<string, ReactElement>();
+
+/**
+ * The message as React elements: react-markdown's `Markdown` is a plain function of its options
+ * (no hooks), so its result is kept per text for finished messages (least recently used out
+ * first). A message that is still streaming changes with every chunk and is never kept.
+ */
+function renderMarkdown(text: string, highlight: boolean, linkPaths: boolean): ReactElement {
+  const key = `${linkPaths ? 1 : 0}${highlight ? 1 : 0}${text}`;
+  const cached = rendered.get(key);
+  if (cached) {
+    rendered.delete(key);
+    rendered.set(key, cached);
+    return cached;
+  }
+  const element = ReactMarkdown({
+    children: text,
+    remarkPlugins: REMARK_PLUGINS,
+    rehypePlugins: REHYPE_PLUGINS[linkPaths ? 1 : 0]![highlight ? 1 : 0],
+    allowedElements: ALLOWED_ELEMENTS,
+    unwrapDisallowed: true,
+    urlTransform: safeUrl,
+    components: COMPONENTS,
+  });
+  if (highlight && text.length <= RENDERED_MAX_CHARS) {
+    rendered.set(key, element);
+    if (rendered.size > RENDERED_LIMIT) rendered.delete(rendered.keys().next().value!);
+  }
+  return element;
+}
+
 type MarkdownProps = {
   text: string;
   /** Called with an http(s) or mailto URL when a link is activated. */
@@ -216,76 +316,19 @@ type MarkdownProps = {
 };
 
 export const Markdown = memo(function Markdown({ text, onOpenLink, highlight = true }: MarkdownProps) {
-  // The components stay the same across renders; the latest callback is read at click time.
+  // One stable function; the latest callback is read at click time.
   const openRef = useRef(onOpenLink);
   openRef.current = onOpenLink;
-
-  const components = useMemo<Components>(
-    () => ({
-      a: ({ node, href, children }) => {
-        const target = mentionOf(node as HastNode | undefined, "dataPathTarget");
-        if (target) return <TargetLink mention={target}>{children}</TargetLink>;
-        const url = href ? safeUrl(href) : "";
-        if (!url) return <span className="md-link md-link--blocked">{children}</span>;
-        return (
-          <a
-            href={url}
-            className="md-link"
-            title={url}
-            rel="noreferrer noopener"
-            onClick={(event) => {
-              event.preventDefault();
-              openRef.current?.(url);
-            }}
-            onAuxClick={(event) => event.preventDefault()}
-          >
-            {children}
-          </a>
-        );
-      },
-      img: ({ src, alt }) => {
-        const url = typeof src === "string" ? safeUrl(src) : "";
-        return (
-          <span className="md-image" data-testid="md-image">
-            <span aria-hidden="true">🖼 </span>
-            {alt ? <span className="md-image__alt">{alt}</span> : <span className="md-image__alt">Image</span>}
-            {url ? <span className="md-image__url"> ({url})</span> : null}
-          </span>
-        );
-      },
-      span: ({ node, children, ...rest }) => {
-        const mention = mentionOf(node as HastNode | undefined, "dataPathMention");
-        return mention ? <MentionLink mention={mention}>{children}</MentionLink> : <span {...rest}>{children}</span>;
-      },
-      pre: ({ node, children }) => <CodeBlock node={node}>{children}</CodeBlock>,
-      input: ({ type, checked }) =>
-        type === "checkbox" ? <input type="checkbox" checked={Boolean(checked)} disabled readOnly aria-label={checked ? "Done" : "Not done"} /> : null,
-      table: ({ children }) => (
-        <div className="md-table">
-          <table>{children}</table>
-        </div>
-      ),
-    }),
-    [],
-  );
+  const openLink = useCallback((url: string) => openRef.current?.(url), []);
 
   const linkPaths = usePathLinks() !== null;
-  const rehypePlugins = useMemo(() => [...(linkPaths ? [rehypePathMentions] : []), ...(highlight ? [rehypeLowlight] : [])], [highlight, linkPaths]);
+  const body = useMemo(() => renderMarkdown(text, highlight, linkPaths), [text, highlight, linkPaths]);
 
   return (
     <div className="md">
-      <LookupActive.Provider value={highlight}>
-        <ReactMarkdown
-          remarkPlugins={[remarkGfm]}
-          rehypePlugins={rehypePlugins}
-          allowedElements={ALLOWED_ELEMENTS}
-          unwrapDisallowed
-          urlTransform={safeUrl}
-          components={components}
-        >
-          {text}
-        </ReactMarkdown>
-      </LookupActive.Provider>
+      <OpenLinkContext.Provider value={openLink}>
+        <LookupActive.Provider value={highlight}>{body}</LookupActive.Provider>
+      </OpenLinkContext.Provider>
     </div>
   );
 });

@@ -48,6 +48,21 @@ const atBottom = (scroller: HTMLElement) => scroller.scrollTop === scroller.scro
 const renderedSeqs = () => screen.queryAllByTestId("chat-item").map((item) => Number(item.dataset.seq));
 
 describe("Transcript", () => {
+  it("renders a session that arrives after it opened at its newest rows, never its first ones", () => {
+    const rendered: number[][] = [];
+    const { rerender } = setup(createChatState());
+    const state = applyEvents(createChatState(), longSession(2_000));
+    const observer = new MutationObserver(() => rendered.push(renderedSeqs()));
+    observer.observe(screen.getByTestId("chat-transcript"), { childList: true, subtree: true });
+    act(() => rerender(state));
+    observer.disconnect();
+    rendered.push(renderedSeqs());
+    // Every DOM state on the way: no row from the start of the session was ever built.
+    const first = state.items.slice(0, 20).map((item) => item.seq);
+    expect(rendered.flat().some((seq) => first.includes(seq))).toBe(false);
+    expect(renderedSeqs()).toContain(state.items.at(-1)!.seq);
+  });
+
   it("keeps only the rows on screen in the DOM, even for 10,000 events, and starts at the bottom", async () => {
     const state = applyEvents(createChatState(), longSession(10_000));
     expect(state.items.length).toBeGreaterThan(1000);

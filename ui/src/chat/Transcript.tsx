@@ -194,7 +194,10 @@ export function Transcript({ state, actions, canRetry, canFork, focusSeq = null,
     count: items.length,
     getScrollElement: () => scroller.current,
     estimateSize: () => 80,
-    overscan: 6,
+    overscan: 2,
+    // Opened at the bottom: the first rows rendered are the newest, not the first ones (which
+    // would be rendered, measured and thrown away before the scroll to the end).
+    initialOffset: () => (stick.current ? Number.MAX_SAFE_INTEGER : 0),
     getItemKey: (index) => items[index]?.key ?? index,
     scrollToFn: scrollElement,
   });
