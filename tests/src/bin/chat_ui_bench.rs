@@ -232,7 +232,10 @@ async fn bench(runs: usize) -> anyhow::Result<()> {
             .await?;
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
-    println!("fluid background: {}", if fluid { "on (the default)" } else { "off" });
+    println!(
+        "fluid background: {}",
+        if fluid { "on (the default)" } else { "off" }
+    );
     click(&session, "[data-testid=workspace-item]").await?;
     session.wait_testid("workspace-chat").await?.click().await?;
     session.wait_testid("chat-composer").await?;
