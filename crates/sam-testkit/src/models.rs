@@ -40,7 +40,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use tokio::task::JoinHandle;
 
-mod gemini;
+pub(crate) mod gemini;
 
 /// Request bodies of real agents carry long system prompts and tool schemas (100–300 KiB);
 /// anything larger than this is refused as too large, as the APIs do.

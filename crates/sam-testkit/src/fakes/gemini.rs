@@ -21,25 +21,7 @@ fn error(status: u16, message: &str, grpc_status: &str, details: Value) -> Reply
 }
 
 pub(super) fn error_for_status(status: u16) -> Reply {
-    let (message, grpc_status) = match status {
-        400 => ("Request contains an invalid argument.", "INVALID_ARGUMENT"),
-        401 => (
-            "Request had invalid authentication credentials.",
-            "UNAUTHENTICATED",
-        ),
-        403 => ("The caller does not have permission", "PERMISSION_DENIED"),
-        404 => ("Requested entity was not found.", "NOT_FOUND"),
-        429 => (
-            "Resource has been exhausted (e.g. check quota).",
-            "RESOURCE_EXHAUSTED",
-        ),
-        503 => (
-            "The model is overloaded. Please try again later.",
-            "UNAVAILABLE",
-        ),
-        504 => ("Deadline exceeded.", "DEADLINE_EXCEEDED"),
-        _ => ("An internal error has occurred.", "INTERNAL"),
-    };
+    let (message, grpc_status) = crate::models::gemini::status_text(status);
     error(status, message, grpc_status, Value::Null)
 }
 

@@ -100,7 +100,9 @@ pub(super) fn error_for_status(status: u16) -> Reply {
     error_reply(status, message, grpc_status, Value::Null)
 }
 
-fn status_text(status: u16) -> (&'static str, &'static str) {
+/// Google's message and gRPC status for an HTTP status, as its APIs answer them (also used
+/// by the credential-check fake, `fakes::gemini`).
+pub(crate) fn status_text(status: u16) -> (&'static str, &'static str) {
     match status {
         400 => ("Request contains an invalid argument.", "INVALID_ARGUMENT"),
         401 => (
