@@ -130,8 +130,12 @@ if $want_test; then
   # Python >= 3.12, which Debian 12 does not have.)
   agents_stamp=tools/agents/node_modules/.package-lock.json
   if [[ ! -f "$agents_stamp" || tools/agents/package-lock.json -nt "$agents_stamp" ]]; then
-    say "installing the pinned ACP agents (npm ci in tools/agents)"
-    npm ci --prefix tools/agents --no-audit --no-fund --loglevel=error \
+    say "installing the pinned ACP agents (npm install in tools/agents)"
+    # Not `npm ci`: OpenCode's package lists its builds for every platform as optional
+    # dependencies, the registry here serves only the Linux ones, so the lock holds only
+    # those and `npm ci` refuses it as out of sync. `install --no-save` follows the lock's
+    # exact versions and leaves it as it is.
+    npm install --no-save --prefix tools/agents --no-audit --no-fund --loglevel=error \
       || die "npm could not install the ACP agents in tools/agents"
   else
     say "ACP agents present"

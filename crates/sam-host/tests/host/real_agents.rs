@@ -7,8 +7,9 @@
 //! the final reply streams back.
 //!
 //! The agents are installed once per machine, by the test set-up, into `tools/agents`
-//! (`npm ci --prefix tools/agents`, exact pins in its `package-lock.json`). The turn tests link
-//! that folder where the host keeps its npm installs (`<state>/agents/<package>@<version>`), so
+//! (`npm install --no-save --prefix tools/agents`, exact pins in its `package-lock.json`). The
+//! turn tests link that folder where the host keeps its npm installs
+//! (`<state>/agents/<package>@<version>`), so
 //! the host takes its own `AgentInstall::Npm` path and finds the agent installed; `SAM_NPM`
 //! points at a program that does not exist, so an attempt to install would fail the test
 //! rather than reach the network. One more test lets the host run `npm install` itself,
@@ -29,7 +30,7 @@ use tokio::sync::mpsc;
 use crate::support::{Daemon, local_plan, make_repo, ok, subscribe};
 
 /// What installs the agents these tests run (scripts/setup.sh --test runs it).
-const SETUP_COMMAND: &str = "npm ci --prefix tools/agents";
+const SETUP_COMMAND: &str = "npm install --no-save --prefix tools/agents";
 
 /// An agent package pinned in `tools/agents/package.json`.
 pub(crate) struct Pinned {

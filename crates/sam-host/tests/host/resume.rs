@@ -579,7 +579,7 @@ async fn real_agent_resumes(agent: RealAgent) {
     let tools = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/agents");
     assert!(
         tools.join("node_modules/.bin").join(agent.bin).is_file(),
-        "{}@{} is not installed: run `npm ci --prefix tools/agents`",
+        "{}@{} is not installed: run `npm install --no-save --prefix tools/agents`",
         agent.package,
         agent.version
     );
