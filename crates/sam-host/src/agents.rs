@@ -483,6 +483,15 @@ impl Sessions {
             Err(reason) => {
                 session.stop();
                 let tail = session.stderr_tail();
+                let reason = match container {
+                    // The engine's own words when the container is gone (podman, docker).
+                    Some(container) if container_gone(&tail) => format!(
+                        "the workspace's dev container {} no longer exists (it was removed \
+                         outside SAM): set the workspace up again. {reason}",
+                        container.container_id
+                    ),
+                    _ => reason,
+                };
                 Err(if tail.trim().is_empty() {
                     reason
                 } else {
@@ -1819,6 +1828,12 @@ impl Rpc {
             let _ = done.send(Err(reason.to_owned()));
         }
     }
+}
+
+/// Whether a container engine's stderr says the container does not exist.
+fn container_gone(stderr: &str) -> bool {
+    let stderr = stderr.to_ascii_lowercase();
+    stderr.contains("no container with name or id") || stderr.contains("no such container")
 }
 
 /// An agent's error message as people read it. Some agents pass a provider's error on as its

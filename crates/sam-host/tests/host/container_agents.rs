@@ -519,6 +519,13 @@ async fn a_dev_container_removed_behind_sams_back_fails_its_agents_clearly() {
     let error = refused(&client, resume("suspended", agent_env("1", &secret))).await;
     assert_eq!(error.code, ErrorCode::AgentFailed);
     assert!(error.message.contains(&id), "{}", error.message);
+    assert!(
+        error
+            .message
+            .contains("no longer exists (it was removed outside SAM): set the workspace up again"),
+        "{}",
+        error.message
+    );
     let failed = until(&mut events, "suspended", |e| {
         matches!(e, SessionEvent::AgentFailed { .. })
     })
@@ -534,6 +541,13 @@ async fn a_dev_container_removed_behind_sams_back_fails_its_agents_clearly() {
     .await;
     assert_eq!(error.code, ErrorCode::AgentFailed);
     assert!(error.message.contains(&id), "{}", error.message);
+    assert!(
+        error
+            .message
+            .contains("no longer exists (it was removed outside SAM): set the workspace up again"),
+        "{}",
+        error.message
+    );
     let failed = until(&mut events, "fresh", |e| {
         matches!(e, SessionEvent::AgentFailed { .. })
     })
