@@ -454,29 +454,12 @@ fn check_turn(expect: &Expect<'_>, session: &[SessionEvent], folder: &Path, mode
     let (request, tool_call) =
         requested.unwrap_or_else(|| panic!("the edit asked for permission{}", context()));
     assert_eq!(tool_call["kind"], "edit", "{tool_call}");
-    assert!(
-        session.iter().any(|e| matches!(e,
-            SessionEvent::PermissionResolved { request: r, outcome: PermissionOutcome::Selected { by, .. } }
-                if *r == request && by == "desktop")),
-        "the desktop's answer is journaled{}",
-        context()
-    );
-
-    let written = std::fs::read_to_string(folder.join(FILE_NAME))
-        .unwrap_or_else(|e| panic!("{FILE_NAME} is not in the workspace ({e}){}", context()));
-    assert_eq!(written, expect.content);
-
-    let chunks: Vec<&str> = updates(session, "agent_message_chunk")
-        .filter_map(|u| u["content"]["text"].as_str())
-        .collect();
-    assert!(
-        chunks.concat().contains(expect.reply),
-        "the final reply streamed back: {chunks:?}{}",
-        context()
-    );
-    assert!(
-        chunks.len() >= 2,
-        "the reply came in more than one chunk: {chunks:?}"
+    assert_approved_write_and_reply(
+        session,
+        request,
+        folder,
+        (expect.content, expect.reply),
+        &context,
     );
 
     let requests: Vec<_> = models
@@ -701,5 +684,39 @@ async fn an_npm_agent_is_installed_by_the_host_once_offline_and_then_runs() {
     assert_eq!(
         secret_files(fx.state.path(), ANTHROPIC_KEY),
         Vec::<PathBuf>::new()
+    );
+}
+
+/// The desktop's answer to permission `request` is journaled, [`FILE_NAME`] in `folder` holds
+/// `content`, and the final `reply` streamed back in more than one chunk. `context` describes
+/// the run for a failure.
+pub(crate) fn assert_approved_write_and_reply(
+    session: &[SessionEvent],
+    request: u32,
+    folder: &Path,
+    (content, reply): (&str, &str),
+    context: &dyn Fn() -> String,
+) {
+    assert!(
+        session.iter().any(|e| matches!(e,
+            SessionEvent::PermissionResolved { request: r, outcome: PermissionOutcome::Selected { by, .. } }
+                if *r == request && by == "desktop")),
+        "the desktop's answer is journaled{}",
+        context()
+    );
+    let written = std::fs::read_to_string(folder.join(FILE_NAME))
+        .unwrap_or_else(|e| panic!("{FILE_NAME} is not in the workspace ({e}){}", context()));
+    assert_eq!(written, content);
+    let chunks: Vec<&str> = updates(session, "agent_message_chunk")
+        .filter_map(|u| u["content"]["text"].as_str())
+        .collect();
+    assert!(
+        chunks.concat().contains(reply),
+        "the final reply streamed back: {chunks:?}{}",
+        context()
+    );
+    assert!(
+        chunks.len() >= 2,
+        "the reply came in more than one chunk: {chunks:?}"
     );
 }

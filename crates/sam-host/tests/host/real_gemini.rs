@@ -33,12 +33,12 @@
 use std::path::{Path, PathBuf};
 
 use sam_protocol::client::HostClient;
-use sam_protocol::{AgentInstall, AgentLaunch, PermissionOutcome, RequestBody, SessionEvent};
+use sam_protocol::{AgentInstall, AgentLaunch, RequestBody, SessionEvent};
 use sam_testkit::models::{Answered, Auth, AuthScheme, ModelApi, ModelServer, Script};
 
 use crate::real_agents::{
-    FILE_NAME, PROMPT, Pinned, START_LIMIT, kinds, link_installed, no_npm, private_dir,
-    secret_files, start, stop, turn, updates, var,
+    FILE_NAME, PROMPT, Pinned, START_LIMIT, assert_approved_write_and_reply, kinds, link_installed,
+    no_npm, private_dir, secret_files, start, stop, turn, updates, var,
 };
 use crate::support::{Daemon, local_plan, make_repo, ok, subscribe};
 
@@ -214,27 +214,8 @@ async fn gemini_cli_from_npm_writes_a_file_through_a_local_gemini_api_server() {
         "the write completed{}",
         context()
     );
-    assert!(
-        session.iter().any(|e| matches!(e,
-            SessionEvent::PermissionResolved { request: r, outcome: PermissionOutcome::Selected { by, .. } }
-                if *r == request && by == "desktop")),
-        "the desktop's answer is journaled{}",
-        context()
-    );
-    let written = std::fs::read_to_string(fx.folder.join(FILE_NAME))
-        .unwrap_or_else(|e| panic!("{FILE_NAME} is not in the workspace ({e}){}", context()));
-    assert_eq!(written, content);
-
-    // The final reply streamed back in pieces.
-    let chunks: Vec<&str> = updates(&session, "agent_message_chunk")
-        .filter_map(|u| u["content"]["text"].as_str())
-        .collect();
-    assert!(
-        chunks.concat().contains(reply),
-        "the final reply streamed back: {chunks:?}{}",
-        context()
-    );
-    assert!(chunks.len() >= 2, "the reply came in pieces: {chunks:?}");
+    // The file is in the workspace, and the final reply streamed back in pieces.
+    assert_approved_write_and_reply(&session, request, &fx.folder, (content, reply), &context);
 
     // Every model call was a Gemini API call with the key in `x-goog-api-key`, from Gemini
     // CLI's ACP mode; the turn's calls streamed, the router's did not.

@@ -44,12 +44,13 @@
 
 use std::path::{Path, PathBuf};
 
-use sam_protocol::{AgentInstall, AgentLaunch, PermissionOutcome, SessionEvent};
+use sam_protocol::{AgentInstall, AgentLaunch, SessionEvent};
 use sam_testkit::models::{Answered, Auth, AuthScheme, ModelApi, ModelServer, Script};
 
 use crate::real_agents::{
-    ANTHROPIC_KEY, FILE_NAME, PROMPT, Pinned, START_LIMIT, fixture, kinds, link_installed, no_npm,
-    private_dir, secret_files, start, stop, turn, updates, var,
+    ANTHROPIC_KEY, FILE_NAME, PROMPT, Pinned, START_LIMIT, assert_approved_write_and_reply,
+    fixture, kinds, link_installed, no_npm, private_dir, secret_files, start, stop, turn, updates,
+    var,
 };
 use crate::support::subscribe;
 
@@ -198,30 +199,8 @@ async fn opencode_from_npm_writes_a_file_through_a_local_anthropic_server() {
     let target = fx.folder.join(FILE_NAME).display().to_string();
     assert_eq!(tool_call["kind"], "edit", "{tool_call}");
     assert_eq!(tool_call["locations"][0]["path"], target, "{tool_call}");
-    assert!(
-        session.iter().any(|e| matches!(e,
-            SessionEvent::PermissionResolved { request: r, outcome: PermissionOutcome::Selected { by, .. } }
-                if *r == request && by == "desktop")),
-        "the desktop's answer is journaled{}",
-        context()
-    );
-
     // The file is in the workspace, and the reply streamed back in pieces.
-    let written = std::fs::read_to_string(fx.folder.join(FILE_NAME))
-        .unwrap_or_else(|e| panic!("{FILE_NAME} is not in the workspace ({e}){}", context()));
-    assert_eq!(written, content);
-    let chunks: Vec<&str> = updates(&session, "agent_message_chunk")
-        .filter_map(|u| u["content"]["text"].as_str())
-        .collect();
-    assert!(
-        chunks.concat().contains(reply),
-        "the final reply streamed back: {chunks:?}{}",
-        context()
-    );
-    assert!(
-        chunks.len() >= 2,
-        "the reply came in more than one chunk: {chunks:?}"
-    );
+    assert_approved_write_and_reply(&session, request, &fx.folder, (content, reply), &context);
 
     // Every call reached the model server with the key in Anthropic's header: a title side
     // call, the `write` the model asked for, the final reply; nothing else was asked of it.
